@@ -1,0 +1,380 @@
+"""``AugmentedKerasClassifier``: scikeras' classifier with augmentation in ``fit`` only."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scikeras.wrappers import KerasClassifier
+from sklearn.exceptions import NotFittedError
+
+from . import models
+from ._compat import as_2d_proba, classifier_tags, route_params
+from ._datagen import DatagenConfig, misplaced_datagen_keys, resolve_datagen
+from ._engine import (
+    TrainingBatches,
+    fit_statistics,
+    standardize_for_inference,
+)
+from ._inputs import (
+    as_model_input,
+    check_classes,
+    check_image_shape,
+    check_n_samples,
+    check_same_sample_shape,
+)
+from ._random import child_seeds, preserved_numpy_rng, resolve_seed
+from ._split import check_validation_split, internal_validation_split
+
+_PREFIX = "datagen__"
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The estimator's own parameters, validated once per (re)initialization."""
+
+    datagen: DatagenConfig
+    image_shape: tuple
+    validation_split: float
+
+
+class AugmentedKerasClassifier(KerasClassifier):
+    """A scikeras ``KerasClassifier`` that augments training batches only.
+
+    ``ImageDataGenerator`` settings are given as parameters and split by role:
+    random augmentation (rotation, shifts, shear, zoom, flips, brightness,
+    channel shift) is applied to training batches inside ``fit`` only;
+    standardization (rescale, ``preprocessing_function``, sample-wise and
+    feature-wise centering and scaling, ZCA) is applied to every image the
+    model sees, with feature-wise statistics learned from the training images
+    of this ``fit`` call. Because scikit-learn splits before calling ``fit``,
+    ``cross_val_score``, ``GridSearchCV`` and ``Pipeline`` never leak
+    augmentation or statistics into validation folds.
+
+    Parameters
+    ----------
+    model : None, callable or keras.Model, default=None
+        As in scikeras. ``None`` builds :func:`skimgaug.models.default_model`,
+        a small CNN (or an MLP for feature rows) sized from the data, with a
+        loss that fits the labels; tune it with ``model__filters=...``,
+        ``model__dense_units=...``, ``model__dropout=...``.
+    datagen : None or dict, default=None
+        ``ImageDataGenerator`` keyword arguments, for example
+        ``{"rotation_range": 15, "rescale": 1 / 255}``.
+        ``validation_split`` and ``data_format="channels_first"`` are refused.
+    image_shape : None or tuple of int, default=None
+        ``(height, width, channels)`` (or ``(height, width)`` for one channel)
+        to reshape 2-D rows of ``X``, such as ``load_digits().data``, into
+        images.
+    validation_split : float, default=0.0
+        Fraction of the training data held out, stratified and seeded, before
+        any augmentation; it goes through the standardization path only, so
+        ``val_*`` metrics and ``EarlyStopping`` see clean images.
+    random_state : None, int or numpy.random.RandomState, default=None
+        Seeds the model (as in scikeras), the internal validation split, the
+        shuffling and the random transforms. The global NumPy RNG is left as
+        it was, with or without a seed.
+    **kwargs
+        Every other scikeras parameter (``loss``, ``optimizer``, ``epochs``,
+        ``batch_size``, ``callbacks``, ``class_weight``, ``verbose``,
+        ``warm_start``, routed ``model__*``, ``optimizer__*``, ...) works as
+        documented at https://adriangb.com/scikeras/stable/generated/scikeras.wrappers.KerasClassifier.html.
+        Any single ``ImageDataGenerator`` keyword can also be given as
+        ``datagen__<name>``; it overrides the same key in ``datagen`` and can
+        be grid-searched.
+
+    Attributes
+    ----------
+    standardizer_ : ImageDataGenerator
+        Standardization settings with the statistics learned in ``fit``; the
+        inference path (internal validation, ``predict``, ``score``) uses
+        only this.
+    augmentation_ : dict
+        The validated random augmentation settings used on training batches.
+    model_, history_, classes_, n_classes_, n_features_in_, X_shape_ : see scikeras
+        ``n_features_in_`` counts the values of one sample (``h * w * c``
+        for images).
+
+    Notes
+    -----
+    Statistics belong to the model: they are learned when the Keras model is
+    built (``fit``, or the first ``partial_fit``), and kept with it by
+    ``warm_start=True`` and later ``partial_fit`` calls.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from skimgaug import AugmentedKerasClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = AugmentedKerasClassifier(
+    ...     image_shape=(8, 8, 1),
+    ...     datagen={"rotation_range": 10, "rescale": 1 / 16},
+    ...     epochs=2, verbose=0, random_state=0,
+    ... )
+    >>> scores = cross_val_score(clf, X[:200], y[:200], cv=2)
+    >>> scores.shape
+    (2,)
+    """
+
+    _routing_prefixes = KerasClassifier._routing_prefixes | {"datagen"}
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        datagen=None,
+        image_shape=None,
+        build_fn=None,
+        warm_start=False,
+        random_state=None,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        batch_size=None,
+        validation_batch_size=None,
+        verbose=1,
+        callbacks=None,
+        validation_split=0.0,
+        shuffle=True,
+        run_eagerly=False,
+        epochs=1,
+        class_weight=None,
+        **kwargs,
+    ):
+        super().__init__(
+            model=model,
+            build_fn=build_fn,
+            warm_start=warm_start,
+            random_state=random_state,
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            batch_size=batch_size,
+            validation_batch_size=validation_batch_size,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            shuffle=shuffle,
+            run_eagerly=run_eagerly,
+            epochs=epochs,
+            class_weight=class_weight,
+            **kwargs,
+        )
+        self.datagen = datagen
+        self.image_shape = image_shape
+
+    # ------------------------------------------------------------------
+    # scikit-learn citizenship
+    # ------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        return classifier_tags(super().__sklearn_tags__())
+
+    # ------------------------------------------------------------------
+    # Settings: validated before any data is touched
+    # ------------------------------------------------------------------
+    def _check_settings(self):
+        owner = type(self).__name__
+        params = self.get_params()
+        misplaced = misplaced_datagen_keys(getattr(self, "_user_params", ()))
+        if misplaced:
+            hints = ", ".join(f"{k!r} (did you mean '{_PREFIX}{k}'?)" for k in misplaced)
+            raise ValueError(
+                f"{owner} got ImageDataGenerator options as its own parameters: "
+                f"{hints}. Pass them as datagen__<name>=... or in datagen={{...}}."
+            )
+        routed = {k[len(_PREFIX) :]: v for k, v in params.items() if k.startswith(_PREFIX)}
+        return _Settings(
+            datagen=resolve_datagen(self.datagen, routed, estimator_params=params, owner=owner),
+            image_shape=check_image_shape(self.image_shape, owner),
+            validation_split=check_validation_split(self.validation_split, owner),
+        )
+
+    def _check_model_param(self):
+        if self.model is None and self.build_fn is None:
+            return models.default_model
+        return super()._check_model_param()
+
+    # ------------------------------------------------------------------
+    # Input checks, shared by fit and predict (scikeras hook)
+    # ------------------------------------------------------------------
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        owner = type(self).__name__
+        if X is not None:
+            settings = self._settings
+            X = as_model_input(
+                X,
+                settings.image_shape or self._fitted_image_shape(),
+                requires_images=not settings.datagen.is_empty,
+                owner=owner,
+            )
+            if y is not None:
+                check_n_samples(X, y)
+            if not reset:
+                check_same_sample_shape(X, self.X_shape_[1:], owner)
+        X, y = super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
+        if reset and X is not None:
+            self.n_features_in_ = int(np.prod(X.shape[1:]))
+        if reset and y is not None:
+            check_classes(y)
+        return X, y
+
+    def _fitted_image_shape(self):
+        shape = getattr(self, "X_shape_", None)
+        return tuple(shape[1:]) if shape is not None and len(shape) == 4 else None
+
+    # ------------------------------------------------------------------
+    # Training path
+    # ------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        """Build a new model and train it on augmented batches of ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w, c), (n, h, w) or (n, features)
+            Training images (or rows, reshaped with ``image_shape``).
+        y : array-like of shape (n,) or (n, n_classes)
+            Labels: integers or strings, binary or multiclass, or one-hot.
+        sample_weight : array-like of shape (n,), default=None
+            Per-sample weights, multiplied by ``class_weight`` weights.
+        **kwargs
+            Passed to ``keras.Model.fit`` as in scikeras; ``validation_data``
+            is standardized like any inference input.
+
+        Returns
+        -------
+        self
+        """
+        with preserved_numpy_rng():
+            super().fit(X, y, sample_weight=_owned_copy(sample_weight), **kwargs)
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        """Train the current model for one epoch (statistics are kept).
+
+        See :meth:`fit` for the parameters; ``classes`` as in scikeras.
+        """
+        with preserved_numpy_rng():
+            super().partial_fit(
+                X, y, classes=classes, sample_weight=_owned_copy(sample_weight), **kwargs
+            )
+        return self
+
+    def _initialize(self, X, y=None):
+        # (Re)building the model: validate settings first, then data.
+        self._settings = self._check_settings()
+        X, y = super()._initialize(X, y)
+        self.augmentation_ = dict(self._settings.datagen.augmentation)
+        self.standardizer_ = self._settings.datagen.standardizer()
+        return X, y
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        settings = self._settings
+        split_seed, batch_seed = child_seeds(resolve_seed(self.random_state), 2)
+        fit_params = route_params(
+            self.get_params(),
+            destination="fit",
+            pass_filter={"batch_size", "shuffle", "validation_batch_size"},
+        )
+        batch_size = fit_params.get("batch_size") or 32
+        if batch_size == -1:
+            batch_size = len(X)
+
+        train = None  # all rows
+        validation_data = None
+        if "validation_data" in kwargs:
+            validation_data = self._inference_validation_data(kwargs.pop("validation_data"))
+        if settings.validation_split:
+            if validation_data is not None:
+                raise ValueError(
+                    "Pass either validation_split or validation_data to fit, not both."
+                )
+            train, valid = internal_validation_split(y, settings.validation_split, split_seed)
+        if self.standardizer_.mean is None:  # a new model: learn this fit's statistics
+            fit_statistics(self.standardizer_, X, train)
+        if settings.validation_split:
+            validation_data = self._holdout(X, y, sample_weight, valid)
+
+        augmenter = settings.datagen.augmenter() if settings.datagen.augments else None
+        batches = TrainingBatches(
+            X,
+            y,
+            sample_weight,
+            indices=train,
+            augmenter=augmenter,
+            standardizer=self.standardizer_,
+            batch_size=int(batch_size),
+            shuffle=fit_params.get("shuffle", True),
+            seed=batch_seed,
+            first_epoch=initial_epoch,
+        )
+        validation_batch_size = fit_params.get("validation_batch_size") or batch_size
+        if validation_batch_size == -1:
+            validation_batch_size = len(X)
+        super()._fit_keras_model(
+            batches,
+            None,
+            sample_weight=None,
+            warm_start=warm_start,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            batch_size=None,
+            validation_split=0.0,
+            shuffle=False,
+            validation_data=validation_data,
+            validation_batch_size=int(validation_batch_size),
+            **kwargs,
+        )
+
+    def _holdout(self, X, y, sample_weight, rows):
+        """Internal validation set, through the inference path."""
+        held = (standardize_for_inference(self.standardizer_, X[rows]), y[rows])
+        return held if sample_weight is None else held + (sample_weight[rows],)
+
+    def _inference_validation_data(self, validation_data):
+        """User-given ``validation_data=(X, y[, w])``, standardized and encoded."""
+        X_val, y_val, *rest = validation_data
+        X_val, y_val = self._validate_data(X_val, y_val)
+        y_val = self.target_encoder_.transform(y_val)
+        return (standardize_for_inference(self.standardizer_, X_val), y_val, *rest)
+
+    # ------------------------------------------------------------------
+    # Inference path
+    # ------------------------------------------------------------------
+    def _predict_raw(self, X, **kwargs):
+        if not self.initialized_:
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' "
+                "with appropriate arguments before using this estimator."
+            )
+        if self._settings.datagen.needs_statistics and self.standardizer_.mean is None:
+            raise NotFittedError(
+                "Feature-wise standardization statistics are learned in fit; "
+                "call fit (not only initialize) before predicting."
+            )
+        with preserved_numpy_rng():
+            X, _ = self._validate_data(X)
+            X = standardize_for_inference(self.standardizer_, X)
+            return super()._predict_raw(X, **kwargs)
+
+    def predict_proba(self, X, **kwargs):
+        """Class probabilities for ``X``, standardized, never augmented.
+
+        Parameters
+        ----------
+        X : array-like
+            Images shaped as in ``fit``.
+        **kwargs
+            Passed to ``keras.Model.predict`` as in scikeras.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        proba = super().predict_proba(X, **kwargs)
+        return as_2d_proba(proba, len(X))
+
+
+def _owned_copy(sample_weight):
+    """A float copy: scikeras multiplies ``class_weight`` into it in place."""
+    if sample_weight is None:
+        return None
+    return np.array(sample_weight, dtype=np.float64)

@@ -1,0 +1,94 @@
+"""The one version-aware module.
+
+Every import or behaviour that depends on the release of Keras, TensorFlow,
+scikeras or scikit-learn goes through here, so that a new release breaks one
+file, not the package.
+"""
+
+import contextlib
+import functools
+import warnings
+
+@functools.cache
+def image_data_generator_class():
+    """Return Keras' legacy ``ImageDataGenerator`` class.
+
+    In Keras 3, ``keras.preprocessing.image`` no longer exports it; the legacy
+    implementation is still reachable as
+    ``tf.keras.preprocessing.image.ImageDataGenerator``.
+    """
+    import tensorflow as tf
+
+    try:
+        return tf.keras.preprocessing.image.ImageDataGenerator
+    except AttributeError:  # pragma: no cover - depends on the installed Keras
+        from keras.src.legacy.preprocessing.image import ImageDataGenerator
+
+        return ImageDataGenerator
+
+
+def make_image_data_generator(**kwargs):
+    """Instantiate ``ImageDataGenerator`` without its chatty override warnings.
+
+    ``ImageDataGenerator`` warns when ``zca_whitening`` implies
+    ``featurewise_center`` and similar; skimgaug documents those implications
+    instead of repeating them on every fit.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*which overrides setting of.*")
+        return image_data_generator_class()(**kwargs)
+
+
+@contextlib.contextmanager
+def quiet_legacy_transforms():
+    """Silence the deprecation warnings the legacy transforms emit per image.
+
+    Keras' legacy ``apply_affine_transform`` reaches
+    ``scipy.ndimage.interpolation.affine_transform``, which SciPy deprecates,
+    so every augmented image would warn. Scoped to one batch.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message=r".*scipy\.ndimage\.interpolation.*",
+            category=DeprecationWarning,
+        )
+        yield
+
+
+def py_dataset_class():
+    """Return the Keras ``PyDataset`` base class (``Sequence`` before Keras 3)."""
+    import keras
+
+    return keras.utils.PyDataset
+
+
+def route_params(params, destination, pass_filter, strict=False):
+    """scikeras' parameter router (``fit__batch_size`` -> ``batch_size``)."""
+    from scikeras._utils import route_params as _route_params
+
+    return _route_params(params, destination, pass_filter, strict=strict)
+
+
+def classifier_tags(tags):
+    """Make scikeras' tags say *classifier* on scikit-learn >= 1.6.
+
+    scikeras 0.13 sets ``_estimator_type`` and ``_more_tags``, which
+    scikit-learn >= 1.6 no longer reads: ``BaseEstimator.__sklearn_tags__``
+    comes before ``ClassifierMixin`` in scikeras' MRO, so ``is_classifier``
+    is False and ``cv=5`` silently stops stratifying.
+    """
+    from sklearn.utils import ClassifierTags
+
+    tags.estimator_type = "classifier"
+    tags.classifier_tags = ClassifierTags(poor_score=True, multi_label=True)
+    tags.target_tags.required = True
+    tags.input_tags.three_d_array = True
+    return tags
+
+
+def as_2d_proba(proba, n_samples):
+    """Undo scikeras' ``np.squeeze`` of ``predict_proba`` for one sample."""
+    if proba.ndim == 1 and n_samples == 1:
+        return proba.reshape(1, -1)
+    return proba

@@ -1,0 +1,145 @@
+"""Checking and shaping ``X`` and ``y`` before anything is trained.
+
+Errors here name the argument, what was received and what is allowed, so
+that a wrong input never surfaces as a TensorFlow stack trace.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+
+def check_image_shape(image_shape, owner):
+    """Validate the ``image_shape`` parameter; return ``(h, w, c)`` or None."""
+    if image_shape is None:
+        return None
+    ok = (
+        isinstance(image_shape, (tuple, list))
+        and len(image_shape) in (2, 3)
+        and all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+            for v in image_shape
+        )
+    )
+    if not ok:
+        raise ValueError(
+            f"The 'image_shape' parameter of {owner} must be None or a tuple "
+            "(height, width, channels) of positive integers (or (height, "
+            f"width) for one channel). Got {image_shape!r} instead."
+        )
+    shape = tuple(int(v) for v in image_shape)
+    return shape if len(shape) == 3 else shape + (1,)
+
+
+def _square_hint(n_features):
+    side = math.isqrt(n_features)
+    if side * side == n_features:
+        return f", for example image_shape=({side}, {side}, 1)"
+    if n_features % 3 == 0 and math.isqrt(n_features // 3) ** 2 == n_features // 3:
+        side = math.isqrt(n_features // 3)
+        return f", for example image_shape=({side}, {side}, 3)"
+    return ""
+
+
+def _as_numeric_array(X):
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            "X must be a dense array of images or feature rows; sparse input is "
+            "not supported. Convert it with X.toarray()."
+        )
+    X = np.asarray(X)
+    if X.dtype.kind in "biuf":
+        return X
+    if X.dtype.kind in "OUS":
+        try:
+            return X.astype(np.float32)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(
+        f"X must contain numbers (pixel values or features); got an array of dtype {X.dtype}."
+    )
+
+
+def as_model_input(X, image_shape, requires_images, owner):
+    """Return ``X`` as images ``(n, h, w, c)`` or, for plain rows, ``(n, f)``.
+
+    Never copies unless ``X`` is not already a numeric array; reshaping is a
+    view.
+
+    Parameters
+    ----------
+    X : array-like
+        ``(n, h, w, c)`` images, ``(n, h, w)`` grayscale images, ``(n, h*w*c)``
+        rows with ``image_shape``, or ``(n, f)`` feature rows.
+    image_shape : tuple (h, w, c) or None
+        Already validated by :func:`check_image_shape`.
+    requires_images : bool
+        True when ImageDataGenerator settings are active, so rows without
+        ``image_shape`` cannot be used.
+    owner : str
+        Estimator name for messages.
+    """
+    X = _as_numeric_array(X)
+    if X.ndim == 2 and image_shape is not None:
+        if X.shape[1] != math.prod(image_shape):
+            raise ValueError(
+                f"X has {X.shape[1]} values per row, but image_shape={image_shape} "
+                f"needs {math.prod(image_shape)}."
+            )
+        return X.reshape((len(X),) + image_shape)
+    if X.ndim == 2:
+        if requires_images:
+            raise ValueError(
+                f"X has shape {X.shape}: rows of features, but ImageDataGenerator "
+                f"settings need images. Pass images of shape (n, height, width, "
+                f"channels), or set {owner}(image_shape=(height, width, channels))"
+                f"{_square_hint(X.shape[1])}."
+            )
+        return X
+    if X.ndim == 3:
+        X = X[..., np.newaxis]
+    if X.ndim != 4:
+        raise ValueError(
+            f"X must be images of shape (n, height, width, channels) or (n, height, "
+            f"width), or rows of shape (n, height*width*channels) with image_shape; "
+            f"got an array of shape {X.shape}."
+        )
+    if image_shape is not None and X.shape[1:] != image_shape:
+        raise ValueError(
+            f"X holds images of shape {X.shape[1:]}, but image_shape={image_shape}."
+        )
+    return X
+
+
+def check_same_sample_shape(X, fitted_shape, owner):
+    """At predict time, the images must look like those seen in ``fit``."""
+    if X.shape[1:] == tuple(fitted_shape):
+        return
+    what = "images" if len(fitted_shape) == 3 else "rows"
+    if X.ndim == 4 and len(fitted_shape) == 3 and X.shape[1:3] == tuple(fitted_shape[:2]):
+        detail = f"{X.shape[3]} channels, but it was fitted on {fitted_shape[2]} channels"
+    else:
+        detail = f"samples of shape {X.shape[1:]}, but it was fitted on {what} of shape {tuple(fitted_shape)}"
+    raise ValueError(f"X has {detail}; {owner} needs the same shape as in fit.")
+
+
+def check_n_samples(X, y):
+    """``X`` and ``y`` must have the same number of samples."""
+    n_y = len(y)
+    if len(X) != n_y:
+        raise ValueError(
+            f"X and y must have the same number of samples; X has {len(X)} and y has {n_y}."
+        )
+
+
+def check_classes(y):
+    """A classifier needs at least two classes in ``y``."""
+    if y.ndim == 2 and y.shape[1] > 1:  # one-hot or multilabel indicator
+        return
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise ValueError(
+            f"y must contain at least 2 classes to train a classifier; got only "
+            f"1 class: {classes.tolist()!r}."
+        )

@@ -1,0 +1,61 @@
+"""Scoped randomness: seeds come from ``random_state``, global state is restored."""
+
+import contextlib
+import numbers
+
+import numpy as np
+
+
+def resolve_seed(random_state):
+    """Turn ``random_state`` into one integer seed, without global side effects.
+
+    Parameters
+    ----------
+    random_state : None, int or numpy.random.RandomState
+        ``None`` draws fresh entropy from the operating system (never from
+        the global NumPy RNG); an ``int`` is used as is; a ``RandomState`` is
+        sampled from a copy, so the caller's generator is left untouched and
+        the same generator always gives the same seed.
+
+    Returns
+    -------
+    int
+    """
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        copy = np.random.RandomState()
+        copy.set_state(random_state.get_state())
+        return int(copy.randint(np.iinfo(np.int32).max))
+    raise TypeError(
+        "The 'random_state' parameter must be None, an int or a "
+        f"numpy.random.RandomState. Got {random_state!r} instead."
+    )
+
+
+def child_seeds(seed, n):
+    """``n`` independent integer seeds derived from ``seed``."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
+
+
+def legacy_rng(*entropy):
+    """A private ``RandomState`` keyed by integers such as (seed, epoch, batch).
+
+    ``RandomState`` rather than ``Generator`` because Keras'
+    ``ImageDataGenerator`` draws from the legacy global ``np.random``; drawing
+    the same calls from a private ``RandomState`` reproduces its distributions
+    draw for draw.
+    """
+    return np.random.RandomState(np.random.SeedSequence(list(entropy)).generate_state(4))
+
+
+@contextlib.contextmanager
+def preserved_numpy_rng():
+    """Restore the global NumPy RNG state on exit, whatever ran inside."""
+    state = np.random.get_state()
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
