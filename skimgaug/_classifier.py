@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_array
 
 from . import models
 from ._compat import as_2d_proba, classifier_tags, route_params
@@ -20,6 +21,7 @@ from ._inputs import (
     check_image_shape,
     check_n_samples,
     check_same_sample_shape,
+    column_to_1d,
 )
 from ._random import child_seeds, preserved_numpy_rng, resolve_seed
 from ._split import check_validation_split, internal_validation_split
@@ -198,23 +200,30 @@ class AugmentedKerasClassifier(KerasClassifier):
     # ------------------------------------------------------------------
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         owner = type(self).__name__
+        if y is not None:
+            y = column_to_1d(y)
         if X is not None:
-            settings = self._settings
             X = as_model_input(
                 X,
-                settings.image_shape or self._fitted_image_shape(),
-                requires_images=not settings.datagen.is_empty,
+                self._settings.image_shape or self._fitted_image_shape(),
+                requires_images=not self._settings.datagen.is_empty,
                 owner=owner,
             )
             if y is not None:
                 check_n_samples(X, y)
-            if not reset:
-                check_same_sample_shape(X, self.X_shape_[1:], owner)
-        X, y = super()._validate_data(X, y, reset=reset, y_numeric=y_numeric)
-        if reset and X is not None:
-            self.n_features_in_ = int(np.prod(X.shape[1:]))
-        if reset and y is not None:
-            check_classes(y)
+        if reset:
+            X, y = super()._validate_data(X, y, reset=True, y_numeric=y_numeric)
+            if X is not None:
+                self.n_features_in_ = int(np.prod(X.shape[1:]))
+            if y is not None:
+                check_classes(y)
+            return X, y
+        # Inference: any numeric dtype will do (batches are cast to float), but
+        # samples must have the shape seen in fit.
+        _, y = super()._validate_data(None, y, y_numeric=y_numeric)
+        if X is not None:
+            X = check_array(X, allow_nd=True, dtype=None)
+            check_same_sample_shape(X, self.X_shape_[1:], owner)
         return X, y
 
     def _fitted_image_shape(self):

@@ -8,6 +8,7 @@ import math
 import numbers
 
 import numpy as np
+from sklearn.utils.validation import column_or_1d
 
 
 def check_image_shape(image_shape, owner):
@@ -51,11 +52,16 @@ def _as_numeric_array(X):
     X = np.asarray(X)
     if X.dtype.kind in "biuf":
         return X
+    if X.dtype.kind == "c":
+        raise ValueError("Complex data not supported: X must contain real pixel values.")
     if X.dtype.kind in "OUS":
         try:
             return X.astype(np.float32)
-        except (TypeError, ValueError):
-            pass
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"X must contain numbers (pixel values or features); an array of "
+                f"dtype {X.dtype} could not be converted: {exc}"
+            ) from None
     raise TypeError(
         f"X must contain numbers (pixel values or features); got an array of dtype {X.dtype}."
     )
@@ -103,7 +109,8 @@ def as_model_input(X, image_shape, requires_images, owner):
         raise ValueError(
             f"X must be images of shape (n, height, width, channels) or (n, height, "
             f"width), or rows of shape (n, height*width*channels) with image_shape; "
-            f"got an array of shape {X.shape}."
+            f"got an array of shape {X.shape}. Reshape your data accordingly, e.g. "
+            "X.reshape(1, -1) for a single row."
         )
     if image_shape is not None and X.shape[1:] != image_shape:
         raise ValueError(
@@ -113,24 +120,41 @@ def as_model_input(X, image_shape, requires_images, owner):
 
 
 def check_same_sample_shape(X, fitted_shape, owner):
-    """At predict time, the images must look like those seen in ``fit``."""
-    if X.shape[1:] == tuple(fitted_shape):
+    """At predict time, samples must look like those seen in ``fit``."""
+    fitted_shape = tuple(fitted_shape)
+    if X.shape[1:] == fitted_shape:
         return
-    what = "images" if len(fitted_shape) == 3 else "rows"
-    if X.ndim == 4 and len(fitted_shape) == 3 and X.shape[1:3] == tuple(fitted_shape[:2]):
-        detail = f"{X.shape[3]} channels, but it was fitted on {fitted_shape[2]} channels"
+    if X.ndim == 2 and len(fitted_shape) == 1:
+        detail = f"{X.shape[1]} features, but {owner} is expecting {fitted_shape[0]} features"
+    elif X.ndim == 4 and len(fitted_shape) == 3 and X.shape[1:3] == fitted_shape[:2]:
+        detail = (
+            f"images with {X.shape[3]} channels, but {owner} is expecting "
+            f"{fitted_shape[2]} channels"
+        )
     else:
-        detail = f"samples of shape {X.shape[1:]}, but it was fitted on {what} of shape {tuple(fitted_shape)}"
-    raise ValueError(f"X has {detail}; {owner} needs the same shape as in fit.")
+        detail = (
+            f"samples of shape {X.shape[1:]}, but {owner} is expecting samples of "
+            f"shape {fitted_shape}"
+        )
+    raise ValueError(f"X has {detail} as input (the shape seen in fit).")
 
 
 def check_n_samples(X, y):
     """``X`` and ``y`` must have the same number of samples."""
-    n_y = len(y)
+    y = np.asarray(y)
+    n_y = y.shape[0] if y.ndim else 1
     if len(X) != n_y:
         raise ValueError(
             f"X and y must have the same number of samples; X has {len(X)} and y has {n_y}."
         )
+
+
+def column_to_1d(y):
+    """A column vector ``y`` of shape (n, 1) becomes (n,), with scikit-learn's warning."""
+    y_array = np.asarray(y)
+    if y_array.ndim == 2 and y_array.shape[1] == 1:
+        return column_or_1d(y_array, warn=True)
+    return y
 
 
 def check_classes(y):
