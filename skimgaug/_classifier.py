@@ -287,20 +287,19 @@ class AugmentedKerasClassifier(KerasClassifier):
         if batch_size == -1:
             batch_size = len(X)
 
-        train = None  # all rows
-        validation_data = None
-        if "validation_data" in kwargs:
-            validation_data = self._inference_validation_data(kwargs.pop("validation_data"))
+        given_validation = kwargs.pop("validation_data", None)
+        if given_validation is not None and settings.validation_split:
+            raise ValueError("Pass either validation_split or validation_data to fit, not both.")
+        train = valid = None  # None: all rows train
         if settings.validation_split:
-            if validation_data is not None:
-                raise ValueError(
-                    "Pass either validation_split or validation_data to fit, not both."
-                )
             train, valid = internal_validation_split(y, settings.validation_split, split_seed)
         if self.standardizer_.mean is None:  # a new model: learn this fit's statistics
             fit_statistics(self.standardizer_, X, train)
-        if settings.validation_split:
+        validation_data = None
+        if valid is not None:
             validation_data = self._holdout(X, y, sample_weight, valid)
+        elif given_validation is not None:
+            validation_data = self._inference_validation_data(given_validation)
 
         augmenter = settings.datagen.augmenter() if settings.datagen.augments else None
         batches = TrainingBatches(

@@ -9,6 +9,7 @@ import contextlib
 import functools
 import warnings
 
+
 @functools.cache
 def image_data_generator_class():
     """Return Keras' legacy ``ImageDataGenerator`` class.

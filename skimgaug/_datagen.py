@@ -32,11 +32,7 @@ class _Invalid(ValueError):
 
 
 def _is_real(value):
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and np.isfinite(value)
-    )
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
 
 
 def _non_negative(value):
@@ -52,7 +48,7 @@ def _flag(value):
 
 
 def _shift_range(value):
-    if _is_real(value):
+    if _is_real(value) and value >= 0:
         return _non_negative(value)
     if isinstance(value, (list, tuple, np.ndarray)):
         values = np.asarray(value)
@@ -238,7 +234,9 @@ class DatagenConfig:
 
 
 def _suggest(name, candidates):
-    match = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    """ "; did you mean 'x'?" for the closest candidate, or "" if none is close."""
+    prefixed = sorted(c for c in candidates if c.startswith(name))
+    match = prefixed[:1] or difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return f"; did you mean {match[0]!r}?" if match else ""
 
 

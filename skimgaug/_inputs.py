@@ -113,9 +113,7 @@ def as_model_input(X, image_shape, requires_images, owner):
             "X.reshape(1, -1) for a single row."
         )
     if image_shape is not None and X.shape[1:] != image_shape:
-        raise ValueError(
-            f"X holds images of shape {X.shape[1:]}, but image_shape={image_shape}."
-        )
+        raise ValueError(f"X holds images of shape {X.shape[1:]}, but image_shape={image_shape}.")
     return X
 
 

@@ -37,8 +37,7 @@ def output_layer_and_loss(meta):
             "sparse_categorical_crossentropy",
         )
     raise ValueError(
-        f"The default model cannot handle targets of type {target_type!r}; "
-        "pass your own model=..."
+        f"The default model cannot handle targets of type {target_type!r}; pass your own model=..."
     )
 
 
