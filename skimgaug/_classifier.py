@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 
 from . import models
-from ._compat import as_2d_proba, classifier_tags, route_params
+from ._compat import as_2d_proba, classifier_tags, refine_target_type, route_params
 from ._datagen import DatagenConfig, misplaced_datagen_keys, resolve_datagen
 from ._engine import (
     TrainingBatches,
@@ -23,7 +23,7 @@ from ._inputs import (
     check_same_sample_shape,
     column_to_1d,
 )
-from ._random import child_seeds, preserved_numpy_rng, resolve_seed
+from ._random import check_random_state, child_seeds, preserved_numpy_rng, resolve_seed
 from ._split import check_validation_split, internal_validation_split
 
 _PREFIX = "datagen__"
@@ -184,11 +184,15 @@ class AugmentedKerasClassifier(KerasClassifier):
                 f"{hints}. Pass them as datagen__<name>=... or in datagen={{...}}."
             )
         routed = {k[len(_PREFIX) :]: v for k, v in params.items() if k.startswith(_PREFIX)}
+        check_random_state(self.random_state, owner)
         return _Settings(
             datagen=resolve_datagen(self.datagen, routed, estimator_params=params, owner=owner),
             image_shape=check_image_shape(self.image_shape, owner),
             validation_split=check_validation_split(self.validation_split, owner),
         )
+
+    def _type_of_target(self, y):
+        return refine_target_type(super()._type_of_target(y), y)
 
     def _check_model_param(self):
         if self.model is None and self.build_fn is None:
@@ -203,10 +207,15 @@ class AugmentedKerasClassifier(KerasClassifier):
         if y is not None:
             y = column_to_1d(y)
         if X is not None:
+            # fit: the image_shape parameter; predict: rows take the fitted shape
+            # and images are compared with it below.
+            image_shape = self._settings.image_shape
+            if not reset:
+                image_shape = self._fitted_image_shape() if np.ndim(X) == 2 else None
             X = as_model_input(
                 X,
-                self._settings.image_shape or self._fitted_image_shape(),
-                requires_images=not self._settings.datagen.is_empty,
+                image_shape,
+                requires_images=reset and not self._settings.datagen.is_empty,
                 owner=owner,
             )
             if y is not None:

@@ -93,3 +93,15 @@ def as_2d_proba(proba, n_samples):
     if proba.ndim == 1 and n_samples == 1:
         return proba.reshape(1, -1)
     return proba
+
+
+def refine_target_type(target_type, y):
+    """Tell one-hot targets from multilabel ones in scikeras' ``target_type_``.
+
+    scikeras' encoder treats an indicator matrix with exactly one 1 per row as
+    ``"multiclass-onehot"`` but reports ``target_type_`` as
+    ``"multilabel-indicator"``, so a model builder could not pick softmax.
+    """
+    if target_type == "multilabel-indicator" and y.min() == 0 and (y.sum(axis=1) == 1).all():
+        return "multiclass-onehot"
+    return target_type

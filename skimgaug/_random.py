@@ -6,6 +6,19 @@ import numbers
 import numpy as np
 
 
+def check_random_state(random_state, owner="AugmentedKerasClassifier"):
+    """``random_state`` must be None, an int or a ``numpy.random.RandomState``."""
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return random_state
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if 0 <= random_state < 2**32:
+            return random_state
+    raise TypeError(
+        f"The 'random_state' parameter of {owner} must be None, an int in "
+        f"[0, 2**32) or a numpy.random.RandomState. Got {random_state!r} instead."
+    )
+
+
 def resolve_seed(random_state):
     """Turn ``random_state`` into one integer seed, without global side effects.
 
@@ -21,18 +34,14 @@ def resolve_seed(random_state):
     -------
     int
     """
+    check_random_state(random_state)
     if random_state is None:
         return int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        return int(random_state)
     if isinstance(random_state, np.random.RandomState):
         copy = np.random.RandomState()
         copy.set_state(random_state.get_state())
         return int(copy.randint(np.iinfo(np.int32).max))
-    raise TypeError(
-        "The 'random_state' parameter must be None, an int or a "
-        f"numpy.random.RandomState. Got {random_state!r} instead."
-    )
+    return int(random_state)
 
 
 def child_seeds(seed, n):
