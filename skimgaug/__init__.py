@@ -3,10 +3,24 @@
 Random augmentation only ever touches training batches and standardization
 statistics come from the training data of each ``fit`` call, so scikit-learn's
 ``cross_val_score``, ``GridSearchCV`` and ``Pipeline`` give honest scores.
+
+``import skimgaug`` is light: TensorFlow is imported on first use of
+:class:`AugmentedKerasClassifier`.
 """
 
-from ._classifier import AugmentedKerasClassifier
 from ._datagen import DATAGEN_KEYS
 
 __all__ = ["AugmentedKerasClassifier", "DATAGEN_KEYS"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name == "AugmentedKerasClassifier":
+        from ._classifier import AugmentedKerasClassifier
+
+        return AugmentedKerasClassifier
+    raise AttributeError(f"module 'skimgaug' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__ + ["__version__"])
