@@ -211,7 +211,8 @@ class AugmentedKerasClassifier(KerasClassifier):
             # and images are compared with it below.
             image_shape = self._settings.image_shape
             if not reset:
-                image_shape = self._fitted_image_shape() if np.ndim(X) == 2 else None
+                X = np.asarray(X)
+                image_shape = self._fitted_image_shape() if X.ndim == 2 else None
             X = as_model_input(
                 X,
                 image_shape,
