@@ -5,81 +5,19 @@ Training path (:class:`TrainingBatches`)
 Inference path (:func:`standardize_for_inference`)
     copy, then standardize. Never a random transform.
 
-Both use ``ImageDataGenerator`` objects: an *augmenter* holding the random
-transform settings and a *standardizer* holding the standardization settings
-and the statistics learned from the training images.
+The random transforms come from an *augmenter* (one of the engines in
+:mod:`skimgaug._transforms`); standardization from a *standardizer*, an
+``ImageDataGenerator`` holding only the standardization settings and the
+statistics learned from the training images. Both paths share
+:func:`standardize_inplace`.
 """
 
 import numpy as np
 
-from ._compat import py_dataset_class, quiet_legacy_transforms
+from ._compat import py_dataset_class
 from ._random import legacy_rng
 
 _INFERENCE_CHUNK = 1024
-
-
-def sample_transform(augmenter, image_shape, rng):
-    """Draw random transform parameters exactly as ``ImageDataGenerator`` does.
-
-    A call-for-call mirror of ``ImageDataGenerator.get_random_transform``
-    drawing from ``rng`` instead of the global ``np.random``: with
-    ``rng = np.random.RandomState(s)`` the result equals
-    ``get_random_transform`` after ``np.random.seed(s)``.
-
-    Parameters
-    ----------
-    augmenter : ImageDataGenerator
-    image_shape : tuple of int
-        ``(height, width, channels)``.
-    rng : numpy.random.RandomState
-
-    Returns
-    -------
-    dict
-        Parameters for ``augmenter.apply_transform``.
-    """
-    g = augmenter
-    theta = rng.uniform(-g.rotation_range, g.rotation_range) if g.rotation_range else 0
-    tx = _sample_shift(g.height_shift_range, image_shape[g.row_axis - 1], rng)
-    ty = _sample_shift(g.width_shift_range, image_shape[g.col_axis - 1], rng)
-    shear = rng.uniform(-g.shear_range, g.shear_range) if g.shear_range else 0
-    if g.zoom_range[0] == 1 and g.zoom_range[1] == 1:
-        zx, zy = 1, 1
-    else:
-        zx, zy = rng.uniform(g.zoom_range[0], g.zoom_range[1], 2)
-    flip_horizontal = (rng.random_sample() < 0.5) * g.horizontal_flip
-    flip_vertical = (rng.random_sample() < 0.5) * g.vertical_flip
-    channel_shift_intensity = None
-    if g.channel_shift_range != 0:
-        channel_shift_intensity = rng.uniform(-g.channel_shift_range, g.channel_shift_range)
-    brightness = None
-    if g.brightness_range is not None:
-        brightness = rng.uniform(g.brightness_range[0], g.brightness_range[1])
-    return {
-        "theta": theta,
-        "tx": tx,
-        "ty": ty,
-        "shear": shear,
-        "zx": zx,
-        "zy": zy,
-        "flip_horizontal": flip_horizontal,
-        "flip_vertical": flip_vertical,
-        "channel_shift_intensity": channel_shift_intensity,
-        "brightness": brightness,
-    }
-
-
-def _sample_shift(shift_range, size, rng):
-    if not shift_range:
-        return 0
-    try:  # a list to choose from, or an int (pixels)
-        shift = rng.choice(shift_range)
-        shift *= rng.choice([-1, 1])
-    except ValueError:  # a float
-        shift = rng.uniform(-shift_range, shift_range)
-    if np.max(shift_range) < 1:
-        shift *= size
-    return shift
 
 
 def standardize_inplace(standardizer, batch):
@@ -157,8 +95,9 @@ class TrainingBatches(py_dataset_class()):
         Per-sample weights aligned with ``x``.
     indices : ndarray of int or None
         The training rows (after the internal validation split); None for all.
-    augmenter : ImageDataGenerator or None
-        Random transform settings; None for no augmentation.
+    augmenter : callable or None
+        ``augmenter(batch, rng) -> batch`` applies random transforms
+        (see :mod:`skimgaug._transforms`); None for no augmentation.
     standardizer : ImageDataGenerator
         Standardization settings and fitted statistics.
     batch_size : int
@@ -209,11 +148,7 @@ class TrainingBatches(py_dataset_class()):
         rows = self._epoch_order()[idx * self.batch_size : (idx + 1) * self.batch_size]
         batch = self.x[rows].astype(self.standardizer.dtype)  # always a copy
         if self.augmenter is not None:
-            rng = legacy_rng(self.seed, self.epoch, idx)
-            with quiet_legacy_transforms():
-                for i in range(len(batch)):
-                    params = sample_transform(self.augmenter, batch[i].shape, rng)
-                    batch[i] = self.augmenter.apply_transform(batch[i], params)
+            batch = self.augmenter(batch, legacy_rng(self.seed, self.epoch, idx))
         batch = standardize_inplace(self.standardizer, batch)
         if self.sample_weight is None:
             return batch, self.y[rows]

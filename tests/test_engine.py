@@ -5,13 +5,9 @@ import pytest
 
 from skimgaug._compat import make_image_data_generator
 from skimgaug._datagen import resolve_datagen
-from skimgaug._engine import (
-    TrainingBatches,
-    fit_statistics,
-    sample_transform,
-    standardize_for_inference,
-)
+from skimgaug._engine import TrainingBatches, fit_statistics, standardize_for_inference
 from skimgaug._random import legacy_rng, preserved_numpy_rng
+from skimgaug._transforms import ReferenceAugmenter, sample_transform
 
 ARTICLE = {
     "rotation_range": 20,
@@ -51,7 +47,7 @@ def _batches(X, y, settings, seed=0, indices=None, weights=None, batch_size=8, s
         y,
         weights,
         indices=indices,
-        augmenter=config.augmenter() if config.augments else None,
+        augmenter=ReferenceAugmenter(config.augmenter()) if config.augments else None,
         standardizer=standardizer,
         batch_size=batch_size,
         shuffle=shuffle,
