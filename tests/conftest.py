@@ -11,6 +11,17 @@ import pytest  # noqa: E402
 
 from skimgaug.datasets import load_digits_images, make_toy_images  # noqa: E402
 
+#: The seed article's augmentation settings.
+ARTICLE = {
+    "rotation_range": 20,
+    "width_shift_range": 0.2,
+    "height_shift_range": 0.2,
+    "shear_range": 0.2,
+    "zoom_range": 0.2,
+    "horizontal_flip": True,
+    "fill_mode": "nearest",
+}
+
 #: Settings that keep a fit well under a second on 8x8 images.
 FAST = {"epochs": 1, "verbose": 0, "batch_size": 16}
 

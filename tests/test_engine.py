@@ -6,37 +6,9 @@ import pytest
 from skimgaug._compat import make_image_data_generator
 from skimgaug._datagen import resolve_datagen
 from skimgaug._engine import TrainingBatches, fit_statistics, standardize_for_inference
-from skimgaug._random import legacy_rng, preserved_numpy_rng
+from skimgaug._random import legacy_rng
+from conftest import ARTICLE
 from skimgaug._transforms import ReferenceAugmenter, sample_transform
-
-ARTICLE = {
-    "rotation_range": 20,
-    "width_shift_range": 0.2,
-    "height_shift_range": 0.2,
-    "shear_range": 0.2,
-    "zoom_range": 0.2,
-    "horizontal_flip": True,
-    "fill_mode": "nearest",
-}
-
-
-@pytest.mark.parametrize(
-    "settings",
-    [
-        ARTICLE,
-        {"width_shift_range": [-2, 0, 3], "height_shift_range": 2, "vertical_flip": True},
-        {"zoom_range": (0.5, 1.5), "brightness_range": (0.7, 1.3), "channel_shift_range": 10},
-        {"width_shift_range": 3.0, "height_shift_range": 0.1},
-        {},
-    ],
-)
-def test_sampled_parameters_equal_get_random_transform_draw_for_draw(settings):
-    augmenter = resolve_datagen(settings, {}).augmenter()
-    with preserved_numpy_rng():
-        for seed in range(40):
-            expected = augmenter.get_random_transform((8, 10, 3), seed=seed)
-            got = sample_transform(augmenter, (8, 10, 3), np.random.RandomState(seed))
-            assert got == expected
 
 
 def _batches(X, y, settings, seed=0, indices=None, weights=None, batch_size=8, shuffle=True):
