@@ -142,8 +142,11 @@ def _float_dtype(value):
         dtype = np.dtype(value)
     except TypeError:
         dtype = None
-    if dtype is None or dtype.kind != "f":
-        raise _Invalid("None or a floating point dtype such as 'float32'")
+    if dtype not in (np.float32, np.float64):
+        raise _Invalid(
+            "None, 'float32' or 'float64' (SciPy, which ImageDataGenerator uses to "
+            "warp images, has no float16)"
+        )
     return dtype.name
 
 

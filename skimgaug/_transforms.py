@@ -23,8 +23,8 @@ from ._warp import warp_batch
 
 ENGINES = ("vectorized", "imagedatagenerator")
 
-# Spline orders the compiled warp implements, by ImageDataGenerator's name.
-_INTERPOLATIONS = {0: "NEAREST", 1: "BILINEAR"}
+# Spline orders the vectorized warp implements.
+_INTERPOLATIONS = (0, 1)
 
 
 def sample_transform(augmenter, image_shape, rng):
@@ -189,7 +189,6 @@ class VectorizedAugmenter:
 
     def __init__(self, generator):
         self.generator = generator
-        self.interpolation = _INTERPOLATIONS[generator.interpolation_order]
 
     def __call__(self, batch, rng):
         """Transform ``batch`` (owned by the caller); return the result."""
@@ -355,7 +354,7 @@ def make_augmenter(engine, generator):
         return ReferenceAugmenter(generator)
     if generator.interpolation_order not in _INTERPOLATIONS:
         warnings.warn(
-            f"engine='vectorized' implements interpolation_order 0 (nearest) and 1 "
+            "engine='vectorized' implements interpolation_order 0 (nearest) and 1 "
             f"(bilinear), not {generator.interpolation_order}; using "
             "engine='imagedatagenerator' for this fit, which is exact but slower.",
             UserWarning,

@@ -138,7 +138,8 @@ def test_channels_first_is_refused():
         ("preprocessing_function", "sqrt", "None or a function"),
         ("featurewise_center", 1, "True or False"),
         ("zca_epsilon", 0, "a finite number > 0"),
-        ("dtype", "int32", "a floating point dtype"),
+        ("dtype", "int32", "'float32' or 'float64'"),
+        ("dtype", "float16", "has no float16"),
     ],
 )
 def test_out_of_range_values_name_key_value_and_what_is_allowed(key, value, allowed):
