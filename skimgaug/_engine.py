@@ -17,7 +17,12 @@ import numpy as np
 from ._compat import py_dataset_class
 from ._random import legacy_rng
 
-_INFERENCE_CHUNK = 1024
+_CHUNK_BYTES = 16 * 2**20  # working memory per chunk of images
+
+
+def _chunk_rows(x):
+    """How many float64 images of ``x``'s shape fit in one chunk."""
+    return max(1, _CHUNK_BYTES // (8 * int(np.prod(x.shape[1:]))))
 
 
 def standardize_inplace(standardizer, batch):
@@ -54,26 +59,52 @@ def standardize_for_inference(standardizer, x):
         A new array of ``standardizer.dtype``.
     """
     out = np.empty(x.shape, dtype=standardizer.dtype)
-    for start in range(0, len(x), _INFERENCE_CHUNK):
-        stop = start + _INFERENCE_CHUNK
+    step = _chunk_rows(x)
+    for start in range(0, len(x), step):
+        stop = start + step
         out[start:stop] = x[start:stop]
         out[start:stop] = standardize_inplace(standardizer, out[start:stop])
     return out
 
 
 def fit_statistics(standardizer, x, rows=None):
-    """Learn featurewise mean/std or ZCA, exactly as ``ImageDataGenerator.fit``.
+    """Learn feature-wise mean/std or ZCA as ``ImageDataGenerator.fit`` does.
 
-    Uses ``x[rows]`` (all of ``x`` when ``rows`` is None). Does nothing when
-    no setting needs statistics. ``x`` is not modified.
+    Uses ``x[rows]`` (all of ``x`` when ``rows`` is None); ``x`` is not
+    modified. Mean and standard deviation are streamed over chunks of images
+    (two passes, float64 sums), so no copy of the training images is made;
+    they equal ``ImageDataGenerator.fit``'s up to float32 round-off. ZCA needs
+    all images at once and calls ``ImageDataGenerator.fit`` itself. Does
+    nothing when no setting needs statistics.
     """
-    if (
-        standardizer.featurewise_center
-        or standardizer.featurewise_std_normalization
-        or standardizer.zca_whitening
-    ):
-        standardizer.fit(x if rows is None else x[rows])
-    return standardizer
+    s = standardizer
+    if s.zca_whitening:
+        s.fit(x if rows is None else x[rows])
+        return s
+    if not (s.featurewise_center or s.featurewise_std_normalization):
+        return s
+    n = len(x) if rows is None else len(rows)
+    channels = x.shape[-1]
+    count = n * int(np.prod(x.shape[1:-1]))
+
+    step = _chunk_rows(x)
+
+    def chunks():
+        for start in range(0, n, step):
+            part = slice(start, start + step)
+            chunk = np.asarray(x[part] if rows is None else x[rows[part]], dtype=s.dtype)
+            yield chunk * s.rescale if s.rescale else chunk
+
+    axes = (0, 1, 2)
+    total = sum(chunk.sum(axis=axes, dtype=np.float64) for chunk in chunks())
+    mean = (total / count).astype(s.dtype).reshape(1, 1, channels)
+    s.mean = mean  # featurewise_std_normalization implies featurewise_center
+    if s.featurewise_std_normalization:
+        squares = sum(
+            np.square(chunk - mean, dtype=np.float64).sum(axis=axes) for chunk in chunks()
+        )
+        s.std = np.sqrt(squares / count).astype(s.dtype).reshape(1, 1, channels)
+    return s
 
 
 class TrainingBatches(py_dataset_class()):

@@ -57,8 +57,12 @@ def warp_batch(batch, matrices, rows, order, fill_mode, cval):
         target = batch[row, ..., 0] if gray else batch[row]
         scratch[...] = target  # the warp cannot read and write the same image
         if fill_mode == "wrap":
-            map_x, map_y = (_wrap(c, n) for c, n in zip(
-                _source_coordinates(matrix, height, width), (width, height), strict=True))
+            map_x, map_y = (
+                _wrap(c, n)
+                for c, n in zip(
+                    _source_coordinates(matrix, height, width), (width, height), strict=True
+                )
+            )
             cv2.remap(scratch, map_x, map_y, interpolation, dst=target, borderMode=border)
         else:
             cv2.warpAffine(scratch, matrix, (width, height), dst=target, borderMode=border,

@@ -147,7 +147,8 @@ def test_unsupported_interpolation_order_falls_back_with_a_reason():
 
 def test_engine_parameter_is_checked(toy):
     X, y = toy
-    with pytest.raises(ValueError, match=r"'engine' parameter .* 'vectorized', 'imagedatagenerator'"):
+    message = r"'engine' parameter .* 'vectorized', 'imagedatagenerator'"
+    with pytest.raises(ValueError, match=message):
         AugmentedKerasClassifier(engine="opencv", **FAST).fit(X, y)
 
 
