@@ -11,9 +11,11 @@ from . import models
 from ._compat import as_2d_proba, classifier_tags, refine_target_type, route_params
 from ._datagen import DatagenConfig, misplaced_datagen_keys, resolve_datagen
 from ._engine import (
+    InferenceBatches,
     TrainingBatches,
+    chunks,
     fit_statistics,
-    standardize_for_inference,
+    inference_batch,
 )
 from ._inputs import (
     as_model_input,
@@ -22,6 +24,13 @@ from ._inputs import (
     check_n_samples,
     check_same_sample_shape,
     column_to_1d,
+)
+from ._paths import (
+    COLOR_MODES,
+    ImagePaths,
+    check_color_mode,
+    check_target_size,
+    is_path_input,
 )
 from ._random import check_random_state, child_seeds, preserved_numpy_rng, resolve_seed
 from ._split import check_validation_split, internal_validation_split
@@ -38,6 +47,8 @@ class _Settings:
     image_shape: tuple
     validation_split: float
     engine: str
+    target_size: tuple
+    color_mode: str
 
 
 class AugmentedKerasClassifier(KerasClassifier):
@@ -138,6 +149,8 @@ class AugmentedKerasClassifier(KerasClassifier):
         datagen=None,
         image_shape=None,
         engine="vectorized",
+        target_size=(256, 256),
+        color_mode="rgb",
         build_fn=None,
         warm_start=False,
         random_state=None,
@@ -177,6 +190,8 @@ class AugmentedKerasClassifier(KerasClassifier):
         self.datagen = datagen
         self.image_shape = image_shape
         self.engine = engine
+        self.target_size = target_size
+        self.color_mode = color_mode
 
     # ------------------------------------------------------------------
     # scikit-learn citizenship
@@ -204,6 +219,8 @@ class AugmentedKerasClassifier(KerasClassifier):
             image_shape=check_image_shape(self.image_shape, owner),
             validation_split=check_validation_split(self.validation_split, owner),
             engine=check_engine(self.engine, owner),
+            target_size=check_target_size(self.target_size, owner),
+            color_mode=check_color_mode(self.color_mode, owner),
         )
 
     def _type_of_target(self, y):
@@ -221,6 +238,8 @@ class AugmentedKerasClassifier(KerasClassifier):
         owner = type(self).__name__
         if y is not None:
             y = column_to_1d(y)
+        if X is not None and is_path_input(X):
+            return self._validate_paths(X, y, reset, y_numeric)
         if X is not None:
             # fit: the image_shape parameter; predict: rows take the fitted shape
             # and images are compared with it below.
@@ -250,6 +269,26 @@ class AugmentedKerasClassifier(KerasClassifier):
             X = check_array(X, allow_nd=True, dtype=None)
             check_same_sample_shape(X, self.X_shape_[1:], owner)
         return X, y
+
+    def _validate_paths(self, X, y, reset, y_numeric):
+        """Image files as X: checked up front, decoded batch by batch later."""
+        if reset:
+            paths = ImagePaths(X, self._settings.target_size, self._settings.color_mode)
+        else:  # decode to the shape the model was fitted on
+            height, width, channels = self.X_shape_[1:]
+            mode = next(m for m, (_, c) in COLOR_MODES.items() if c == channels)
+            paths = ImagePaths(X, (height, width), mode)
+        if y is not None:
+            check_n_samples(paths, y)
+        paths.check_files()
+        _, y = super()._validate_data(None, y, reset=reset, y_numeric=y_numeric)
+        if reset:
+            self.X_shape_ = paths.shape
+            self.X_dtype_ = np.dtype(np.float32)
+            self.n_features_in_ = int(np.prod(paths.shape[1:]))
+            if y is not None:
+                check_classes(y)
+        return paths, y
 
     def _fitted_image_shape(self):
         shape = getattr(self, "X_shape_", None)
@@ -320,11 +359,18 @@ class AugmentedKerasClassifier(KerasClassifier):
             train, valid = internal_validation_split(y, settings.validation_split, split_seed)
         if self.standardizer_.mean is None:  # a new model: learn this fit's statistics
             fit_statistics(self.standardizer_, X, train)
+        validation_batch_size = fit_params.get("validation_batch_size") or batch_size
+        if validation_batch_size == -1:
+            validation_batch_size = len(X)
         validation_data = None
         if valid is not None:
-            validation_data = self._holdout(X, y, sample_weight, valid)
+            validation_data = InferenceBatches(
+                X, y, sample_weight, valid, self.standardizer_, int(validation_batch_size)
+            )
         elif given_validation is not None:
-            validation_data = self._inference_validation_data(given_validation)
+            validation_data = self._inference_validation_data(
+                given_validation, int(validation_batch_size)
+            )
 
         augmenter = None
         if settings.datagen.augments:
@@ -341,9 +387,6 @@ class AugmentedKerasClassifier(KerasClassifier):
             seed=batch_seed,
             first_epoch=initial_epoch,
         )
-        validation_batch_size = fit_params.get("validation_batch_size") or batch_size
-        if validation_batch_size == -1:
-            validation_batch_size = len(X)
         super()._fit_keras_model(
             batches,
             None,
@@ -355,21 +398,18 @@ class AugmentedKerasClassifier(KerasClassifier):
             validation_split=0.0,
             shuffle=False,
             validation_data=validation_data,
-            validation_batch_size=int(validation_batch_size),
             **kwargs,
         )
 
-    def _holdout(self, X, y, sample_weight, rows):
-        """Internal validation set, through the inference path."""
-        held = (standardize_for_inference(self.standardizer_, X[rows]), y[rows])
-        return held if sample_weight is None else held + (sample_weight[rows],)
-
-    def _inference_validation_data(self, validation_data):
-        """User-given ``validation_data=(X, y[, w])``, standardized and encoded."""
+    def _inference_validation_data(self, validation_data, batch_size):
+        """User-given ``validation_data=(X, y[, w])``, through the inference path."""
         X_val, y_val, *rest = validation_data
         X_val, y_val = self._validate_data(X_val, y_val)
         y_val = self.target_encoder_.transform(y_val)
-        return (standardize_for_inference(self.standardizer_, X_val), y_val, *rest)
+        weights = np.asarray(rest[0], dtype=np.float64) if rest else None
+        return InferenceBatches(
+            X_val, y_val, weights, np.arange(len(X_val)), self.standardizer_, batch_size
+        )
 
     # ------------------------------------------------------------------
     # Inference path
@@ -387,8 +427,15 @@ class AugmentedKerasClassifier(KerasClassifier):
             )
         with preserved_numpy_rng():
             X, _ = self._validate_data(X)
-            X = standardize_for_inference(self.standardizer_, X)
-            return super()._predict_raw(X, **kwargs)
+            # Chunks of bounded memory: files are decoded, images copied and
+            # standardized one chunk at a time.
+            outputs = [
+                super(AugmentedKerasClassifier, self)._predict_raw(
+                    inference_batch(self.standardizer_, X, rows), **kwargs
+                )
+                for rows in chunks(X)
+            ]
+            return np.concatenate(outputs)
 
     def predict_proba(self, X, **kwargs):
         """Class probabilities for ``X``, standardized, never augmented.

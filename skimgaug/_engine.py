@@ -2,8 +2,12 @@
 
 Training path (:class:`TrainingBatches`)
     copy a batch, apply a random transform to each image, then standardize.
-Inference path (:func:`standardize_for_inference`)
+Inference path (:func:`inference_batch`, :class:`InferenceBatches`)
     copy, then standardize. Never a random transform.
+
+``x`` is an image array or :class:`skimgaug._paths.ImagePaths`; batches are
+read with :func:`skimgaug._paths.load_rows`, so files are decoded batch by
+batch and memory stays bounded by the batch.
 
 The random transforms come from an *augmenter* (one of the engines in
 :mod:`skimgaug._transforms`); standardization from a *standardizer*, an
@@ -15,6 +19,7 @@ statistics learned from the training images. Both paths share
 import numpy as np
 
 from ._compat import py_dataset_class
+from ._paths import load_rows
 from ._random import legacy_rng
 
 _CHUNK_BYTES = 16 * 2**20  # working memory per chunk of images
@@ -41,30 +46,32 @@ def standardize_inplace(standardizer, batch):
         for i in range(len(batch)):
             batch[i] = standardizer.standardize(batch[i])
         return batch
-    return standardizer.standardize(batch)
+    # ZCA's matrix is float64: keep the batch in the generator's dtype.
+    return standardizer.standardize(batch).astype(standardizer.dtype, copy=False)
 
 
-def standardize_for_inference(standardizer, x):
-    """Inference path: a standardized float copy of ``x``; ``x`` is untouched.
+def inference_batch(standardizer, x, rows):
+    """Inference path: a standardized float copy of ``x[rows]``; ``x`` is untouched.
 
     Parameters
     ----------
     standardizer : ImageDataGenerator
         Holds standardization settings and fitted statistics only.
-    x : ndarray of shape (n_samples, ...)
+    x : ndarray or ImagePaths
+    rows : slice or ndarray of int
 
     Returns
     -------
     ndarray
         A new array of ``standardizer.dtype``.
     """
-    out = np.empty(x.shape, dtype=standardizer.dtype)
+    return standardize_inplace(standardizer, load_rows(x, rows, standardizer.dtype))
+
+
+def chunks(x):
+    """Slices covering ``x`` in chunks of bounded memory."""
     step = _chunk_rows(x)
-    for start in range(0, len(x), step):
-        stop = start + step
-        out[start:stop] = x[start:stop]
-        out[start:stop] = standardize_inplace(standardizer, out[start:stop])
-    return out
+    return [slice(start, start + step) for start in range(0, len(x), step)]
 
 
 def fit_statistics(standardizer, x, rows=None):
@@ -79,32 +86,50 @@ def fit_statistics(standardizer, x, rows=None):
     """
     s = standardizer
     if s.zca_whitening:
-        s.fit(x if rows is None else x[rows])
+        check_zca_size(x, rows)
+        s.fit(load_rows(x, slice(None) if rows is None else rows, s.dtype))
         return s
     if not (s.featurewise_center or s.featurewise_std_normalization):
         return s
     n = len(x) if rows is None else len(rows)
     channels = x.shape[-1]
     count = n * int(np.prod(x.shape[1:-1]))
-
     step = _chunk_rows(x)
 
-    def chunks():
+    def rescaled_chunks():
         for start in range(0, n, step):
             part = slice(start, start + step)
-            chunk = np.asarray(x[part] if rows is None else x[rows[part]], dtype=s.dtype)
+            chunk = load_rows(x, part if rows is None else rows[part], s.dtype)
             yield chunk * s.rescale if s.rescale else chunk
 
     axes = (0, 1, 2)
-    total = sum(chunk.sum(axis=axes, dtype=np.float64) for chunk in chunks())
+    total = sum(chunk.sum(axis=axes, dtype=np.float64) for chunk in rescaled_chunks())
     mean = (total / count).astype(s.dtype).reshape(1, 1, channels)
     s.mean = mean  # featurewise_std_normalization implies featurewise_center
     if s.featurewise_std_normalization:
         squares = sum(
-            np.square(chunk - mean, dtype=np.float64).sum(axis=axes) for chunk in chunks()
+            np.square(chunk - mean, dtype=np.float64).sum(axis=axes) for chunk in rescaled_chunks()
         )
         s.std = np.sqrt(squares / count).astype(s.dtype).reshape(1, 1, channels)
     return s
+
+
+#: ZCA learns a (d x d) matrix from all training images at once, d = h * w * c.
+ZCA_MAX_BYTES = 2 * 2**30
+
+
+def check_zca_size(x, rows=None):
+    """Refuse ZCA whitening where ``ImageDataGenerator.fit`` would exhaust memory."""
+    n = len(x) if rows is None else len(rows)
+    d = int(np.prod(x.shape[1:]))
+    needed = max(d * d, n * d) * 8
+    if needed > ZCA_MAX_BYTES:
+        raise ValueError(
+            f"zca_whitening needs all {n} training images of {d} values at once and a "
+            f"{d}x{d} whitening matrix (about {needed / 2**30:.1f} GiB); skimgaug refuses "
+            f"more than {ZCA_MAX_BYTES / 2**30:.0f} GiB. Use featurewise_center and "
+            "featurewise_std_normalization (streamed), or smaller images."
+        )
 
 
 class TrainingBatches(py_dataset_class()):
@@ -177,7 +202,7 @@ class TrainingBatches(py_dataset_class()):
 
     def __getitem__(self, idx):
         rows = self._epoch_order()[idx * self.batch_size : (idx + 1) * self.batch_size]
-        batch = self.x[rows].astype(self.standardizer.dtype)  # always a copy
+        batch = load_rows(self.x, rows, self.standardizer.dtype)  # always a copy
         if self.augmenter is not None:
             batch = self.augmenter(batch, legacy_rng(self.seed, self.epoch, idx))
         batch = standardize_inplace(self.standardizer, batch)
@@ -187,3 +212,39 @@ class TrainingBatches(py_dataset_class()):
 
     def on_epoch_end(self):
         self.epoch += 1
+
+
+class InferenceBatches(py_dataset_class()):
+    """Inference path as a Keras dataset: standardized, never augmented batches.
+
+    Used for the internal validation set and ``validation_data``, so that
+    validation images are read batch by batch like training images.
+
+    Parameters
+    ----------
+    x : ndarray or ImagePaths
+    y : ndarray
+    sample_weight : ndarray or None
+    rows : ndarray of int
+    standardizer : ImageDataGenerator
+    batch_size : int
+    """
+
+    def __init__(self, x, y, sample_weight, rows, standardizer, batch_size):
+        super().__init__()
+        self.x = x
+        self.y = y
+        self.sample_weight = sample_weight
+        self.rows = np.asarray(rows)
+        self.standardizer = standardizer
+        self.batch_size = batch_size
+
+    def __len__(self):
+        return -(-len(self.rows) // self.batch_size)
+
+    def __getitem__(self, idx):
+        rows = self.rows[idx * self.batch_size : (idx + 1) * self.batch_size]
+        batch = inference_batch(self.standardizer, self.x, rows)
+        if self.sample_weight is None:
+            return batch, self.y[rows]
+        return batch, self.y[rows], self.sample_weight[rows]

@@ -1,8 +1,148 @@
-"""Small image data sets that need no download, for examples, tests and demos."""
+"""Loading images from disk, and small data sets that need no download.
+
+- :func:`load_image_folder`: the class-per-subfolder layout ``root/<class>/<image>``.
+- :func:`load_image_csv`: a table of file paths, labels and optional groups.
+- :func:`load_digits_images`: scikit-learn's bundled 8x8 digits as images.
+- :func:`make_toy_images` and :func:`write_image_folder`: generated images for
+  examples, tests and benchmarks.
+"""
+
+import csv
+import os
+import re
 
 import numpy as np
 
-__all__ = ["load_digits_images", "make_toy_images"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "load_digits_images",
+    "load_image_csv",
+    "load_image_folder",
+    "make_toy_images",
+    "write_image_folder",
+]
+
+#: File name endings recognised as images (case-insensitive).
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".webp")
+
+
+def _group_of(name, pattern, where):
+    match = pattern.search(name)
+    if match is None:
+        raise ValueError(
+            f"The groups pattern {pattern.pattern!r} does not match the file name "
+            f"{name!r} ({where})."
+        )
+    return match.group(1) if pattern.groups else match.group(0)
+
+
+def load_image_folder(path, groups=None):
+    r"""Image paths and labels from the layout ``root/<class>/<image>``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The root folder; each subfolder is a class, named by the folder.
+    groups : str or None, default=None
+        A regular expression searched in each file name (without folder); its
+        first capturing group (or the whole match) is the sample's group,
+        for example ``r"^(patient\d+)_"`` for ``patient07_scan2.png``.
+
+    Returns
+    -------
+    paths : ndarray of str
+        Sorted by class, then file name.
+    labels : ndarray of str
+        The class (subfolder name) of each image.
+    groups : ndarray of str
+        Only when ``groups`` is given.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is not a folder.
+    ValueError
+        If it holds no class folder with images, or a file name does not
+        match ``groups``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skimgaug.datasets import load_image_folder, write_image_folder
+    >>> root = write_image_folder(tempfile.mkdtemp(), n_per_class=3, n_classes=2)
+    >>> paths, labels, groups = load_image_folder(root, groups=r"^(p\d+)_")
+    >>> len(paths), sorted(set(labels.tolist()))
+    (6, ['class0', 'class1'])
+    """
+    root = os.fspath(path)
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"Image folder not found: {root!r}")
+    pattern = re.compile(groups) if groups is not None else None
+    paths, labels, group_ids = [], [], []
+    for label in sorted(os.listdir(root)):
+        folder = os.path.join(root, label)
+        if not os.path.isdir(folder):
+            continue
+        for name in sorted(os.listdir(folder)):
+            if not name.lower().endswith(IMAGE_EXTENSIONS):
+                continue
+            paths.append(os.path.join(folder, name))
+            labels.append(label)
+            if pattern is not None:
+                group_ids.append(_group_of(name, pattern, os.path.join(label, name)))
+    if not paths:
+        raise ValueError(
+            f"No images found in {root!r}: expected subfolders per class holding files "
+            f"ending in {', '.join(IMAGE_EXTENSIONS)}."
+        )
+    result = (np.array(paths), np.array(labels))
+    return result + (np.array(group_ids),) if pattern is not None else result
+
+
+def load_image_csv(path, path_column="path", label_column="label", group_column=None):
+    """Image paths, labels and optional groups from a CSV file.
+
+    Relative image paths are taken relative to the CSV file's folder.
+
+    Parameters
+    ----------
+    path : str or path-like
+    path_column, label_column : str, default="path", "label"
+    group_column : str or None, default=None
+        A column of group ids (for example a patient id).
+
+    Returns
+    -------
+    paths, labels[, groups] : ndarray of str
+
+    Raises
+    ------
+    FileNotFoundError
+        If the CSV file does not exist.
+    ValueError
+        If a named column is missing or the file has no rows.
+    """
+    csv_path = os.fspath(path)
+    if not os.path.isfile(csv_path):
+        raise FileNotFoundError(f"CSV file not found: {csv_path!r}")
+    base = os.path.dirname(os.path.abspath(csv_path))
+    with open(csv_path, newline="") as f:
+        reader = csv.DictReader(f)
+        columns = [path_column, label_column] + ([group_column] if group_column else [])
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(
+                f"CSV file {csv_path!r} has no column {missing[0]!r}; its columns are "
+                f"{reader.fieldnames!r}."
+            )
+        rows = list(reader)
+    if not rows:
+        raise ValueError(f"CSV file {csv_path!r} has no rows.")
+    paths = np.array([os.path.join(base, row[path_column]) for row in rows])
+    result = (paths, np.array([row[label_column] for row in rows]))
+    if group_column:
+        result += (np.array([row[group_column] for row in rows]),)
+    return result
 
 
 def load_digits_images():
@@ -75,3 +215,56 @@ def make_toy_images(
         else:
             X[rows, :, line % width, :] += 0.7
     return X.astype(np.float32), y
+
+
+def write_image_folder(
+    root,
+    n_per_class=10,
+    n_classes=2,
+    image_size=32,
+    patients_per_class=None,
+    extension=".png",
+    mode="RGB",
+    random_state=0,
+):
+    """Write :func:`make_toy_images` as ``root/class<k>/p<patient>_<i><extension>``.
+
+    Parameters
+    ----------
+    root : str or path-like
+        Created if needed.
+    n_per_class : int, default=10
+    n_classes : int, default=2
+    image_size : int, default=32
+    patients_per_class : int or None, default=None
+        Images are spread over this many "patients" per class (default: one
+        patient per 2 images), named in the file, for group k-fold demos.
+    extension : str, default=".png"
+        Any format PIL writes (".png", ".jpg", ...).
+    mode : {"RGB", "L"}, default="RGB"
+    random_state : int, default=0
+
+    Returns
+    -------
+    str
+        ``root``.
+    """
+    from PIL import Image
+
+    root = os.fspath(root)
+    channels = 3 if mode == "RGB" else 1
+    X, y = make_toy_images(
+        n_per_class * n_classes, image_size, channels, n_classes, random_state=random_state
+    )
+    patients = patients_per_class or max(1, n_per_class // 2)
+    counts = [0] * n_classes
+    for image, label in zip(X, y, strict=True):
+        folder = os.path.join(root, f"class{label}")
+        os.makedirs(folder, exist_ok=True)
+        index = counts[label]
+        counts[label] += 1
+        patient = f"p{label}{index % patients:03d}"
+        pixels = (np.clip(image, 0, 1) * 255).astype(np.uint8)
+        picture = Image.fromarray(pixels[..., 0] if channels == 1 else pixels, mode)
+        picture.save(os.path.join(folder, f"{patient}_{index:05d}{extension}"))
+    return root

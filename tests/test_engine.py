@@ -6,7 +6,7 @@ from conftest import ARTICLE
 
 from skimgaug._compat import make_image_data_generator
 from skimgaug._datagen import resolve_datagen
-from skimgaug._engine import TrainingBatches, fit_statistics, standardize_for_inference
+from skimgaug._engine import TrainingBatches, fit_statistics, inference_batch
 from skimgaug._random import legacy_rng
 from skimgaug._transforms import ReferenceAugmenter, sample_transform
 
@@ -120,7 +120,7 @@ def test_inference_path_equals_per_image_standardize_on_a_copy(toy_rgb, settings
     X, _ = toy_rgb
     X_before = X.copy()
     standardizer = fit_statistics(resolve_datagen(settings, {}).standardizer(), X)
-    got = standardize_for_inference(standardizer, X)
+    got = inference_batch(standardizer, X, slice(None))
     expected = np.stack([standardizer.standardize(image.copy()) for image in X])
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
     np.testing.assert_array_equal(X, X_before)

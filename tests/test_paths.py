@@ -1,0 +1,198 @@
+"""Image files as X: lazy decoding, same results as in memory, clear file errors."""
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+from conftest import FAST
+from PIL import Image
+from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_validate
+
+from skimgaug import AugmentedKerasClassifier
+from skimgaug._paths import ImagePaths, decode_image
+from skimgaug.datasets import load_image_csv, load_image_folder, write_image_folder
+
+SIZE = (16, 16)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """24 RGB PNGs and 12 grayscale JPEGs in two class folders."""
+    root = tmp_path_factory.mktemp("images")
+    write_image_folder(root, n_per_class=12, n_classes=2, image_size=16, patients_per_class=4)
+    write_image_folder(
+        root, n_per_class=6, n_classes=2, image_size=20, extension=".jpg", mode="L",
+        patients_per_class=2, random_state=1,
+    )  # fmt: skip
+    return root
+
+
+def _clf(**params):
+    return AugmentedKerasClassifier(target_size=SIZE, **{**FAST, **params})
+
+
+def test_load_image_folder_returns_paths_labels_and_groups(folder):
+    paths, labels, groups = load_image_folder(folder, groups=r"^(p\d+)_")
+    assert len(paths) == 36
+    assert sorted(set(labels.tolist())) == ["class0", "class1"]
+    assert set(groups.tolist()) == {"p0000", "p0001", "p0002", "p0003", "p1000", "p1001",
+                                    "p1002", "p1003"}  # fmt: skip
+    assert all(os.path.isfile(p) for p in paths)
+
+
+def test_load_image_folder_errors(tmp_path, folder):
+    with pytest.raises(FileNotFoundError, match="Image folder not found"):
+        load_image_folder(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="No images found"):
+        load_image_folder(tmp_path)
+    with pytest.raises(ValueError, match=r"pattern '\^patient' does not match the file name"):
+        load_image_folder(folder, groups="^patient")
+
+
+def test_load_image_csv_resolves_relative_paths(folder, tmp_path):
+    paths, labels, groups = load_image_folder(folder, groups=r"^(p\d+)_")
+    table = tmp_path / "index.csv"
+    rows = [f"{os.path.relpath(p, tmp_path)},{label},{group}"
+            for p, label, group in zip(paths, labels, groups, strict=True)]  # fmt: skip
+    table.write_text("file,diagnosis,patient\n" + "\n".join(rows) + "\n")
+    got = load_image_csv(table, path_column="file", label_column="diagnosis",
+                         group_column="patient")  # fmt: skip
+    np.testing.assert_array_equal([os.path.realpath(p) for p in got[0]],
+                                  [os.path.realpath(p) for p in paths])  # fmt: skip
+    np.testing.assert_array_equal(got[1], labels)
+    np.testing.assert_array_equal(got[2], groups)
+    with pytest.raises(ValueError, match="has no column 'path'; its columns are"):
+        load_image_csv(table)
+
+
+@pytest.mark.parametrize("as_type", [list, np.array, "series"])
+def test_fit_predict_score_on_paths(folder, as_type):
+    paths, labels = load_image_folder(folder)
+    if as_type == "series":
+        import pandas as pd
+
+        X = pd.Series(paths)
+    else:
+        X = as_type(paths.tolist())
+    clf = _clf(datagen={"rotation_range": 10, "rescale": 1 / 255, "featurewise_center": True})
+    clf.fit(X, labels)
+    assert clf.X_shape_ == (len(paths), 16, 16, 3)
+    assert clf.predict(X).shape == (len(paths),)
+    assert clf.predict_proba(X).shape == (len(paths), 2)
+    assert 0 <= clf.score(X, labels) <= 1
+
+
+def test_lazy_path_matches_the_in_memory_path(folder):
+    paths, labels = load_image_folder(folder)
+    images = ImagePaths(paths, SIZE, "grayscale").load()
+    params = {
+        "datagen": {"rotation_range": 15, "zoom_range": 0.1, "rescale": 1 / 255,
+                    "featurewise_center": True, "featurewise_std_normalization": True},
+        "validation_split": 0.25,
+        "random_state": 7,
+        "color_mode": "grayscale",
+        "epochs": 2,
+    }  # fmt: skip
+    lazy = _clf(**params).fit(paths, labels)
+    memory = _clf(**params).fit(images, labels)
+    np.testing.assert_allclose(lazy.standardizer_.mean, memory.standardizer_.mean, rtol=1e-6)
+    np.testing.assert_allclose(lazy.history_["val_loss"], memory.history_["val_loss"], rtol=1e-5)
+    np.testing.assert_allclose(lazy.predict_proba(paths), memory.predict_proba(images),
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
+
+
+def test_mixed_formats_are_converted_to_color_mode_and_size(folder):
+    paths, _ = load_image_folder(folder)
+    jpeg = next(p for p in paths if p.endswith(".jpg"))
+    png = next(p for p in paths if p.endswith(".png"))
+    assert decode_image(jpeg, (10, 12), "rgb").shape == (10, 12, 3)
+    assert decode_image(png, (16, 16), "grayscale").shape == (16, 16, 1)
+    assert decode_image(png, (16, 16), "rgba")[..., 3].min() == 255
+
+
+def test_groups_never_cross_folds(folder):
+    paths, labels, groups = load_image_folder(folder, groups=r"^(p\d+)_")
+    result = cross_validate(
+        _clf(datagen={"horizontal_flip": True}), paths, labels, groups=groups,
+        cv=StratifiedGroupKFold(3), return_indices=True,
+    )  # fmt: skip
+    for train, test in zip(result["indices"]["train"], result["indices"]["test"], strict=True):
+        assert not set(groups[train]) & set(groups[test])
+    assert np.all(np.isfinite(result["test_score"]))
+
+
+def test_grid_search_and_pickle_with_paths(folder):
+    paths, labels = load_image_folder(folder)
+    search = GridSearchCV(_clf(random_state=0), {"datagen__rotation_range": [0, 20]}, cv=2)
+    search.fit(paths, labels)
+    best = search.best_estimator_
+    restored = pickle.loads(pickle.dumps(best))
+    np.testing.assert_array_equal(restored.predict_proba(paths), best.predict_proba(paths))
+
+
+def test_predict_decodes_to_the_fitted_shape(folder):
+    paths, labels = load_image_folder(folder)
+    clf = _clf(color_mode="grayscale").fit(paths, labels)
+    images = ImagePaths(paths, SIZE, "grayscale").load()
+    np.testing.assert_allclose(clf.predict_proba(paths), clf.predict_proba(images), rtol=1e-6)
+
+
+def test_missing_file_is_named(folder, tmp_path):
+    paths, labels = load_image_folder(folder)
+    missing = str(tmp_path / "gone.png")
+    with pytest.raises(FileNotFoundError, match="Image file not found: .*gone.png"):
+        _clf().fit(list(paths[:-1]) + [missing], labels)
+
+
+def test_file_that_is_not_an_image_is_named(folder, tmp_path):
+    paths, labels = load_image_folder(folder)
+    fake = tmp_path / "fake.png"
+    fake.write_text("not an image")
+    with pytest.raises(ValueError, match="Cannot read image file .*fake.png"):
+        _clf().fit(list(paths[:-1]) + [str(fake)], labels)
+
+
+def test_truncated_image_is_named_when_its_batch_is_decoded(folder, tmp_path):
+    paths, labels = load_image_folder(folder)
+    broken = tmp_path / "broken.png"
+    data = open(paths[0], "rb").read()
+    broken.write_bytes(data[: len(data) // 2])  # valid header, missing pixels
+    with pytest.raises(ValueError, match="Cannot read image file .*broken.png"):
+        _clf(epochs=1).fit(list(paths[:-1]) + [str(broken)], labels)
+
+
+def test_files_are_not_modified(folder):
+    paths, labels = load_image_folder(folder)
+    before = {p: (os.path.getmtime(p), open(p, "rb").read()) for p in paths}
+    _clf(datagen={"rotation_range": 10}).fit(paths, labels).predict(paths)
+    assert before == {p: (os.path.getmtime(p), open(p, "rb").read()) for p in paths}
+
+
+@pytest.mark.parametrize(
+    "param, value, message",
+    [
+        ("target_size", (0, 16), r"'target_size' parameter .* positive integers"),
+        ("target_size", 16, r"'target_size' parameter"),
+        ("color_mode", "rgb565", r"'color_mode' parameter .* 'grayscale', 'rgb', 'rgba'"),
+    ],
+)
+def test_path_parameters_are_checked(folder, param, value, message):
+    paths, labels = load_image_folder(folder)
+    with pytest.raises(ValueError, match=message):
+        AugmentedKerasClassifier(**{param: value}, **FAST).fit(paths, labels)
+
+
+def test_zca_too_large_is_refused_up_front(folder):
+    paths, labels = load_image_folder(folder)
+    clf = AugmentedKerasClassifier(target_size=(128, 128), datagen={"zca_whitening": True},
+                                   **FAST)  # fmt: skip
+    with pytest.raises(ValueError, match=r"zca_whitening needs .* 49152x49152 whitening matrix"):
+        clf.fit(paths, labels)
+
+
+def test_images_are_decoded_from_pil(folder):
+    paths, _ = load_image_folder(folder)
+    png = next(p for p in paths if p.endswith(".png"))
+    expected = np.asarray(Image.open(png).convert("RGB"), dtype=np.float32)
+    np.testing.assert_array_equal(decode_image(png, (16, 16), "rgb"), expected)
