@@ -1,5 +1,6 @@
 """``AugmentedKerasClassifier``: scikeras' classifier with augmentation in ``fit`` only."""
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -387,19 +388,21 @@ class AugmentedKerasClassifier(KerasClassifier):
             seed=batch_seed,
             first_epoch=initial_epoch,
         )
-        super()._fit_keras_model(
-            batches,
-            None,
-            sample_weight=None,
-            warm_start=warm_start,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            batch_size=None,
-            validation_split=0.0,
-            shuffle=False,
-            validation_data=validation_data,
-            **kwargs,
-        )
+        running = augmenter.running() if augmenter is not None else contextlib.nullcontext()
+        with running:
+            super()._fit_keras_model(
+                batches,
+                None,
+                sample_weight=None,
+                warm_start=warm_start,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                batch_size=None,
+                validation_split=0.0,
+                shuffle=False,
+                validation_data=validation_data,
+                **kwargs,
+            )
 
     def _inference_validation_data(self, validation_data, batch_size):
         """User-given ``validation_data=(X, y[, w])``, through the inference path."""

@@ -14,12 +14,13 @@ how the transforms are applied:
     brightness as whole-batch NumPy operations, in ``apply_transform``'s order.
 """
 
+import contextlib
 import warnings
 
 import numpy as np
 
 from ._compat import quiet_legacy_transforms
-from ._warp import warp_batch
+from ._warp import single_threaded_opencv, warp_batch
 
 ENGINES = ("vectorized", "imagedatagenerator")
 
@@ -166,6 +167,10 @@ class ReferenceAugmenter:
     def __init__(self, generator):
         self.generator = generator
 
+    def running(self):
+        """Context for a fit using this augmenter (nothing to set up)."""
+        return contextlib.nullcontext()
+
     def __call__(self, batch, rng):
         """Transform ``batch`` (owned by the caller) in place; return it."""
         with quiet_legacy_transforms():
@@ -189,6 +194,10 @@ class VectorizedAugmenter:
 
     def __init__(self, generator):
         self.generator = generator
+
+    def running(self):
+        """Context for a fit: OpenCV single-threaded, restored afterwards."""
+        return single_threaded_opencv()
 
     def __call__(self, batch, rng):
         """Transform ``batch`` (owned by the caller); return the result."""
@@ -261,33 +270,30 @@ def affine_matrices(theta, tx, ty, shear, zx, zy, height, width):
     ndarray of shape (n, 2, 3)
     """
     n = len(theta)
-    one, zero = np.ones(n), np.zeros(n)
 
-    def stack(rows):
-        return np.stack([np.stack(row, axis=-1) for row in rows], axis=-2)
+    def matrices(**entries):
+        out = np.zeros((n, 3, 3))
+        out[:, 2, 2] = 1
+        for (i, j), value in zip(((0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)),
+                                 entries.values(), strict=True):  # fmt: skip
+            out[:, i, j] = value
+        return out
 
     rad = np.deg2rad(theta)
-    rotation = stack([[np.cos(rad), -np.sin(rad), zero], [np.sin(rad), np.cos(rad), zero],
-                      [zero, zero, one]])  # fmt: skip
-    shift = stack([[one, zero, tx], [zero, one, ty], [zero, zero, one]])
+    cos, sin = np.cos(rad), np.sin(rad)
+    rotation = matrices(a=cos, b=-sin, c=0, d=sin, e=cos, f=0)
+    shift = matrices(a=1, b=0, c=tx, d=0, e=1, f=ty)
     rad = np.deg2rad(shear)
-    shearing = stack([[one, -np.sin(rad), zero], [zero, np.cos(rad), zero], [zero, zero, one]])
-    zoom = stack([[zx, zero, zero], [zero, zy, zero], [zero, zero, one]])
+    shearing = matrices(a=1, b=-np.sin(rad), c=0, d=0, e=np.cos(rad), f=0)
+    zoom = matrices(a=zx, b=0, c=0, d=0, e=zy, f=0)
     matrix = rotation @ shift @ shearing @ zoom
     o_x, o_y = height / 2 - 0.5, width / 2 - 0.5
     offset = np.array([[1, 0, o_x], [0, 1, o_y], [0, 0, 1]])
     reset = np.array([[1, 0, -o_x], [0, 1, -o_y], [0, 0, 1]])
     matrix = offset @ matrix @ reset
-    matrix = matrix[:, [1, 0, 2]][:, :, [1, 0, 2]]  # (x, y) -> (row, col), as Keras does
-    # SciPy samples input (row, col) = A @ (row, col) + b; swap to (x, y) order.
-    a, b = matrix[:, :2, :2], matrix[:, :2, 2]
-    return np.stack(
-        [
-            np.stack([a[:, 1, 1], a[:, 1, 0], b[:, 1]], axis=-1),
-            np.stack([a[:, 0, 1], a[:, 0, 0], b[:, 0]], axis=-1),
-        ],
-        axis=1,
-    )
+    # Keras swaps the two axes (P M P) to give SciPy (row, col) coordinates;
+    # OpenCV wants (x=col, y=row), which swaps them back: M itself.
+    return matrix[:, :2, :].copy()
 
 
 def _channel_shift(batch, intensity):

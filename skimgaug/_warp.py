@@ -15,6 +15,8 @@ releases the GIL. Border handling is matched to SciPy's modes:
   ``remap``.
 """
 
+import contextlib
+
 import numpy as np
 
 _BORDERS = {"nearest": "BORDER_REPLICATE", "reflect": "BORDER_REFLECT"}
@@ -24,6 +26,23 @@ def _cv2():
     import cv2
 
     return cv2
+
+
+@contextlib.contextmanager
+def single_threaded_opencv():
+    """Run OpenCV single-threaded inside the block; restore its setting after.
+
+    The warps run on a background thread while TensorFlow trains on every
+    core; OpenCV's own worker threads would only compete with TensorFlow
+    (and spin while they wait), so a fit keeps OpenCV to one thread.
+    """
+    cv2 = _cv2()
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(0)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(threads)
 
 
 def warp_batch(batch, matrices, rows, order, fill_mode, cval):

@@ -179,3 +179,20 @@ def test_cross_validation_accuracy_is_indistinguishable_between_engines(digits):
     difference = scores["vectorized"] - scores["imagedatagenerator"]
     assert stats.ttest_rel(scores["vectorized"], scores["imagedatagenerator"]).pvalue > 0.01
     assert abs(difference.mean()) < 0.05, scores
+
+
+def test_a_fit_keeps_opencv_single_threaded_and_restores_it(toy):
+    import cv2
+    import keras
+
+    X, y = toy
+    before = cv2.getNumThreads()
+    seen = []
+
+    class Probe(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(cv2.getNumThreads())
+
+    AugmentedKerasClassifier(datagen=ARTICLE, callbacks=[Probe()], **FAST).fit(X, y)
+    assert seen == [1]
+    assert cv2.getNumThreads() == before
