@@ -26,6 +26,7 @@ from ._inputs import (
     check_same_sample_shape,
     column_to_1d,
 )
+from ._parallel import limit_tensorflow_threads
 from ._paths import (
     COLOR_MODES,
     ImagePaths,
@@ -317,6 +318,7 @@ class AugmentedKerasClassifier(KerasClassifier):
         -------
         self
         """
+        limit_tensorflow_threads()
         with preserved_numpy_rng():
             super().fit(X, y, sample_weight=_owned_copy(sample_weight), **kwargs)
         return self
@@ -326,6 +328,7 @@ class AugmentedKerasClassifier(KerasClassifier):
 
         See :meth:`fit` for the parameters; ``classes`` as in scikeras.
         """
+        limit_tensorflow_threads()
         with preserved_numpy_rng():
             super().partial_fit(
                 X, y, classes=classes, sample_weight=_owned_copy(sample_weight), **kwargs

@@ -1,4 +1,4 @@
-"""Staying a good neighbour in parallel workers and over many fits.
+"""Staying a good neighbour in parallel workers.
 
 Parallel folds (``n_jobs=2``, joblib's process backend, Dask workers) each
 run TensorFlow, whose thread pools default to every core of the machine:
@@ -71,14 +71,3 @@ def limit_tensorflow_threads():
     except RuntimeError:  # TensorFlow already initialized in this process
         return None
     return threads
-
-
-def release_keras_state():
-    """Drop Keras' global bookkeeping (name counters, graph caches) between fits.
-
-    Fitted models stay usable: in Keras 3, ``clear_session`` only resets
-    global state; models hold their own variables.
-    """
-    import keras
-
-    keras.backend.clear_session(free_memory=False)
