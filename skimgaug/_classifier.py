@@ -91,6 +91,12 @@ class AugmentedKerasClassifier(KerasClassifier):
         differences at image borders). With an ``interpolation_order`` other
         than 0 or 1, ``"vectorized"`` falls back to the reference with a
         warning.
+    target_size : tuple (height, width), default=(256, 256)
+        When ``X`` is a sequence of image file paths: the size images are
+        resized to. At predict time files are decoded to the fitted size.
+    color_mode : {"grayscale", "rgb", "rgba"}, default="rgb"
+        When ``X`` is a sequence of image file paths: the channels images are
+        converted to.
     validation_split : float, default=0.0
         Fraction of the training data held out, stratified and seeded, before
         any augmentation; it goes through the standardization path only, so
@@ -278,7 +284,12 @@ class AugmentedKerasClassifier(KerasClassifier):
             paths = ImagePaths(X, self._settings.target_size, self._settings.color_mode)
         else:  # decode to the shape the model was fitted on
             height, width, channels = self.X_shape_[1:]
-            mode = next(m for m, (_, c) in COLOR_MODES.items() if c == channels)
+            mode = next((m for m, (_, c) in COLOR_MODES.items() if c == channels), None)
+            if mode is None:
+                raise ValueError(
+                    f"This {type(self).__name__} was fitted on images with {channels} "
+                    "channels; image files decode to 1 (grayscale), 3 (rgb) or 4 (rgba)."
+                )
             paths = ImagePaths(X, (height, width), mode)
         if y is not None:
             check_n_samples(paths, y)

@@ -57,37 +57,6 @@ def quiet_legacy_transforms():
         yield
 
 
-def projective_transform(images, transforms, interpolation, fill_mode, fill_value):
-    """Warp a batch of images with TensorFlow's compiled projective transform.
-
-    Parameters
-    ----------
-    images : ndarray of shape (n, h, w, c), float
-    transforms : ndarray of shape (n, 8), float32
-        ``[a0, a1, a2, b0, b1, b2, c0, c1]``: output ``(x, y)`` samples input
-        ``((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)``, ``k = c0 x + c1 y + 1``.
-    interpolation : {"NEAREST", "BILINEAR"}
-    fill_mode : {"nearest", "reflect", "wrap", "constant"}
-    fill_value : float
-        Used by ``"constant"``.
-
-    Returns
-    -------
-    ndarray of shape (n, h, w, c), same dtype as ``images``
-    """
-    import tensorflow as tf
-
-    out = tf.raw_ops.ImageProjectiveTransformV3(
-        images=images,
-        transforms=transforms,
-        output_shape=images.shape[1:3],
-        fill_value=float(fill_value),
-        interpolation=interpolation,
-        fill_mode=fill_mode.upper(),
-    )
-    return out.numpy()
-
-
 def py_dataset_class():
     """Return the Keras ``PyDataset`` base class (``Sequence`` before Keras 3)."""
     import keras
