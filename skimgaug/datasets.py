@@ -159,8 +159,8 @@ def load_digits_images():
     --------
     >>> from skimgaug.datasets import load_digits_images
     >>> X, y = load_digits_images()
-    >>> X.shape, X.max()
-    ((1797, 8, 8, 1), np.float32(16.0))
+    >>> X.shape, float(X.max())
+    ((1797, 8, 8, 1), 16.0)
     """
     from sklearn.datasets import load_digits
 
