@@ -9,9 +9,10 @@ how the transforms are applied:
     ``ImageDataGenerator.apply_transform`` image by image (SciPy, channel by
     channel), exactly what ``ImageDataGenerator.flow`` does.
 ``"vectorized"``
-    One compiled projective-warp call for the whole batch (TensorFlow's
-    ``ImageProjectiveTransformV3`` kernel), then channel shift, flips and
-    brightness as whole-batch NumPy operations, in ``apply_transform``'s order.
+    Transform matrices for the whole batch at once, warps in OpenCV with
+    SciPy's border semantics (see :mod:`skimgaug._warp`; flips are folded into
+    the warp), then channel shift and brightness as whole-batch NumPy
+    operations, in ``apply_transform``'s order.
 """
 
 import contextlib
