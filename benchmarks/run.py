@@ -351,6 +351,37 @@ def parallel_cv(epochs):
 
 
 # ----------------------------------------------------------------------------
+# 7. Many fits in one process
+# ----------------------------------------------------------------------------
+_MANY_FITS_CHILD = """
+import gc, os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import keras
+from skimgaug import AugmentedKerasClassifier
+from skimgaug.datasets import load_digits_images
+def rss():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) * 1024
+X, y = load_digits_images()
+for fold in range(int(sys.argv[1])):
+    clf = AugmentedKerasClassifier(datagen={"rotation_range": 10, "rescale": 1 / 16},
+                                   epochs=1, verbose=0, validation_split=0.1)
+    clf.fit(X[:1400], y[:1400]).predict(X[1400:])
+    del clf
+    gc.collect()
+    print(rss(), sum(isinstance(o, keras.Model) for o in gc.get_objects()))
+"""
+
+
+def many_fits(n_fits):
+    out = subprocess.run(
+        [sys.executable, "-c", _MANY_FITS_CHILD, str(n_fits)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return [tuple(int(v) for v in line.split()) for line in out.stdout.strip().splitlines()]
+
+
+# ----------------------------------------------------------------------------
 # Report
 # ----------------------------------------------------------------------------
 def machine():
@@ -375,7 +406,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument(
-        "--sections", default="1,2,3,4,5,6", help="comma-separated sections to run (1-6)"
+        "--sections", default="1,2,3,4,5,6,7", help="comma-separated sections to run (1-7)"
     )
     parser.add_argument(
         "--folder",
@@ -409,6 +440,8 @@ def main(argv=None):
         _folder_section(emit, quick, args.folder)
     if 6 in sections:
         _parallel_section(emit, quick)
+    if 7 in sections:
+        _many_fits_section(emit, quick)
     if not args.no_write:
         with open(RESULTS, "a") as f:
             f.write("\n".join(lines) + "\n")
@@ -528,6 +561,23 @@ def _parallel_section(emit, quick):
     emit("|---|---|---|---|")
     for name, seconds in times.items():
         emit(f"| {name} | {seconds:.1f} | {seconds / serial:.2f} | {scores[name].mean():.4f} |")
+    emit()
+
+
+def _many_fits_section(emit, quick):
+    n_fits = 4 if quick else 10
+    emit(f"### 7. {n_fits} fits in one process (digits, each estimator dropped after predict)")
+    emit()
+    rows = many_fits(n_fits)
+    emit("| fit | RSS (MB) | live Keras models |")
+    emit("|---|---|---|")
+    for i, (rss, models) in enumerate(rows):
+        emit(f"| {i + 1} | {rss / 2**20:.0f} | {models} |")
+    growth = (rows[-1][0] - rows[1][0]) / (len(rows) - 2) / 2**20
+    emit()
+    emit(f"Live Keras models stay at {max(m for _, m in rows)}; RSS grows "
+         f"{growth:.1f} MB per fit after the second (TensorFlow's native caches, not "
+         "reclaimed by `keras.backend.clear_session`).")  # fmt: skip
     emit()
 
 
