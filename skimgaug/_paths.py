@@ -13,6 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 COLOR_MODES = {"grayscale": ("L", 1), "rgb": ("RGB", 3), "rgba": ("RGBA", 4)}
+#: PIL modes of more than 8 bits per pixel (all single-channel), with the
+#: divisor that brings them to the 0-255 range of 8-bit images.
+_HIGH_PRECISION = dict.fromkeys(["I;16", "I;16B", "I;16L", "I;16N", "I"], 257.0) | {"F": 1.0}
+_PATH_TYPES = (str, bytes, os.PathLike)
 _DECODE_THREADS = min(4, os.cpu_count() or 1)
 _pool = None
 
@@ -25,15 +29,46 @@ def _executor():
 
 
 def is_path_input(X):
-    """True for a 1-D sequence of file names (list, array of str/object, Series)."""
+    """True for a 1-D sequence (list, array, Series) holding image file names.
+
+    One str, bytes or path-like element is enough: a list of paths with a
+    stray non-path is then refused by :class:`ImagePaths`, naming its index,
+    rather than being taken for an image array.
+    """
     if isinstance(X, ImagePaths):
         return True
-    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+    if isinstance(X, _PATH_TYPES) or not hasattr(X, "__len__"):
         return False
     if hasattr(X, "dtype") and np.asarray(X).dtype.kind not in "OUS":
         return False
-    values = np.asarray(X, dtype=object)
-    return values.ndim == 1 and len(values) > 0 and isinstance(values[0], (str, os.PathLike))
+    try:
+        values = np.asarray(X, dtype=object)
+    except ValueError:  # ragged nested sequences: not a list of paths
+        return False
+    return values.ndim == 1 and any(isinstance(v, _PATH_TYPES) for v in values)
+
+
+def path_name(path):
+    """``path`` (str, bytes or path-like) as a plain ``str``, for opening and messages."""
+    return str(os.fsdecode(path))
+
+
+def _as_path_names(paths):
+    """Every element of ``paths`` as a plain ``str``; refuse non-paths by index."""
+    names, problems = [], []
+    for i, path in enumerate(paths):
+        if isinstance(path, _PATH_TYPES):
+            names.append(path_name(path))
+        else:
+            problems.append(f"X[{i}] is {path!r} ({type(path).__name__})")
+    if problems:
+        shown = ", ".join(problems[:5])
+        more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise TypeError(
+            "X must be a 1-D sequence of image file paths (str, bytes or os.PathLike); "
+            f"{shown}{more}."
+        )
+    return names
 
 
 def check_target_size(target_size, owner):
@@ -41,9 +76,11 @@ def check_target_size(target_size, owner):
     ok = (
         isinstance(target_size, (tuple, list))
         and len(target_size) == 2
-        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
-                for v in target_size)
-    )  # fmt: skip
+        and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
+            for v in target_size
+        )
+    )
     if not ok:
         raise ValueError(
             f"The 'target_size' parameter of {owner} must be a tuple (height, width) of "
@@ -65,28 +102,65 @@ def check_color_mode(color_mode, owner):
 def decode_image(path, target_size, color_mode, dtype=np.float32):
     """One image file as an array ``(height, width, channels)`` with values 0-255.
 
+    8-bit images are converted to ``color_mode`` and resized by PIL, as
+    Keras' ``load_img`` does. Images of more than 8 bits are not rounded to
+    8 bits: 16-bit integer images (PIL modes ``"I;16*"``, and ``"I"``, taken
+    as 16-bit) are divided by 257, which maps 0-65535 onto 0-255 as floats,
+    and float images (mode ``"F"``, e.g. a float TIFF) keep their values as
+    they are. Such an image has one channel: ``"rgb"`` repeats it, ``"rgba"``
+    also adds an opaque alpha of 255. It is resized (bilinear) in float.
+
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
+    IsADirectoryError
+        If ``path`` is a directory.
     ValueError
         If the file is not a readable image; the message names the file.
     """
     from PIL import Image, UnidentifiedImageError
 
+    name = path_name(path)
     mode, channels = COLOR_MODES[color_mode]
     height, width = target_size
     try:
-        with Image.open(path) as image:
+        with Image.open(name) as image:
+            if image.mode in _HIGH_PRECISION:
+                return _decode_high_precision(image, target_size, channels, dtype)
             image = image.convert(mode)
             if image.size != (width, height):
                 image = image.resize((width, height), Image.Resampling.BILINEAR)
             array = np.asarray(image, dtype=dtype)
     except FileNotFoundError:
-        raise FileNotFoundError(f"Image file not found: {os.fspath(path)!r}") from None
+        raise FileNotFoundError(f"Image file not found: {name!r}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(_directory_message(name)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValueError(f"Cannot read image file {os.fspath(path)!r}: {exc}") from None
+        raise ValueError(f"Cannot read image file {name!r}: {exc}") from None
     return array.reshape(height, width, channels)
+
+
+def _decode_high_precision(image, target_size, channels, dtype):
+    """A single-channel image of more than 8 bits, without rounding (see decode_image)."""
+    from PIL import Image
+
+    height, width = target_size
+    values = np.asarray(image)
+    if image.size != (width, height):
+        resized = Image.fromarray(values.astype(np.float32)).resize(
+            (width, height), Image.Resampling.BILINEAR
+        )
+        values = np.asarray(resized)
+    gray = (values.astype(np.float64) / _HIGH_PRECISION[image.mode]).astype(dtype)
+    planes = [gray] if channels == 1 else [gray] * 3
+    if channels == 4:
+        planes.append(np.full_like(gray, 255))  # opaque alpha
+    return np.stack(planes, axis=-1)
+
+
+def _directory_message(name):
+    return f"{name!r} is a directory, not an image file."
 
 
 class ImagePaths:
@@ -94,14 +168,16 @@ class ImagePaths:
 
     Parameters
     ----------
-    paths : sequence of str or path-like
+    paths : sequence of str, bytes or path-like
+        Stored as plain ``str``; any other element raises a ``TypeError``
+        naming its index.
     target_size : (int, int)
         ``(height, width)`` every image is resized to.
     color_mode : {"grayscale", "rgb", "rgba"}
     """
 
     def __init__(self, paths, target_size, color_mode):
-        self.paths = np.asarray([os.fspath(p) for p in paths], dtype=object)
+        self.paths = np.asarray(_as_path_names(paths), dtype=object)
         self.target_size = tuple(target_size)
         self.color_mode = color_mode
 
@@ -133,7 +209,7 @@ class ImagePaths:
         return out
 
     def check_files(self):
-        """Fail early: every file must exist and have an image header.
+        """Fail early: every path must be a file with an image header.
 
         Reading headers is cheap (no pixel is decoded); a file whose pixel
         data is corrupt is reported when its batch is decoded.
@@ -141,8 +217,10 @@ class ImagePaths:
         from PIL import Image, UnidentifiedImageError
 
         def check(path):
-            if not os.path.isfile(path):
+            if not os.path.exists(path):
                 raise FileNotFoundError(f"Image file not found: {path!r}")
+            if os.path.isdir(path):
+                raise IsADirectoryError(_directory_message(path))
             try:
                 with Image.open(path):
                     pass
@@ -159,4 +237,4 @@ def load_rows(x, rows, dtype):
     """A float copy of ``x[rows]``, decoding files when ``x`` is :class:`ImagePaths`."""
     if isinstance(x, ImagePaths):
         return x[rows].load(dtype)
-    return x[rows].astype(dtype)
+    return x[rows].astype(dtype)  # any layout in, C-contiguous out (OpenCV)

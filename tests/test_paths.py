@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -66,21 +67,39 @@ def test_load_image_csv_resolves_relative_paths(folder, tmp_path):
         load_image_csv(table)
 
 
-@pytest.mark.parametrize("as_type", [list, np.array, "series"])
-def test_fit_predict_score_on_paths(folder, as_type):
+SCORE_PARAMS = {
+    "datagen": {"rotation_range": 10, "rescale": 1 / 255, "featurewise_center": True},
+    "random_state": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def fitted_in_memory(folder):
+    """The same files decoded up front, and a model fitted on them."""
+    paths, labels = load_image_folder(folder)
+    images = ImagePaths(paths, SIZE, "rgb").load()
+    return images, _clf(**SCORE_PARAMS).fit(images, labels)
+
+
+@pytest.mark.parametrize("as_type", [list, np.array, "series", "bytes"])
+def test_fit_predict_score_on_paths_equal_those_in_memory(folder, fitted_in_memory, as_type):
     paths, labels = load_image_folder(folder)
     if as_type == "series":
         import pandas as pd
 
         X = pd.Series(paths)
+    elif as_type == "bytes":
+        X = [os.fsencode(p) for p in paths]
     else:
         X = as_type(paths.tolist())
-    clf = _clf(datagen={"rotation_range": 10, "rescale": 1 / 255, "featurewise_center": True})
-    clf.fit(X, labels)
+    images, memory = fitted_in_memory
+    clf = _clf(**SCORE_PARAMS).fit(X, labels)
     assert clf.X_shape_ == (len(paths), 16, 16, 3)
-    assert clf.predict(X).shape == (len(paths),)
-    assert clf.predict_proba(X).shape == (len(paths), 2)
-    assert 0 <= clf.score(X, labels) <= 1
+    np.testing.assert_array_equal(clf.predict(X), memory.predict(images))
+    np.testing.assert_allclose(
+        clf.predict_proba(X), memory.predict_proba(images), rtol=1e-5, atol=1e-6
+    )
+    assert clf.score(X, labels) == pytest.approx(memory.score(images, labels), abs=1e-6)
 
 
 def test_lazy_path_matches_the_in_memory_path(folder):
@@ -196,3 +215,83 @@ def test_images_are_decoded_from_pil(folder):
     png = next(p for p in paths if p.endswith(".png"))
     expected = np.asarray(Image.open(png).convert("RGB"), dtype=np.float32)
     np.testing.assert_array_equal(decode_image(png, (16, 16), "rgb"), expected)
+
+
+def _write(path, values):
+    Image.fromarray(values).save(path)
+    return str(path)
+
+
+#: Known pixels: a 6x8 ramp over the whole 16-bit range, and over 0..1 as floats.
+RAMP16 = np.linspace(0, 65535, 48).round().astype(np.uint16).reshape(6, 8)
+RAMP_FLOAT = np.linspace(0, 1, 48, dtype=np.float32).reshape(6, 8)
+
+
+@pytest.mark.parametrize("color_mode", ["grayscale", "rgb", "rgba"])
+@pytest.mark.parametrize("size", [(6, 8), (3, 4), (9, 10)], ids=["same", "down", "up"])
+@pytest.mark.parametrize(
+    "file, values, expected",
+    [
+        ("image.png", RAMP16, RAMP16 / 257),  # a 16-bit PNG: 0..65535 -> 0..255
+        ("image.tif", RAMP_FLOAT, RAMP_FLOAT),  # a float TIFF: values as they are
+    ],
+    ids=["png16", "tiff_float"],
+)
+def test_16_bit_and_float_images_keep_their_values(
+    tmp_path, file, values, expected, size, color_mode
+):
+    path = _write(tmp_path / file, values)
+    if size != values.shape:  # bilinear, in float: no rounding to 8 bits
+        float_image = Image.fromarray(expected.astype(np.float32))
+        resized = float_image.resize(size[::-1], Image.Resampling.BILINEAR)
+        expected = np.asarray(resized)
+    got = decode_image(path, size, color_mode)
+    channels = {"grayscale": 1, "rgb": 3, "rgba": 4}[color_mode]
+    assert got.shape == (*size, channels) and got.dtype == np.float32
+    for channel in range(min(channels, 3)):  # gray replicated into r, g, b
+        np.testing.assert_allclose(got[..., channel], expected, rtol=1e-6, atol=1e-6)
+    if channels == 4:
+        np.testing.assert_array_equal(got[..., 3], 255)  # opaque alpha
+
+
+@pytest.mark.parametrize("size", [(6, 8), (3, 4)], ids=["same", "resized"])
+def test_a_16_bit_image_decodes_like_its_8_bit_twin(tmp_path, size):
+    eight = np.arange(48, dtype=np.uint8).reshape(6, 8) * 5
+    path8 = _write(tmp_path / "eight.png", eight)
+    path16 = _write(tmp_path / "sixteen.png", eight.astype(np.uint16) * 257)
+    got8, got16 = decode_image(path8, size, "rgb"), decode_image(path16, size, "rgb")
+    # Same values; resizing rounds the 8-bit image only (to integers, after each of
+    # PIL's two passes, hence within 1).
+    np.testing.assert_allclose(got16, got8, atol=1e-4 if size == (6, 8) else 1)
+    assert size == (6, 8) or not np.array_equal(got16, got16.round())
+
+
+@pytest.mark.parametrize("where", [0, 5], ids=["first", "middle"])
+def test_a_non_path_in_a_list_of_paths_is_named_by_index(folder, where):
+    paths, labels = load_image_folder(folder)
+    X = paths.tolist()
+    X[where] = 3
+    with pytest.raises(TypeError, match=rf"image file paths .*; X\[{where}\] is 3 \(int\)"):
+        _clf().fit(X, labels)
+
+
+def test_a_directory_is_called_a_directory(folder, tmp_path):
+    paths, labels = load_image_folder(folder)
+    message = f"{str(tmp_path)!r} is a directory, not an image file"
+    with pytest.raises(IsADirectoryError, match=re.escape(message)):
+        _clf().fit(list(paths[:-1]) + [tmp_path], labels)
+    with pytest.raises(IsADirectoryError, match=re.escape(message)):
+        decode_image(os.fsencode(tmp_path), SIZE, "rgb")
+
+
+def test_paths_in_messages_are_plain_strings(folder, tmp_path):
+    paths, labels = load_image_folder(folder)
+    missing = str(tmp_path / "gone.png")
+    fake = tmp_path / "fake.png"
+    fake.write_text("not an image")
+    with pytest.raises(FileNotFoundError) as missing_error:
+        _clf().fit(np.array(list(paths[:-1]) + [missing]), labels)  # elements: np.str_
+    with pytest.raises(ValueError) as fake_error:
+        decode_image(np.str_(fake), SIZE, "rgb")
+    assert str(missing_error.value) == f"Image file not found: {missing!r}"
+    assert str(fake_error.value).startswith(f"Cannot read image file {str(fake)!r}:")
