@@ -9,23 +9,39 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_array
 
 from . import models
-from ._compat import as_2d_proba, classifier_tags, refine_target_type, route_params
-from ._datagen import DatagenConfig, misplaced_datagen_keys, resolve_datagen
+from ._compat import (
+    as_2d_proba,
+    classifier_tags,
+    preserved_op_determinism,
+    quiet_cross_model_retracing,
+    refine_target_type,
+    route_params,
+)
+from ._datagen import (
+    DatagenConfig,
+    changed_model_settings,
+    misplaced_datagen_keys,
+    resolve_datagen,
+)
 from ._engine import (
     InferenceBatches,
     TrainingBatches,
+    batch_errors_raised,
     chunks,
     fit_statistics,
     inference_batch,
+    padded_to_batches,
 )
 from ._inputs import (
     as_model_input,
     check_classes,
     check_image_shape,
+    check_label_values,
     check_n_samples,
     check_same_sample_shape,
     column_to_1d,
 )
+from ._multi import check_single_input, concatenate, n_samples, stacked, take
 from ._parallel import limit_tensorflow_threads
 from ._paths import (
     COLOR_MODES,
@@ -34,9 +50,15 @@ from ._paths import (
     check_target_size,
     is_path_input,
 )
-from ._random import check_random_state, child_seeds, preserved_numpy_rng, resolve_seed
+from ._random import (
+    check_random_state,
+    child_seeds,
+    preserved_global_rngs,
+    resolve_seed,
+)
 from ._split import check_validation_split, internal_validation_split
 from ._transforms import check_engine, make_augmenter
+from ._validation import check_sample_weight, check_training_params
 
 _PREFIX = "datagen__"
 
@@ -222,6 +244,7 @@ class AugmentedKerasClassifier(KerasClassifier):
             )
         routed = {k[len(_PREFIX) :]: v for k, v in params.items() if k.startswith(_PREFIX)}
         check_random_state(self.random_state, owner)
+        check_training_params(params, owner)
         return _Settings(
             datagen=resolve_datagen(self.datagen, routed, estimator_params=params, owner=owner),
             image_shape=check_image_shape(self.image_shape, owner),
@@ -235,16 +258,50 @@ class AugmentedKerasClassifier(KerasClassifier):
         return refine_target_type(super()._type_of_target(y), y)
 
     def _check_model_param(self):
-        if self.model is None and self.build_fn is None:
+        # A subclass's _keras_build_fn is the model, as in scikeras.
+        if self.model is None and self.build_fn is None and not hasattr(self, "_keras_build_fn"):
             return models.default_model
         return super()._check_model_param()
+
+    def _build_keras_model(self):
+        # What a builder returns is checked here, before scikeras uses it
+        # ("'NoneType' object has no attribute 'compiled'", "You must provide
+        # a loss or a compiled model").
+        import keras
+
+        model = super()._build_keras_model()
+        builder = self.model if self.model is not None else self.build_fn
+        name = getattr(builder, "__qualname__", None) or type(self).__name__
+        if not isinstance(model, keras.Model):
+            raise TypeError(
+                f"The model builder {name} must return a keras.Model; it returned "
+                f"{'None' if model is None else type(model).__name__}. Build the model "
+                "in the function and end it with 'return model'."
+            )
+        if not model.compiled and self.loss is None:
+            raise ValueError(
+                f"The model built by {name} is not compiled and {type(self).__name__} "
+                "has no loss to compile it with. Compile it in the builder, e.g. "
+                "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy'), "
+                "or pass loss=... to the estimator."
+            )
+        return model
 
     # ------------------------------------------------------------------
     # Input checks, shared by fit and predict (scikeras hook)
     # ------------------------------------------------------------------
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         owner = type(self).__name__
+        # X and y without reset: a continued fit (partial_fit, warm_start), whose
+        # data must look like the first fit's, as scikeras requires.
+        continued = not reset and X is not None and y is not None
         if y is not None:
+            check_label_values(y)
+            y_sample_shape = np.shape(y)[1:]  # as given: a column y becomes 1-D below
+            if reset:
+                self._y_sample_shape = y_sample_shape
+            elif continued:
+                _check_same_target_shape(y_sample_shape, self, owner)
             y = column_to_1d(y)
         if X is not None and is_path_input(X):
             return self._validate_paths(X, y, reset, y_numeric)
@@ -261,6 +318,11 @@ class AugmentedKerasClassifier(KerasClassifier):
                 requires_images=reset and not self._settings.datagen.is_empty,
                 owner=owner,
             )
+            if continued and not np.can_cast(X.dtype, self.X_dtype_):
+                raise ValueError(
+                    f"Got X with dtype {X.dtype}, but this {owner} expected {self.X_dtype_} "
+                    f"and casting from {X.dtype} to {self.X_dtype_} is not safe!"
+                )
             if y is not None:
                 check_n_samples(X, y)
         if reset:
@@ -329,22 +391,66 @@ class AugmentedKerasClassifier(KerasClassifier):
         -------
         self
         """
-        limit_tensorflow_threads()
-        with preserved_numpy_rng():
-            super().fit(X, y, sample_weight=_owned_copy(sample_weight), **kwargs)
+        check_training_params({}, type(self).__name__, fit_kwargs=kwargs)
+        sample_weight = check_sample_weight(sample_weight)
+        if self.warm_start and self.initialized_:
+            self._update_settings_for_continued_fit()
+        with self._process_state_preserved():
+            super().fit(X, y, sample_weight=sample_weight, **kwargs)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train the current model for one epoch (statistics are kept).
 
         See :meth:`fit` for the parameters; ``classes`` as in scikeras.
+        Random augmentation settings, ``engine`` and ``validation_split``
+        changed since the last call take effect; standardization settings
+        belong to the model and cannot change (``ValueError``).
+        """
+        check_training_params({}, type(self).__name__, fit_kwargs=kwargs)
+        sample_weight = check_sample_weight(sample_weight)
+        if self.initialized_:
+            self._update_settings_for_continued_fit()
+        with self._process_state_preserved():
+            super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
+        return self
+
+    @contextlib.contextmanager
+    def _process_state_preserved(self):
+        """Leave the caller's process as it was: global RNGs, TensorFlow determinism.
+
+        Unseeded fits re-seed Python's ``random`` (where Keras draws default
+        initializer seeds) from fresh entropy inside, so that they still
+        differ from each other although the caller's generator is restored.
         """
         limit_tensorflow_threads()
-        with preserved_numpy_rng():
-            super().partial_fit(
-                X, y, classes=classes, sample_weight=_owned_copy(sample_weight), **kwargs
-            )
-        return self
+        with (
+            preserved_op_determinism(),
+            preserved_global_rngs(fresh=self.random_state is None),
+            quiet_cross_model_retracing(),
+        ):
+            yield
+
+    def _update_settings_for_continued_fit(self):
+        """Re-validate settings before a fit that continues the current model.
+
+        Augmentation settings, ``engine`` and ``validation_split`` take
+        effect on the continued fit. Standardization (and format) settings
+        were used to learn the model's statistics: changing them raises.
+        """
+        settings = self._check_settings()
+        previous = getattr(self, "_settings", None)
+        if previous is not None:
+            changed = changed_model_settings(previous.datagen, settings.datagen)
+            if changed:
+                raise ValueError(
+                    f"Standardization settings belong to the fitted model and cannot "
+                    f"change in a continued fit (warm_start=True or partial_fit); "
+                    f"changed: {', '.join(changed)}. Set them back, or fit a new model "
+                    "(warm_start=False, or clone the estimator)."
+                )
+        self._settings = settings
+        self.augmentation_ = dict(settings.datagen.augmentation)
 
     def _initialize(self, X, y=None):
         # (Re)building the model: validate settings first, then data.
@@ -356,27 +462,30 @@ class AugmentedKerasClassifier(KerasClassifier):
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         settings = self._settings
+        check_single_input(X, settings.datagen, type(self).__name__)
         split_seed, batch_seed = child_seeds(resolve_seed(self.random_state), 2)
-        fit_params = route_params(
-            self.get_params(),
-            destination="fit",
-            pass_filter={"batch_size", "shuffle", "validation_batch_size"},
+        batching = {"batch_size", "shuffle", "validation_batch_size", "validation_split"}
+        fit_params = route_params(self.get_params(), destination="fit", pass_filter=batching)
+        # fit(X, y, batch_size=...) and the like override the parameters, as in scikeras.
+        fit_params.update({k: kwargs.pop(k) for k in batching & kwargs.keys()})
+        validation_split = check_validation_split(
+            fit_params.get("validation_split", settings.validation_split), type(self).__name__
         )
         batch_size = fit_params.get("batch_size") or 32
         if batch_size == -1:
-            batch_size = len(X)
+            batch_size = n_samples(X)
 
         given_validation = kwargs.pop("validation_data", None)
-        if given_validation is not None and settings.validation_split:
+        if given_validation is not None and validation_split:
             raise ValueError("Pass either validation_split or validation_data to fit, not both.")
         train = valid = None  # None: all rows train
-        if settings.validation_split:
-            train, valid = internal_validation_split(y, settings.validation_split, split_seed)
+        if validation_split:
+            train, valid = internal_validation_split(stacked(y), validation_split, split_seed)
         if self.standardizer_.mean is None:  # a new model: learn this fit's statistics
             fit_statistics(self.standardizer_, X, train)
         validation_batch_size = fit_params.get("validation_batch_size") or batch_size
         if validation_batch_size == -1:
-            validation_batch_size = len(X)
+            validation_batch_size = n_samples(X)
         validation_data = None
         if valid is not None:
             validation_data = InferenceBatches(
@@ -402,8 +511,12 @@ class AugmentedKerasClassifier(KerasClassifier):
             seed=batch_seed,
             first_epoch=initial_epoch,
         )
+        # Standardize one training image now, so that a preprocessing_function
+        # that fails or returns a wrong shape, None or NaN is reported before
+        # any training, not from a producer thread.
+        inference_batch(self.standardizer_, X, batches.indices[:1])
         running = augmenter.running() if augmenter is not None else contextlib.nullcontext()
-        with running:
+        with running, batch_errors_raised(batches, validation_data):
             super()._fit_keras_model(
                 batches,
                 None,
@@ -411,7 +524,9 @@ class AugmentedKerasClassifier(KerasClassifier):
                 warm_start=warm_start,
                 epochs=epochs,
                 initial_epoch=initial_epoch,
-                batch_size=None,
+                # Keras ignores batch sizes for a dataset; they say what the batches hold.
+                batch_size=int(batch_size),
+                validation_batch_size=int(validation_batch_size),
                 validation_split=0.0,
                 shuffle=False,
                 validation_data=validation_data,
@@ -421,11 +536,14 @@ class AugmentedKerasClassifier(KerasClassifier):
     def _inference_validation_data(self, validation_data, batch_size):
         """User-given ``validation_data=(X, y[, w])``, through the inference path."""
         X_val, y_val, *rest = validation_data
-        X_val, y_val = self._validate_data(X_val, y_val)
+        X_val, _ = self._validate_data(X_val)  # X and y together would be a continued fit
+        _, y_val = self._validate_data(None, y_val)
+        check_n_samples(X_val, y_val)
+        X_val = self.feature_encoder_.transform(X_val)  # as the training X
         y_val = self.target_encoder_.transform(y_val)
         weights = np.asarray(rest[0], dtype=np.float64) if rest else None
         return InferenceBatches(
-            X_val, y_val, weights, np.arange(len(X_val)), self.standardizer_, batch_size
+            X_val, y_val, weights, np.arange(n_samples(X_val)), self.standardizer_, batch_size
         )
 
     # ------------------------------------------------------------------
@@ -442,17 +560,31 @@ class AugmentedKerasClassifier(KerasClassifier):
                 "Feature-wise standardization statistics are learned in fit; "
                 "call fit (not only initialize) before predicting."
             )
-        with preserved_numpy_rng():
+        with preserved_global_rngs(), quiet_cross_model_retracing():
             X, _ = self._validate_data(X)
             # Chunks of bounded memory: files are decoded, images copied and
             # standardized one chunk at a time.
-            outputs = [
-                super(AugmentedKerasClassifier, self)._predict_raw(
-                    inference_batch(self.standardizer_, X, rows), **kwargs
-                )
-                for rows in chunks(X)
-            ]
-            return np.concatenate(outputs)
+            # Batches of one shape (the last one padded): Keras traces its
+            # predict function once per model, not once per short batch.
+            batch_size = self._predict_batch_size(kwargs)
+            outputs = []
+            for rows in chunks(X, multiple=batch_size):
+                batch = inference_batch(self.standardizer_, X, rows)
+                raw = super()._predict_raw(padded_to_batches(batch, batch_size), **kwargs)
+                outputs.append(take(raw, slice(len(batch))))  # or one array per output
+            return concatenate(outputs)
+
+    def _predict_batch_size(self, kwargs):
+        """The batch size ``keras.Model.predict`` will use (1 for "all at once")."""
+        batch_size = kwargs.get("batch_size")
+        if batch_size is None:
+            routed = route_params(
+                self.get_params(), destination="predict", pass_filter={"batch_size"}
+            )
+            batch_size = routed.get("batch_size")
+        if batch_size is None:
+            return 32  # keras.Model.predict's default
+        return 1 if batch_size == -1 else int(batch_size)
 
     def predict_proba(self, X, **kwargs):
         """Class probabilities for ``X``, standardized, never augmented.
@@ -472,8 +604,17 @@ class AugmentedKerasClassifier(KerasClassifier):
         return as_2d_proba(proba, len(X))
 
 
-def _owned_copy(sample_weight):
-    """A float copy: scikeras multiplies ``class_weight`` into it in place."""
-    if sample_weight is None:
-        return None
-    return np.array(sample_weight, dtype=np.float64)
+def _check_same_target_shape(sample_shape, estimator, owner):
+    """A continued fit's ``y`` has the first fit's dimensions and columns (as in scikeras)."""
+    fitted = getattr(estimator, "_y_sample_shape", None)
+    if fitted is None or sample_shape == fitted:
+        return
+    if len(sample_shape) != len(fitted):
+        raise ValueError(
+            f"y has {len(sample_shape) + 1} dimensions, but this {owner} is expecting "
+            f"{len(fitted) + 1} dimensions in y."
+        )
+    raise ValueError(
+        f"y has samples of shape {sample_shape}, but this {owner} is expecting samples of "
+        f"shape {fitted}: the target features seen in fit cannot change."
+    )

@@ -7,6 +7,7 @@ file, not the package.
 
 import contextlib
 import functools
+import logging
 import warnings
 
 
@@ -105,3 +106,59 @@ def refine_target_type(target_type, y):
     if target_type == "multilabel-indicator" and y.min() == 0 and (y.sum(axis=1) == 1).all():
         return "multiclass-onehot"
     return target_type
+
+
+@contextlib.contextmanager
+def preserved_op_determinism():
+    """Leave TensorFlow's op determinism as it was before the block.
+
+    scikeras 0.13 wraps a seeded ``model.fit`` in
+    ``scikeras.utils.random_state.tensorflow_random_state``, which sets
+    ``TF_DETERMINISTIC_OPS=1`` *before* asking TensorFlow whether op
+    determinism was enabled. In a fresh process TensorFlow reads that
+    variable on its first query and latches the answer, so scikeras believes
+    determinism was already on and never turns it off: every later
+    computation of the process is forced deterministic (and slower). The
+    setting is read here before scikeras touches it, and put back after.
+    """
+    from tensorflow.python.framework import config
+
+    was_enabled = config.is_op_determinism_enabled()
+    try:
+        yield
+    finally:
+        if config.is_op_determinism_enabled() != was_enabled:
+            if was_enabled:
+                config.enable_op_determinism()
+            else:
+                config.disable_op_determinism()
+
+
+class _CrossModelRetracingFilter(logging.Filter):
+    """Drop TensorFlow's retracing warning about Keras' own step functions."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        return not (
+            "triggered tf.function retracing" in message and "TensorFlowTrainer." in message
+        )
+
+
+@contextlib.contextmanager
+def quiet_cross_model_retracing():
+    """Silence TensorFlow's retracing warning for Keras' step functions, in the block.
+
+    TensorFlow counts traces by the Python code of the traced function, not
+    by model: every fold of a cross-validation builds a new model whose
+    ``predict`` function is traced once, so five folds look like "5 out of
+    the last 11 calls ... triggered tf.function retracing". Within one model
+    skimgaug avoids retracing (predict batches all have one shape), so the
+    warning would only be noise. The filter is removed on exit.
+    """
+    logger = logging.getLogger("tensorflow")
+    retracing = _CrossModelRetracingFilter()
+    logger.addFilter(retracing)
+    try:
+        yield
+    finally:
+        logger.removeFilter(retracing)

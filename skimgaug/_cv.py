@@ -103,8 +103,12 @@ def run_cv(estimators, X, y, cv, groups=None, progress=True):
     splits = list(cv.split(X, y, groups))
     classes = np.unique(y)
     epochs = next(iter(estimators.values())).epochs
-    clock = {"start": time.perf_counter(), "done": 0, "epochs": epochs,
-             "total": len(estimators) * len(splits) * epochs}  # fmt: skip
+    clock = {
+        "start": time.perf_counter(),
+        "done": 0,
+        "epochs": epochs,
+        "total": len(estimators) * len(splits) * epochs,
+    }
     results = []
     for label, estimator in estimators.items():
         for fold, (train, test) in enumerate(splits):
@@ -116,10 +120,9 @@ def run_cv(estimators, X, y, cv, groups=None, progress=True):
             # Columns follow clf.classes_; align them with all classes.
             aligned = np.zeros((len(test), len(classes)))
             aligned[:, np.searchsorted(classes, clf.classes_)] = proba
-            results.append(
-                FoldResult(label, fold, test, aligned, fold_metrics(y[test], aligned, classes),
-                           {k: list(map(float, v)) for k, v in clf.history_.items()})
-            )  # fmt: skip
+            metrics = fold_metrics(y[test], aligned, classes)
+            history = {k: list(map(float, v)) for k, v in clf.history_.items()}
+            results.append(FoldResult(label, fold, test, aligned, metrics, history))
     return results
 
 
@@ -134,10 +137,10 @@ def summarize(results):
             "mean": {
                 m: float(np.nanmean(v)) if not np.isnan(v).all() else None
                 for m, v in values.items()
-            },  # fmt: skip
+            },
             "std": {
                 m: float(np.nanstd(v)) if not np.isnan(v).all() else None for m, v in values.items()
-            },  # fmt: skip
+            },
         }
     return summary
 
@@ -154,14 +157,15 @@ def format_summary(summary):
         lines.append(f"\n{label}")
         lines.append("fold".ljust(12) + "".join(m.rjust(width) for m in METRICS))
         for i, fold in enumerate(result["folds"]):
-            lines.append(f"{i + 1}".ljust(12) + "".join(cell(fold[m]).rjust(width)
-                                                         for m in METRICS))  # fmt: skip
+            lines.append(
+                f"{i + 1}".ljust(12) + "".join(cell(fold[m]).rjust(width) for m in METRICS)
+            )
         lines.append(
             "mean ± std".ljust(12)
             + "".join(
                 f"{cell(result['mean'][m])} ± {cell(result['std'][m])}".rjust(width)
                 for m in METRICS
-            )  # fmt: skip
+            )
         )
     return "\n".join(lines)
 
@@ -173,8 +177,8 @@ def write_outputs(out, results, summary, y, samples, config):
     os.makedirs(out, exist_ok=True)
     classes = np.unique(y)
     with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump({"config": config, "classes": classes.tolist(), "settings": summary}, f,
-                  indent=2, default=str)  # fmt: skip
+        report = {"config": config, "classes": classes.tolist(), "settings": summary}
+        json.dump(report, f, indent=2, default=str)
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["setting", "fold", *METRICS])
@@ -182,13 +186,14 @@ def write_outputs(out, results, summary, y, samples, config):
             writer.writerow([r.setting, r.fold + 1, *(r.metrics[m] for m in METRICS)])
     with open(os.path.join(out, "oof_predictions.csv"), "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["setting", "index", "sample", "fold", "true_label",
-                         "predicted_label", *(f"proba_{c}" for c in classes)])  # fmt: skip
+        header = ["setting", "index", "sample", "fold", "true_label", "predicted_label"]
+        writer.writerow(header + [f"proba_{c}" for c in classes])
         for r in results:
             predicted = classes[np.argmax(r.proba, axis=1)]
             for row, index in enumerate(r.test):
-                writer.writerow([r.setting, int(index), samples[index], r.fold + 1, y[index],
-                                 predicted[row], *(f"{p:.6f}" for p in r.proba[row])])  # fmt: skip
+                sample = [r.setting, int(index), samples[index], r.fold + 1, y[index]]
+                probabilities = [f"{p:.6f}" for p in r.proba[row]]
+                writer.writerow(sample + [predicted[row], *probabilities])
     plot_learning_curves(results, os.path.join(out, "learning_curves.png"))
     plot_confusion_matrices(results, y, os.path.join(out, "confusion_matrix.png"))
     return sorted(os.listdir(out))

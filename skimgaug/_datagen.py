@@ -331,3 +331,32 @@ def misplaced_datagen_keys(params):
     silently go to the model-building function instead of the generator.
     """
     return sorted(name for name in params if name in DATAGEN_KEYS)
+
+
+def changed_model_settings(old, new):
+    """Standardization and format keys whose values differ between two configs.
+
+    These settings belong to a fitted model (its statistics were learned
+    with them), so a continued fit (``warm_start=True``, ``partial_fit``)
+    cannot change them; random augmentation settings can change.
+
+    Parameters
+    ----------
+    old, new : DatagenConfig
+
+    Returns
+    -------
+    list of str
+        Sorted key names; a key that is absent counts as its neutral value.
+    """
+
+    def value(config, key):
+        part = config.format if DATAGEN_KEYS[key].role == FORMAT else config.standardization
+        return part.get(key, DATAGEN_KEYS[key].identity)
+
+    return sorted(
+        key
+        for key, spec in DATAGEN_KEYS.items()
+        if spec.role in (STANDARDIZATION, FORMAT)
+        and not (value(old, key) is value(new, key) or value(old, key) == value(new, key))
+    )

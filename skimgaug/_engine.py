@@ -16,9 +16,14 @@ statistics learned from the training images. Both paths share
 :func:`standardize_inplace`.
 """
 
+import contextlib
+import copy
+import functools
+
 import numpy as np
 
 from ._compat import py_dataset_class
+from ._multi import is_multi, n_samples, take
 from ._paths import load_rows
 from ._random import legacy_rng
 
@@ -37,17 +42,50 @@ def standardize_inplace(standardizer, batch):
     ``preprocessing_function`` or sample-wise settings it is called per image,
     as ``ImageDataGenerator.flow`` does. Rescaling, feature-wise statistics and
     ZCA are the same for a whole batch, which is then done in one call.
+    What ``preprocessing_function`` returns is checked (an array of the
+    image's shape with finite values) before the rest of the standardization.
     """
-    if (
-        standardizer.preprocessing_function
-        or standardizer.samplewise_center
-        or standardizer.samplewise_std_normalization
-    ):
+    function = standardizer.preprocessing_function
+    if function or standardizer.samplewise_center or standardizer.samplewise_std_normalization:
+        rest = standardizer
+        if function:
+            rest = copy.copy(standardizer)
+            rest.preprocessing_function = None
         for i in range(len(batch)):
-            batch[i] = standardizer.standardize(batch[i])
+            image = batch[i]
+            if function:
+                image = _checked_preprocessing_output(function, function(image), image.shape)
+            batch[i] = rest.standardize(image)
         return batch
     # ZCA's matrix is float64: keep the batch in the generator's dtype.
     return standardizer.standardize(batch).astype(standardizer.dtype, copy=False)
+
+
+def _checked_preprocessing_output(function, output, shape):
+    name = getattr(function, "__name__", repr(function))
+    if output is None:
+        raise TypeError(
+            f"preprocessing_function {name} returned None for an image of shape {shape}; "
+            "it must return the processed image, an array of the same shape."
+        )
+    returned = type(output).__name__
+    output = np.asarray(output)
+    if output.dtype.kind not in "biuf":
+        raise TypeError(
+            f"preprocessing_function {name} must return an array of numbers of shape "
+            f"{tuple(shape)}; it returned {returned} of dtype {output.dtype}."
+        )
+    if output.shape != tuple(shape):
+        raise ValueError(
+            f"preprocessing_function {name} must return an array of the image's shape "
+            f"{tuple(shape)}; it returned shape {output.shape}."
+        )
+    if not np.isfinite(output).all():
+        raise ValueError(
+            f"preprocessing_function {name} returned non-finite values (NaN or inf) for "
+            "an image; training on them would only produce a loss of nan."
+        )
+    return output
 
 
 def inference_batch(standardizer, x, rows):
@@ -57,7 +95,9 @@ def inference_batch(standardizer, x, rows):
     ----------
     standardizer : ImageDataGenerator
         Holds standardization settings and fitted statistics only.
-    x : ndarray or ImagePaths
+    x : ndarray, ImagePaths, or list or dict of arrays
+        A list or dict (several model inputs, see :mod:`skimgaug._multi`)
+        has no image settings: its rows are passed through as they are.
     rows : slice or ndarray of int
 
     Returns
@@ -65,13 +105,33 @@ def inference_batch(standardizer, x, rows):
     ndarray
         A new array of ``standardizer.dtype``.
     """
+    if is_multi(x):
+        return take(x, rows)
     return standardize_inplace(standardizer, load_rows(x, rows, standardizer.dtype))
 
 
-def chunks(x):
-    """Slices covering ``x`` in chunks of bounded memory."""
-    step = _chunk_rows(x)
+def chunks(x, multiple=1):
+    """Slices covering ``x`` in chunks of bounded memory.
+
+    Every chunk but the last has a multiple of ``multiple`` rows (a batch
+    size), so that only the last one can end with a partial batch.
+    """
+    step = max(multiple, _chunk_rows(x) // multiple * multiple)
     return [slice(start, start + step) for start in range(0, len(x), step)]
+
+
+def padded_to_batches(batch, batch_size):
+    """``batch`` with copies of its last image appended up to a multiple of ``batch_size``.
+
+    Keras traces its predict function again for every new batch shape; a
+    short last batch in every predict call would retrace it (and warn about
+    retracing) in every fold of a cross-validation. Padded batches all have
+    one shape; the caller keeps the first ``len(batch)`` predictions.
+    """
+    missing = -len(batch) % batch_size
+    if not missing:
+        return batch
+    return np.concatenate([batch, np.repeat(batch[-1:], missing, axis=0)])
 
 
 def fit_statistics(standardizer, x, rows=None):
@@ -132,6 +192,48 @@ def check_zca_size(x, rows=None):
         )
 
 
+def remembers_errors(getitem):
+    """Decorate ``__getitem__`` so that the dataset keeps the first error it raised.
+
+    Keras produces batches after the first in tf.data's producer thread and
+    reports their exceptions as ``tf.errors.UnknownError`` ("Graph execution
+    error") with the real message buried; :func:`batch_errors_raised` then
+    re-raises the error kept here, with its own type, message and traceback.
+    """
+
+    @functools.wraps(getitem)
+    def wrapper(self, idx):
+        try:
+            return getitem(self, idx)
+        except Exception as exc:
+            if getattr(self, "error", None) is None:
+                self.error = exc
+            raise
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def batch_errors_raised(*datasets):
+    """Re-raise an error a dataset's ``__getitem__`` raised, instead of TensorFlow's.
+
+    Parameters
+    ----------
+    *datasets : TrainingBatches, InferenceBatches or None
+        Datasets whose ``__getitem__`` is decorated with
+        :func:`remembers_errors`; None entries are skipped.
+    """
+    try:
+        yield
+    except Exception as exc:
+        for dataset in datasets:
+            error = getattr(dataset, "error", None)
+            if error is not None and error is not exc:
+                dataset.error = None  # a dataset left alive must not keep the traceback
+                raise error.with_traceback(error.__traceback__) from None
+        raise
+
+
 class TrainingBatches(py_dataset_class()):
     """Training path: one shuffled pass over the training images per epoch.
 
@@ -143,10 +245,12 @@ class TrainingBatches(py_dataset_class()):
 
     Parameters
     ----------
-    x : ndarray of shape (n_samples, ...)
-        All samples passed to ``fit``; only rows in ``indices`` are used.
-    y : ndarray
-        Encoded targets, aligned with ``x``.
+    x : ndarray of shape (n_samples, ...), ImagePaths, or list or dict of arrays
+        All samples passed to ``fit``; only rows in ``indices`` are used. A
+        list or dict (several model inputs) is passed through untransformed.
+    y : ndarray, or list or dict of arrays
+        Encoded targets, aligned with ``x`` (one array per model output for
+        a multi-output model).
     sample_weight : ndarray or None
         Per-sample weights aligned with ``x``.
     indices : ndarray of int or None
@@ -181,7 +285,7 @@ class TrainingBatches(py_dataset_class()):
         self.x = x
         self.y = y
         self.sample_weight = sample_weight
-        self.indices = np.arange(len(x)) if indices is None else np.asarray(indices)
+        self.indices = np.arange(n_samples(x)) if indices is None else np.asarray(indices)
         self.augmenter = augmenter
         self.standardizer = standardizer
         self.batch_size = batch_size
@@ -200,15 +304,16 @@ class TrainingBatches(py_dataset_class()):
             self._order_epoch = self.epoch
         return self._order
 
+    @remembers_errors
     def __getitem__(self, idx):
         rows = self._epoch_order()[idx * self.batch_size : (idx + 1) * self.batch_size]
+        if is_multi(self.x):  # several inputs: no image settings (refused in fit)
+            return _keras_batch(take(self.x, rows), self.y, self.sample_weight, rows)
         batch = load_rows(self.x, rows, self.standardizer.dtype)  # always a copy
         if self.augmenter is not None:
             batch = self.augmenter(batch, legacy_rng(self.seed, self.epoch, idx))
         batch = standardize_inplace(self.standardizer, batch)
-        if self.sample_weight is None:
-            return batch, self.y[rows]
-        return batch, self.y[rows], self.sample_weight[rows]
+        return _keras_batch(batch, self.y, self.sample_weight, rows)
 
     def on_epoch_end(self):
         self.epoch += 1
@@ -222,8 +327,8 @@ class InferenceBatches(py_dataset_class()):
 
     Parameters
     ----------
-    x : ndarray or ImagePaths
-    y : ndarray
+    x : ndarray, ImagePaths, or list or dict of arrays
+    y : ndarray, or list or dict of arrays
     sample_weight : ndarray or None
     rows : ndarray of int
     standardizer : ImageDataGenerator
@@ -242,9 +347,15 @@ class InferenceBatches(py_dataset_class()):
     def __len__(self):
         return -(-len(self.rows) // self.batch_size)
 
+    @remembers_errors
     def __getitem__(self, idx):
         rows = self.rows[idx * self.batch_size : (idx + 1) * self.batch_size]
         batch = inference_batch(self.standardizer, self.x, rows)
-        if self.sample_weight is None:
-            return batch, self.y[rows]
-        return batch, self.y[rows], self.sample_weight[rows]
+        return _keras_batch(batch, self.y, self.sample_weight, rows)
+
+
+def _keras_batch(batch, y, sample_weight, rows):
+    """``(x, y[, sample_weight])`` as Keras reads it; ``y`` may be a list or dict."""
+    if sample_weight is None:
+        return batch, take(y, rows)
+    return batch, take(y, rows), take(sample_weight, rows)

@@ -165,3 +165,30 @@ def check_classes(y):
             f"y must contain at least 2 classes to train a classifier; got only "
             f"1 class: {classes.tolist()!r}."
         )
+
+
+def check_label_values(y):
+    """Labels must be all numbers or all strings, with no missing value.
+
+    NumPy would otherwise fail deep inside scikeras' encoder with
+    ``'<' not supported between instances of 'str' and 'int'``.
+    """
+    y_array = np.asarray(y) if not hasattr(y, "dtype") else y
+    if getattr(y_array, "dtype", None) is None or y_array.dtype.kind != "O":
+        return
+    values = np.asarray(y_array, dtype=object).reshape(-1)
+    for i, value in enumerate(values):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            raise ValueError(
+                f"y must not contain missing labels; y[{i}] is {value!r}. Remove the "
+                "sample or give it a label."
+            )
+    is_text = np.array([isinstance(v, (str, bytes)) for v in values])
+    if is_text.any() and not is_text.all():
+        text, number = values[np.argmax(is_text)], values[np.argmin(is_text)]
+        raise ValueError(
+            "y must hold labels of one kind, all strings or all numbers; it mixes "
+            f"strings such as {text!r} (y[{np.argmax(is_text)}]) with other values such "
+            f"as {number!r} (y[{np.argmin(is_text)}]). Convert them, e.g. with "
+            "y.astype(str)."
+        )

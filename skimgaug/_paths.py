@@ -237,4 +237,4 @@ def load_rows(x, rows, dtype):
     """A float copy of ``x[rows]``, decoding files when ``x`` is :class:`ImagePaths`."""
     if isinstance(x, ImagePaths):
         return x[rows].load(dtype)
-    return x[rows].astype(dtype)  # any layout in, C-contiguous out (OpenCV)
+    return x[rows].astype(dtype, order="C")  # any layout in, C-contiguous out (OpenCV)

@@ -2,6 +2,7 @@
 
 import contextlib
 import numbers
+import random
 import threading
 
 import numpy as np
@@ -80,3 +81,27 @@ def preserved_numpy_rng():
         yield
     finally:
         np.random.set_state(state)
+
+
+@contextlib.contextmanager
+def preserved_global_rngs(fresh=False):
+    """Restore NumPy's and Python's global RNGs on exit, whatever ran inside.
+
+    Keras draws default seeds for initializers and dropout from Python's
+    ``random``, and scikeras seeds both generators for a seeded fit.
+
+    Parameters
+    ----------
+    fresh : bool, default=False
+        Re-seed Python's ``random`` from operating-system entropy inside the
+        block, so that unseeded fits still differ from each other although
+        the caller's generator is restored after each of them.
+    """
+    python_state = random.getstate()
+    try:
+        with preserved_numpy_rng():
+            if fresh:
+                random.seed()
+            yield
+    finally:
+        random.setstate(python_state)

@@ -16,6 +16,7 @@ releases the GIL. Border handling is matched to SciPy's modes:
 """
 
 import contextlib
+import threading
 
 import numpy as np
 
@@ -28,6 +29,11 @@ def _cv2():
     return cv2
 
 
+_opencv_lock = threading.Lock()
+_opencv_users = 0
+_opencv_saved_threads = None
+
+
 @contextlib.contextmanager
 def single_threaded_opencv():
     """Run OpenCV single-threaded inside the block; restore its setting after.
@@ -35,14 +41,24 @@ def single_threaded_opencv():
     The warps run on a background thread while TensorFlow trains on every
     core; OpenCV's own worker threads would only compete with TensorFlow
     (and spin while they wait), so a fit keeps OpenCV to one thread.
+    ``cv2.setNumThreads`` is process-wide: with fits running in several
+    threads at once, the first one in saves the user's setting and the last
+    one out restores it.
     """
+    global _opencv_users, _opencv_saved_threads
     cv2 = _cv2()
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(0)
+    with _opencv_lock:
+        if _opencv_users == 0:
+            _opencv_saved_threads = cv2.getNumThreads()
+            cv2.setNumThreads(0)
+        _opencv_users += 1
     try:
         yield
     finally:
-        cv2.setNumThreads(threads)
+        with _opencv_lock:
+            _opencv_users -= 1
+            if _opencv_users == 0:
+                cv2.setNumThreads(_opencv_saved_threads)
 
 
 def warp_batch(batch, matrices, rows, order, fill_mode, cval):
@@ -84,8 +100,10 @@ def warp_batch(batch, matrices, rows, order, fill_mode, cval):
             )
             cv2.remap(scratch, map_x, map_y, interpolation, dst=target, borderMode=border)
         else:
-            cv2.warpAffine(scratch, matrix, (width, height), dst=target, borderMode=border,
-                           flags=interpolation | cv2.WARP_INVERSE_MAP)  # fmt: skip
+            flags = interpolation | cv2.WARP_INVERSE_MAP
+            cv2.warpAffine(
+                scratch, matrix, (width, height), dst=target, borderMode=border, flags=flags
+            )
         if fill_mode == "constant":
             src_x, src_y = _source_coordinates(matrix, height, width)
             outside = (src_x < 0) | (src_x > width - 1) | (src_y < 0) | (src_y > height - 1)

@@ -77,7 +77,15 @@ def load_image_folder(path, groups=None):
     root = os.fspath(path)
     if not os.path.isdir(root):
         raise FileNotFoundError(f"Image folder not found: {root!r}")
-    pattern = re.compile(groups) if groups is not None else None
+    pattern = None
+    if groups is not None:
+        try:
+            pattern = re.compile(groups)
+        except re.error as exc:
+            raise ValueError(
+                f"The 'groups' parameter must be a regular expression whose first group is "
+                f"the group id; {groups!r} does not compile: {exc}."
+            ) from None
     paths, labels, group_ids = [], [], []
     for label in sorted(os.listdir(root)):
         folder = os.path.join(root, label)

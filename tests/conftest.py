@@ -9,7 +9,12 @@ from collections import defaultdict  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from skimgaug.datasets import load_digits_images, make_toy_images  # noqa: E402
+from skimgaug import AugmentedKerasClassifier  # noqa: E402
+from skimgaug.datasets import (  # noqa: E402
+    load_digits_images,
+    make_toy_images,
+    write_image_folder,
+)
 
 #: The seed article's augmentation settings.
 ARTICLE = {
@@ -25,16 +30,24 @@ ARTICLE = {
 #: Settings that keep a fit well under a second on 8x8 images.
 FAST = {"epochs": 1, "verbose": 0, "batch_size": 16}
 
-#: What the recording model saw, by log key: list of (phase, batch) pairs.
+
+def fast_clf(**params):
+    """An AugmentedKerasClassifier with the FAST settings; ``params`` override them."""
+    return AugmentedKerasClassifier(**{**FAST, **params})
+
+
+#: What the recording model saw, by log key: (phase, array) pairs; see recording_model.
 SEEN = defaultdict(list)
 
 
 def recording_model(meta, compile_kwargs, log_key="default"):
-    """A tiny model whose first layer logs every batch it is called on.
+    """A tiny model that logs every batch it is given.
 
-    Compiled with ``run_eagerly=True`` so that the layer sees concrete
-    batches; ``phase`` is "train" for training steps and "infer" for
-    evaluation (internal validation) and prediction.
+    Compiled with ``run_eagerly=True`` so that it sees concrete batches. Its
+    first layer logs the images with phase "train" for training steps and
+    "infer" for evaluation (internal validation) and prediction; each
+    training step also logs its targets ("targets") and its sample weights
+    ("weights": ``None`` when the batch has none).
     """
     import keras
     import tensorflow as tf
@@ -49,10 +62,18 @@ def recording_model(meta, compile_kwargs, log_key="default"):
                 log.append(("train" if training else "infer", np.array(x)))
             return x
 
+    class RecordingModel(keras.Model):
+        def train_step(self, data):
+            if tf.executing_eagerly():
+                _, y, weights = keras.utils.unpack_x_y_sample_weight(data)
+                log.append(("targets", np.array(y)))
+                log.append(("weights", None if weights is None else np.array(weights)))
+            return super().train_step(data)
+
     inputs = keras.Input(shape=meta["X_shape_"][1:])
     x = keras.layers.Flatten()(Recorder()(inputs))
     output, loss = output_layer_and_loss(meta)
-    model = keras.Model(inputs, output(x))
+    model = RecordingModel(inputs, output(x))
     model.compile(optimizer="adam", loss=loss, run_eagerly=True)
     return model
 
@@ -81,3 +102,38 @@ def toy_rgb():
 def digits():
     """The bundled digits as (n, 8, 8, 1) images with values 0-16."""
     return load_digits_images()
+
+
+def _write_png_folder(root):
+    return write_image_folder(
+        root, n_per_class=12, n_classes=2, image_size=16, patients_per_class=4
+    )
+
+
+@pytest.fixture(scope="session")
+def image_folder(tmp_path_factory):
+    """24 RGB 16x16 PNGs: ``class0/`` and ``class1/``, four patients each (``p0000_*``).
+
+    Shared by the whole session: copy it before changing anything in it.
+    """
+    return _write_png_folder(tmp_path_factory.mktemp("images"))
+
+
+@pytest.fixture(scope="session")
+def mixed_image_folder(tmp_path_factory):
+    """``image_folder``'s 24 PNGs plus 12 grayscale 20x20 JPEGs (two patients per class).
+
+    Shared by the whole session: copy it before changing anything in it.
+    """
+    root = _write_png_folder(tmp_path_factory.mktemp("mixed_images"))
+    write_image_folder(
+        root,
+        n_per_class=6,
+        n_classes=2,
+        image_size=20,
+        extension=".jpg",
+        mode="L",
+        patients_per_class=2,
+        random_state=1,
+    )
+    return root

@@ -109,9 +109,13 @@ def test_cross_val_predict_sees_clean_test_folds(toy, seen):
         clean = X[test] * 0.5 - (X[train] * 0.5).mean(axis=(0, 1, 2))
         fold_batches = [b for b in infer if len(b) and _contains(clean, b[0])]
         check_never_augmented(fold_batches, clean)
-    assert sum(len(b) for b in infer) == len(X)
+    # Each test image is predicted once; batches are padded to batch_size (16)
+    # with copies of their last image.
+    padded = sum(-(-len(test) // 16) * 16 for _, test in cv.split(X, y))
+    assert sum(len(b) for b in infer) == padded
 
 
+@pytest.mark.slow
 def test_featurewise_statistics_come_from_each_training_fold(toy_rgb):
     X, y = toy_rgb
     clf = AugmentedKerasClassifier(
@@ -143,6 +147,7 @@ def test_is_a_classifier_so_integer_cv_stratifies(toy):
     assert is_classifier(make_pipeline(FunctionTransformer(), clf))
 
 
+@pytest.mark.slow
 def test_class_sorted_labels_still_score_well_with_cv_3(digits):
     X, y = digits
     order = np.argsort(y, kind="stable")
@@ -154,6 +159,7 @@ def test_class_sorted_labels_still_score_well_with_cv_3(digits):
     assert scores.min() > 0.8, scores
 
 
+@pytest.mark.slow
 def test_clone_keeps_every_setting_and_epochs_hold_in_every_fold(toy):
     X, y = toy
     clf = AugmentedKerasClassifier(
@@ -188,6 +194,7 @@ def test_routed_key_overrides_the_datagen_dict(toy):
     assert clf.standardizer_.rescale == 2.0
 
 
+@pytest.mark.slow
 def test_grid_search_over_routed_datagen_keys_and_whole_dicts(toy):
     X, y = toy
     clf = AugmentedKerasClassifier(**FAST, random_state=0)
@@ -198,6 +205,7 @@ def test_grid_search_over_routed_datagen_keys_and_whole_dicts(toy):
     assert search.best_estimator_.predict(X).shape == (len(X),)
 
 
+@pytest.mark.slow
 def test_pipeline_with_nested_datagen_parameter(digits):
     X, y = digits
     X_rows, y = X[:200].reshape(200, -1), y[:200]
@@ -213,6 +221,7 @@ def test_pipeline_with_nested_datagen_parameter(digits):
     assert best.predict(X_rows[:3]).shape == (3,)
 
 
+@pytest.mark.slow
 def test_groups_never_cross_folds_with_stratified_group_kfold(toy):
     X, y = toy
     groups = np.arange(len(X)) // 3  # a "patient" has three images
@@ -240,6 +249,7 @@ def test_pickle_and_joblib_round_trips_predict_identically(toy, tmp_path):
 # ----------------------------------------------------------------------------
 # Randomness and the caller's state
 # ----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_same_random_state_gives_identical_predictions(toy):
     X, y = toy
     params = {"datagen": {**AUGMENT, **STANDARDIZE}, "validation_split": 0.2, **FAST}
@@ -256,6 +266,7 @@ def test_random_state_instance_is_not_consumed(toy):
     assert np.array_equal(rng.get_state()[1], state)
 
 
+@pytest.mark.slow
 def test_seeded_then_unseeded_fit_in_one_process(toy):
     X, y = toy
     AugmentedKerasClassifier(datagen=AUGMENT, random_state=0, **FAST).fit(X, y)
@@ -346,6 +357,7 @@ def test_one_hot_targets(toy_rgb):
     assert clf.predict(X).shape == (len(X), 3)
 
 
+@pytest.mark.slow
 def test_default_model_learns_the_toy_problem(toy):
     X, y = toy
     clf = AugmentedKerasClassifier(
@@ -362,14 +374,20 @@ def test_default_model_learns_the_toy_problem(toy):
 def test_sample_weights_and_balanced_class_weight_reach_the_batches(toy, seen):
     X, y = toy
     y = np.where(np.arange(len(y)) < 45, 0, 1)  # imbalanced 45 / 15
-    clf = AugmentedKerasClassifier(class_weight="balanced", **FAST, random_state=0).fit(X, y)
-    assert clf.model_ is not None
-    # zero weights drop samples, as in scikeras
     weights = np.ones(len(X))
-    weights[:10] = 0
-    recorder = _recording_clf("w", datagen={"rescale": 1.0})
-    recorder.fit(X, y, sample_weight=weights)
+    weights[:10] = 0  # zero weights drop samples, as in scikeras
+    weights[50:] = 0.5
+    _recording_clf("w", datagen=AUGMENT, class_weight="balanced").fit(X, y, sample_weight=weights)
     assert sum(len(b) for b in _phase(seen, "w", "train")) == len(X) - 10
+    # Every training row carries its sample weight times its class's balanced
+    # weight, n / (2 * count): 60 / 90 for the 45 zeros, 60 / 30 for the 15 ones.
+    kept = weights > 0
+    expected = weights * np.where(y == 0, 60 / 90, 60 / 30)
+    got_y = np.concatenate(_phase(seen, "w", "targets")).ravel()
+    got_w = np.concatenate(_phase(seen, "w", "weights"))
+    order, expected_order = np.lexsort((got_w, got_y)), np.lexsort((expected[kept], y[kept]))
+    np.testing.assert_array_equal(got_y[order], y[kept][expected_order])
+    np.testing.assert_allclose(got_w[order], expected[kept][expected_order], rtol=1e-5)
 
 
 def test_early_stopping_watches_clean_validation_loss(toy):
@@ -410,3 +428,51 @@ def test_partial_fit_trains_one_epoch_at_a_time(toy):
     clf = AugmentedKerasClassifier(datagen=AUGMENT, **FAST)
     clf.partial_fit(X, y).partial_fit(X, y)
     assert len(clf.history_["loss"]) == 2
+
+
+# ----------------------------------------------------------------------------
+# Continued fits (warm_start, partial_fit) honour changed settings
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("continued", ["warm_start", "partial_fit"])
+def test_changed_augmentation_takes_effect_in_a_continued_fit(toy, seen, continued):
+    X, y = toy
+    clf = _recording_clf("warm", datagen=STANDARDIZE, warm_start=continued == "warm_start")
+    clf.fit(X, y)
+    clean = X * 0.5 - clf.standardizer_.mean
+    check_never_augmented(_phase(seen, "warm", "train"), clean)  # no augmentation yet
+    seen["warm"].clear()
+    clf.set_params(**{f"datagen__{key}": value for key, value in AUGMENT.items()})
+    clf.fit(X, y) if continued == "warm_start" else clf.partial_fit(X, y)
+    check_augmented(_phase(seen, "warm", "train"), clean)
+    assert clf.augmentation_ == AUGMENT
+
+
+def test_changed_validation_split_and_engine_take_effect_in_a_continued_fit(toy):
+    X, y = toy
+    clf = AugmentedKerasClassifier(datagen=AUGMENT, warm_start=True, **FAST).fit(X, y)
+    assert "val_loss" not in clf.history_
+    clf.set_params(validation_split=0.25, engine="imagedatagenerator").fit(X, y)
+    assert "val_loss" in clf.history_
+    clf.set_params(engine="no-such-engine")
+    with pytest.raises(ValueError, match="engine"):
+        clf.fit(X, y)
+
+
+@pytest.mark.parametrize("continued", ["warm_start", "partial_fit"])
+@pytest.mark.parametrize(
+    ("change", "keys"),
+    [
+        ({"datagen__rescale": 0.25}, "rescale"),
+        ({"datagen": {"featurewise_std_normalization": True}}, "featurewise_center, "),
+    ],
+)
+def test_changed_standardization_in_a_continued_fit_is_refused(toy, continued, change, keys):
+    X, y = toy
+    clf = AugmentedKerasClassifier(
+        datagen=STANDARDIZE, warm_start=continued == "warm_start", **FAST
+    ).fit(X, y)
+    mean = clf.standardizer_.mean.copy()
+    clf.set_params(**change)
+    with pytest.raises(ValueError, match=f"cannot change in a continued fit .*changed: {keys}"):
+        clf.fit(X, y) if continued == "warm_start" else clf.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.standardizer_.mean, mean)

@@ -1,8 +1,12 @@
 """The ``skimgaug`` command line: the digits demo and ``skimgaug cv``."""
 
 import csv
+import importlib.metadata
 import json
+import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 
@@ -11,55 +15,88 @@ import pytest
 from PIL import Image
 
 from skimgaug import cli
-from skimgaug.datasets import write_image_folder
+from skimgaug.datasets import load_image_folder, write_image_folder
+
+#: Runs ``cli.main`` with the command-line arguments, then prints its exit
+#: status and whether TensorFlow was imported.
+MAIN_REPORTING_TENSORFLOW = """\
+import sys
+from skimgaug import cli
+try:
+    status = cli.main(sys.argv[1:])
+except SystemExit as exit:
+    status = exit.code
+print(status, "tensorflow" in sys.modules)
+"""
+
+#: Model builders that give no compiled model, and one that cannot be called.
+BUILDERS = """\
+import keras
+
+def returns_none(meta):
+    return None
+
+def returns_text(meta):
+    return "a model"
+
+def uncompiled(meta):
+    return keras.Sequential([
+        keras.Input(meta["X_shape_"][1:]),
+        keras.layers.Flatten(),
+        keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+    ])
+"""
 
 
-def _run(*args):
+def _run(*args, **kwargs):
     return subprocess.run(
-        [sys.executable, "-m", "skimgaug.cli", *args], capture_output=True, text=True
+        [sys.executable, "-m", "skimgaug.cli", *args], capture_output=True, text=True, **kwargs
     )
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("scans")
-    return write_image_folder(root, n_per_class=12, n_classes=2, image_size=16,
-                              patients_per_class=4)  # fmt: skip
-
-
+@pytest.mark.slow
 def test_digits_demo_prints_per_fold_and_mean_std_metrics(capsys):
     assert cli.main(["--folds", "2", "--epochs", "1", "--seed", "3"]) == 0
     captured = capsys.readouterr()
     out = captured.out
     assert "stratified 2-fold cross-validation on scikit-learn digits (1797 images" in out
     for setting in ("no augmentation", "augmentation"):
-        assert re.search(rf"^{setting}\n\s*fold\s+accuracy\s+balanced_accuracy\s+macro_f1"
-                         r"\s+roc_auc$", out, re.M)  # fmt: skip
+        assert re.search(
+            rf"^{setting}\n\s*fold\s+accuracy\s+balanced_accuracy\s+macro_f1\s+roc_auc$", out, re.M
+        )
     assert len(re.findall(r"^[12]\s+(0\.\d{4}\s+){3}0\.\d{4}$", out, re.M)) == 4
     assert len(re.findall(r"^mean ± std(\s+0\.\d{4} ± 0\.\d{4}){4}$", out, re.M)) == 2
     assert "[augmentation] fold 2/2 epoch 1/1" in captured.err
     assert "remaining ~" in captured.err
 
 
-def test_cv_on_a_folder_with_groups_writes_every_output(folder, tmp_path, capsys):
+@pytest.mark.slow
+def test_cv_on_a_folder_with_groups_writes_every_output(image_folder, tmp_path, capsys):
     out = tmp_path / "results"
-    code = cli.main([
-        "cv", str(folder), "--groups", r"^(p\d+)_", "--folds", "2", "--epochs", "1",
-        "--image-size", "16x16", "--datagen", "rotation_range=10", "--compare",
-        "--out", str(out), "--quiet",
-    ])  # fmt: skip
+    options = "--folds 2 --epochs 1 --image-size 16x16 --datagen rotation_range=10 --compare"
+    code = cli.main(
+        ["cv", str(image_folder), "--groups", r"^(p\d+)_", "--out", str(out), "--quiet"]
+        + options.split()
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "stratified group 2-fold cross-validation" in printed
     assert "(24 images, 16x16, 2 classes, 8 groups)" in printed
     assert sorted(p.name for p in out.iterdir()) == [
-        "confusion_matrix.png", "learning_curves.png", "oof_predictions.csv",
-        "results.csv", "results.json",
-    ]  # fmt: skip
+        "confusion_matrix.png",
+        "learning_curves.png",
+        "oof_predictions.csv",
+        "results.csv",
+        "results.json",
+    ]
     results = json.loads((out / "results.json").read_text())
     assert set(results["settings"]) == {"no augmentation", "augmentation"}
     assert set(results["settings"]["augmentation"]["mean"]) == {
-        "accuracy", "balanced_accuracy", "macro_f1", "roc_auc"}  # fmt: skip
+        "accuracy",
+        "balanced_accuracy",
+        "macro_f1",
+        "roc_auc",
+    }
     assert results["config"]["datagen"]["no augmentation"] == {"rescale": 1 / 255}
     rows = list(csv.DictReader(open(out / "oof_predictions.csv")))
     assert len(rows) == 2 * 24
@@ -74,13 +111,11 @@ def test_cv_on_a_folder_with_groups_writes_every_output(folder, tmp_path, capsys
             assert image.size[0] > 300
 
 
-def test_cv_on_a_csv_with_a_custom_model(folder, tmp_path, capsys, monkeypatch):
-    from skimgaug.datasets import load_image_folder
-
-    paths, labels = load_image_folder(folder)
+def test_cv_on_a_csv_with_a_custom_model(image_folder, tmp_path, capsys, monkeypatch):
+    paths, labels = load_image_folder(image_folder)
     table = tmp_path / "index.csv"
-    table.write_text("file,y\n" + "\n".join(f"{p},{label}" for p, label in
-                                              zip(paths, labels, strict=True)) + "\n")  # fmt: skip
+    lines = [f"{path},{label}" for path, label in zip(paths, labels, strict=True)]
+    table.write_text("file,y\n" + "\n".join(lines) + "\n")
     (tmp_path / "tinymodels.py").write_text(
         "import keras\n"
         "def build(meta, compile_kwargs):\n"
@@ -90,10 +125,11 @@ def test_cv_on_a_csv_with_a_custom_model(folder, tmp_path, capsys, monkeypatch):
         "    return m\n"
     )
     monkeypatch.chdir(tmp_path)
-    code = cli.main(["cv", str(table), "--path-column", "file", "--label-column", "y",
-                     "--model", "tinymodels:build", "--folds", "2", "--epochs", "1",
-                     "--image-size", "16x16", "--color-mode", "grayscale", "--quiet",
-                     "--validation-split", "0"])  # fmt: skip
+    options = (
+        "--path-column file --label-column y --model tinymodels:build --folds 2 --epochs 1 "
+        "--image-size 16x16 --color-mode grayscale --quiet --validation-split 0"
+    )
+    code = cli.main(["cv", str(table), *options.split()])
     assert code == 0
     assert "model: tinymodels:build" in capsys.readouterr().out
 
@@ -108,7 +144,7 @@ def test_cv_on_a_csv_with_a_custom_model(folder, tmp_path, capsys, monkeypatch):
         (["cv"], "give a SOURCE folder or CSV file, or --digits"),
         (["cv", "here", "--digits"], "either SOURCE or --digits"),
         (["cv", "--digits", "--model", "nocolon"], "expects MODULE:FUNCTION"),
-        (["--folds", "0"], "expected a positive integer"),
+        (["--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
         (["--unknown"], "unrecognized arguments"),
     ],
 )
@@ -119,6 +155,79 @@ def test_usage_errors_exit_2_with_one_line(args, message):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["cv", "--digits", "--folds", "1"], "argument --folds: expected an integer >= 2"),
+        (["--folds", "1"], "argument --folds: expected an integer >= 2"),
+        (
+            ["cv", "--digits", "--validation-split", "1"],
+            "argument --validation-split: expected a number >= 0 and < 1",
+        ),
+        (
+            ["cv", "--digits", "--validation-split", "-0.1"],
+            "argument --validation-split: expected a number >= 0 and < 1",
+        ),
+        (
+            ["cv", "--digits", "--seed", "-1"],
+            "argument --seed: expected an integer from 0 to 2**32",
+        ),
+        (["--seed", str(2**32)], "argument --seed: expected an integer from 0 to 2**32"),
+        (["cv", "--digits", "--out", "a_file"], "--out 'a_file' is a file; give a folder"),
+        (
+            ["cv", "--digits", "--out", "a_file/results"],
+            "--out 'a_file/results': cannot create the folder",
+        ),
+        (
+            ["cv", "IMAGES", "--groups", "(unclosed"],
+            "--groups '(unclosed' is not a valid regular expression (missing ), unterminated",
+        ),
+        (
+            ["cv", "--digits", "--datagen", "validation_split=0.2"],
+            "--datagen validation_split is not an ImageDataGenerator setting here "
+            "(use --validation-split FRACTION)",
+        ),
+        (
+            ["cv", "--digits", "--model", "builders:needs_x"],
+            "--model builders:needs_x: nothing is passed to its parameter 'x'",
+        ),
+    ],
+)
+def test_what_needs_no_tensorflow_is_checked_before_importing_it(
+    args, message, image_folder, tmp_path
+):
+    (tmp_path / "a_file").write_text("")
+    (tmp_path / "builders.py").write_text("def needs_x(meta, x):\n    return None\n")
+    args = [str(image_folder) if arg == "IMAGES" else arg for arg in args]
+    result = subprocess.run(
+        [sys.executable, "-c", MAIN_REPORTING_TENSORFLOW, *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.stdout.split() == ["2", "False"], result.stderr
+    assert result.stderr.startswith("usage: skimgaug")
+    assert message in result.stderr.splitlines()[-1]
+
+
+def test_options_given_before_the_command_apply_to_it(monkeypatch):
+    runs = []
+    monkeypatch.setattr(cli, "run", runs.append)
+    assert cli.main(["--epochs", "1", "--seed", "7", "cv", "--digits", "--folds", "3"]) == 0
+    assert cli.main(["--epochs", "1", "cv", "--digits", "--epochs", "2"]) == 0
+    assert cli.main(["--epochs", "1", "--batch-size", "8"]) == 0  # the digits demo
+    assert cli.main(["cv", "--digits"]) == 0
+    settings = [(a.epochs, a.seed, a.folds, a.batch_size) for a in runs]
+    assert settings == [(1, 7, 3, 32), (2, 0, 5, 32), (1, 0, 5, 8), (10, 0, 5, 32)]
+    assert runs[2].digits and runs[2].compare
+
+
+def test_version_is_the_installed_package_version():
+    result = _run("--version")
+    assert result.returncode == 0
+    assert result.stdout == f"skimgaug {importlib.metadata.version('skimgaug')}\n"
+
+
 def test_failures_exit_1_with_a_message_not_a_trace(tmp_path):
     result = _run("cv", str(tmp_path / "nowhere"))
     assert result.returncode == 1
@@ -127,54 +236,171 @@ def test_failures_exit_1_with_a_message_not_a_trace(tmp_path):
     )
 
 
-def test_help_explains_everything():
-    top = " ".join(_run("--help").stdout.split())
-    assert "augmentation is applied to training folds only" in top
-    sub = " ".join(_run("cv", "--help").stdout.split())
-    for option in (
-        "--folds",
-        "--groups",
-        "--epochs",
-        "--batch-size",
-        "--image-size",
-        "--color-mode",
-        "--model",
-        "--datagen",
-        "--compare",
-        "--seed",
-        "--out",
-    ):
-        assert option in sub  # fmt: skip
+def test_a_failed_run_leaves_no_empty_out_folder(tmp_path, capsys):
+    out = tmp_path / "results"
+    assert cli.main(["cv", str(tmp_path / "nowhere"), "--out", str(out)]) == 1
+    assert "no such folder or CSV file" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_multi_line_message_is_printed_on_one_line(monkeypatch, capsys):
+    def fails(args):
+        raise ValueError("Invalid settings:\n- first problem\n- second problem")
+
+    monkeypatch.setattr(cli, "run", fails)
+    assert cli.main(["cv", "--digits"]) == 1
+    assert capsys.readouterr().err == (
+        "skimgaug: error: Invalid settings: first problem; second problem\n"
+    )
+
+
+def test_an_unexpected_error_is_one_line_unless_a_traceback_is_asked_for(monkeypatch, capsys):
+    def fails(args):
+        raise RuntimeError("what went wrong\ndetails")
+
+    monkeypatch.setattr(cli, "run", fails)
+    assert cli.main(["cv", "--digits"]) == 1
+    assert capsys.readouterr().err == (
+        "skimgaug: error: RuntimeError: what went wrong "
+        "(run again with --traceback for the details)\n"
+    )
+    with pytest.raises(RuntimeError, match="what went wrong"):
+        cli.main(["cv", "--digits", "--traceback"])
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run", interrupted)
+    assert cli.main(["cv", "--digits"]) == 130
+    assert capsys.readouterr().err == "skimgaug: interrupted\n"
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_training_ends_the_process_with_one_line():
+    command = [sys.executable, "-m", "skimgaug.cli", "cv", "--digits", "--epochs", "100"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    line = ""
+    try:
+        for line in process.stderr:  # until the first progress line: training has begun
+            if "fold 1/5 epoch 1/100" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        rest = process.communicate(timeout=60)[1]
+    finally:
+        process.kill()
+    assert "fold 1/5 epoch 1/100" in line
+    assert process.returncode == 130
+    assert rest.splitlines()[-1] == "skimgaug: interrupted"
+    assert "Traceback" not in rest
+
+
+@pytest.mark.parametrize(
+    "builder, message",
+    [
+        ("returns_none", "returned None; it must return a keras.Model"),
+        ("returns_text", "returned a str; it must return a keras.Model"),
+        ("uncompiled", "returned a model without a loss: compile it in the builder"),
+    ],
+)
+def test_a_builder_giving_no_compiled_model_exits_1_saying_what_to_do(
+    builder, message, tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "badbuilders.py").write_text(BUILDERS)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "badbuilders", raising=False)
+    spec = f"badbuilders:{builder}"
+    code = cli.main(["cv", "--digits", "--model", spec, "--folds", "2", "--epochs", "1"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"skimgaug: error: --model {spec} {message}")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_tensorflow_log_lines_never_reach_the_terminal():
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    result = _run("cv", "--digits", "--folds", "2", "--epochs", "1", "--quiet", env=env)
+    assert result.returncode == 0, result.stderr
+    assert not re.search(r"^[IWEF]\d{4} ", result.stderr, re.M), result.stderr
+    assert "cuInit" not in result.stderr
+    assert "absl::InitializeLog" not in result.stderr
 
 
 @pytest.mark.parametrize(
     "text, value",
-    [("true", True), ("off", False), ("20", 20), ("0.2", 0.2), ("1/255", 1 / 255),
-     ("0.9,1.1", [0.9, 1.1]), ("reflect", "reflect"), ("none", None)],
-)  # fmt: skip
+    [
+        ("true", True),
+        ("off", False),
+        ("20", 20),
+        ("0.2", 0.2),
+        ("1/255", 1 / 255),
+        ("0.9,1.1", [0.9, 1.1]),
+        ("reflect", "reflect"),
+        ("none", None),
+    ],
+)
 def test_datagen_values_are_parsed_to_the_right_types(text, value):
     assert cli.parse_value(text) == value
+
+
+def test_help_explains_everything():
+    top = " ".join(_run("--help").stdout.split())
+    assert "augmentation is applied to training folds only" in top
+    assert "Options given before a command apply to it too" in top
+    sub = " ".join(_run("cv", "--help").stdout.split())
+    options = (
+        "--folds --groups --epochs --batch-size --image-size --color-mode --model --datagen "
+        "--compare --seed --out --traceback"
+    )
+    for option in options.split():
+        assert option in sub
 
 
 def test_format_lines_up_metrics():
     from skimgaug._cv import FoldResult, format_summary, summarize
 
-    results = [FoldResult("a", i, np.arange(2), np.eye(2), {"accuracy": 1.0,
-               "balanced_accuracy": 1.0, "macro_f1": 1.0, "roc_auc": float("nan")})
-               for i in range(2)]  # fmt: skip
+    perfect = {"accuracy": 1.0, "balanced_accuracy": 1.0, "macro_f1": 1.0, "roc_auc": np.nan}
+    results = [FoldResult("a", i, np.arange(2), np.eye(2), perfect) for i in range(2)]
     table = format_summary(summarize(results))
     assert table.splitlines()[-1].split()[:5] == ["mean", "±", "std", "1.0000", "±"]
     assert "nan" in table
 
 
-def test_a_corrupt_image_exits_1_naming_the_file(folder, tmp_path, capsys):
-    import shutil
-
+def test_a_corrupt_image_exits_1_naming_the_file(image_folder, tmp_path, capsys):
     copy = tmp_path / "copy"
-    shutil.copytree(folder, copy)
+    shutil.copytree(image_folder, copy)
     (copy / "class0" / "p0000_broken.png").write_text("not a png")
-    code = cli.main(["cv", str(copy), "--folds", "2", "--epochs", "1", "--image-size", "16x16",
-                     "--quiet"])  # fmt: skip
+    code = cli.main(
+        ["cv", str(copy), "--folds", "2", "--epochs", "1", "--image-size", "16x16", "--quiet"]
+    )
     assert code == 1
-    assert re.search(r"skimgaug: error: Cannot read image file .*p0000_broken\.png",
-                     capsys.readouterr().err)  # fmt: skip
+    assert re.search(
+        r"skimgaug: error: Cannot read image file .*p0000_broken\.png", capsys.readouterr().err
+    )
+
+
+def test_a_truncated_image_in_a_later_training_batch_exits_1_naming_the_file(tmp_path, capsys):
+    from sklearn.model_selection import StratifiedKFold
+
+    root = write_image_folder(tmp_path / "scans", n_per_class=20, n_classes=2, image_size=8)
+    paths, labels = load_image_folder(root)
+    # The first fold trains on `train` (20 images, the CLI's folds) in batches of 2
+    # with no validation set. Keras reads batches 0 and 1 itself, later ones in
+    # tf.data's producer thread: `train[0]` comes in one of those (without the
+    # library's re-raise, this run ends in "InvalidArgumentError: Graph execution error").
+    train, _ = next(StratifiedKFold(2, shuffle=True, random_state=0).split(paths, labels))
+    broken = str(paths[train[0]])
+    with open(broken, "rb") as f:
+        data = f.read()
+    with open(broken, "wb") as f:  # the header is whole, the pixel data cut short
+        f.write(data[: len(data) // 2])
+    options = "--folds 2 --epochs 1 --batch-size 2 --image-size 8x8 --validation-split 0 --quiet"
+    code = cli.main(["cv", root, *options.split()])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err == f"skimgaug: error: Cannot read image file {broken!r}: image file is truncated\n"

@@ -1,9 +1,12 @@
 """Training and inference batches: same semantics as ImageDataGenerator, scoped randomness."""
 
+import logging
+
 import numpy as np
 import pytest
-from conftest import ARTICLE
+from conftest import ARTICLE, FAST
 
+from skimgaug import AugmentedKerasClassifier
 from skimgaug._compat import make_image_data_generator
 from skimgaug._datagen import resolve_datagen
 from skimgaug._engine import TrainingBatches, fit_statistics, inference_batch
@@ -147,3 +150,119 @@ def test_uint8_images_are_converted_per_batch(toy):
     batch_x, _ = _batches(X8, y, {"rescale": 1 / 255}, shuffle=False)[0]
     assert batch_x.dtype == np.float32
     np.testing.assert_allclose(batch_x, X8[:8] / 255, atol=1e-6)
+
+
+# --- every memory layout, errors from any batch, checked preprocessing --------
+
+
+def _layouts(X):
+    """Non-C-contiguous arrays holding the same images as ``X``."""
+    return {
+        "fortran": np.asfortranarray(X),
+        "transposed_view": np.swapaxes(np.swapaxes(X, 1, 2).copy(), 1, 2),
+        "moveaxis_from_channels_first": np.moveaxis(np.moveaxis(X, -1, 1).copy(), 1, -1),
+        "strided_rows": np.repeat(X, 2, axis=0)[::2],
+    }
+
+
+@pytest.mark.parametrize(
+    "layout", ["fortran", "transposed_view", "moveaxis_from_channels_first", "strided_rows"]
+)
+def test_every_memory_layout_trains_and_predicts_as_a_c_contiguous_copy(toy_rgb, layout):
+    X, y = toy_rgb
+    X_layout = _layouts(X)[layout]
+    assert not X_layout.flags.c_contiguous
+    settings = {**ARTICLE, "vertical_flip": True, "rescale": 1 / 255}
+
+    def fitted(images):
+        clf = AugmentedKerasClassifier(datagen=settings, random_state=0, **FAST)
+        return clf.fit(images, y).predict_proba(images)
+
+    np.testing.assert_allclose(fitted(X_layout), fitted(np.ascontiguousarray(X)), atol=1e-6)
+
+
+def test_training_batches_of_any_layout_are_c_contiguous(toy_rgb):
+    X, y = toy_rgb
+    for X_layout in _layouts(X).values():
+        batch, _ = _batches(X_layout, y, {"rotation_range": 10})[0]
+        assert batch.flags.c_contiguous
+
+
+class PreprocessingFailed(Exception):
+    """A user's own exception type, raised from inside a training batch."""
+
+
+def _fails_after(n_calls):
+    calls = []
+
+    def preprocess(image):
+        calls.append(1)
+        if len(calls) > n_calls:
+            raise PreprocessingFailed(f"call {len(calls)}")
+        return image
+
+    return preprocess
+
+
+def test_an_error_in_a_later_training_batch_keeps_its_type_and_message(toy):
+    X, y = toy
+    # One image is standardized up front, then 16 per batch: call 40 is in batch 3.
+    clf = AugmentedKerasClassifier(
+        datagen={"preprocessing_function": _fails_after(39), "rotation_range": 5}, **FAST
+    )
+    with pytest.raises(PreprocessingFailed, match="call 40"):
+        clf.fit(X, y)
+
+
+def test_an_error_in_a_validation_batch_keeps_its_type(toy):
+    X, y = toy
+    clf = AugmentedKerasClassifier(
+        datagen={"preprocessing_function": _fails_after(70)}, validation_split=0.5, **FAST
+    )
+    with pytest.raises(PreprocessingFailed):
+        clf.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("function", "error", "message"),
+    [
+        (lambda image: None, TypeError, r"returned None for an image of shape \(8, 8, 1\)"),
+        (lambda image: image[..., 0], ValueError, r"image's shape \(8, 8, 1\).*shape \(8, 8\)"),
+        (lambda image: image * np.nan, ValueError, "non-finite values"),
+        (lambda image: "text", TypeError, "array of numbers"),
+    ],
+    ids=["none", "wrong_shape", "nan", "not_numbers"],
+)
+def test_preprocessing_function_output_is_checked_before_training(toy, function, error, message):
+    X, y = toy
+    clf = AugmentedKerasClassifier(datagen={"preprocessing_function": function}, **FAST)
+    with pytest.raises(error, match=message):
+        clf.fit(X, y)
+    assert not hasattr(clf, "history_")  # refused before any training
+
+
+def test_predict_traces_once_whatever_the_number_of_images(toy):
+    X, y = toy
+    clf = AugmentedKerasClassifier(random_state=0, **FAST).fit(X, y)
+    full = clf.predict_proba(X)
+    for n in (1, 7, 16, 45):
+        np.testing.assert_allclose(clf.predict_proba(X[:n]), full[:n], atol=1e-6)
+    assert clf.model_.predict_function.experimental_get_tracing_count() == 1
+
+
+def test_cross_validation_does_not_warn_about_retracing(toy):
+    from sklearn.model_selection import cross_val_score
+
+    X, y = toy
+    logger = logging.getLogger("tensorflow")
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    filters = list(logger.filters)
+    logger.addHandler(handler)
+    try:
+        cross_val_score(AugmentedKerasClassifier(random_state=0, **FAST), X, y, cv=6)
+    finally:
+        logger.removeHandler(handler)
+    assert not [r for r in records if "retracing" in r.getMessage()]
+    assert logger.filters == filters  # the filter is scoped to fit and predict

@@ -2,10 +2,8 @@
 
 import numpy as np
 import pytest
-from conftest import FAST
+from conftest import fast_clf
 from sklearn.exceptions import NotFittedError
-
-from skimgaug import AugmentedKerasClassifier
 
 
 @pytest.fixture
@@ -19,36 +17,32 @@ def no_training(monkeypatch):
     monkeypatch.setattr(keras.Model, "fit", refuse)
 
 
-def _clf(**params):
-    return AugmentedKerasClassifier(**{**FAST, **params})
-
-
 @pytest.mark.parametrize("bad, name", [(np.nan, "NaN"), (np.inf, "infinity")])
 def test_nan_or_infinite_pixels(toy, no_training, bad, name):
     X, y = toy
     X = X.copy()
     X[3, 2, 2, 0] = bad
     with pytest.raises(ValueError, match=f"Input X contains {name}"):
-        _clf(datagen={"rotation_range": 10}).fit(X, y)
+        fast_clf(datagen={"rotation_range": 10}).fit(X, y)
 
 
 def test_x_and_y_lengths_differ(toy, no_training):
     X, y = toy
     with pytest.raises(ValueError, match="X has 60 and y has 59"):
-        _clf().fit(X, y[:-1])
+        fast_clf().fit(X, y[:-1])
 
 
 @pytest.mark.parametrize("shape", [(60,), (60, 8, 8, 1, 1)])
 def test_image_rank_must_be_2_3_or_4(toy, no_training, shape):
     _, y = toy
     with pytest.raises(ValueError, match=r"X must be images of shape \(n, height, width"):
-        _clf().fit(np.zeros(shape), y)
+        fast_clf().fit(np.zeros(shape), y)
 
 
 def test_rows_need_image_shape_when_datagen_is_set(toy, no_training):
     X, y = toy
     with pytest.raises(ValueError, match=r"need images.*image_shape=\(8, 8, 1\)"):
-        _clf(datagen={"rotation_range": 10}).fit(X.reshape(60, -1), y)
+        fast_clf(datagen={"rotation_range": 10}).fit(X.reshape(60, -1), y)
 
 
 def test_image_shape_must_match_the_rows(toy, no_training):
@@ -56,26 +50,26 @@ def test_image_shape_must_match_the_rows(toy, no_training):
     with pytest.raises(
         ValueError, match=r"64 values per row, but image_shape=\(8, 4, 1\) needs 32"
     ):
-        _clf(image_shape=(8, 4, 1)).fit(X.reshape(60, -1), y)
+        fast_clf(image_shape=(8, 4, 1)).fit(X.reshape(60, -1), y)
 
 
 @pytest.mark.parametrize("image_shape", [(8, 8, 0), "8x8", (8,), (8.0, 8, 1)])
 def test_image_shape_parameter_is_checked(toy, no_training, image_shape):
     X, y = toy
     with pytest.raises(ValueError, match=r"The 'image_shape' parameter .* Got"):
-        _clf(image_shape=image_shape).fit(X, y)
+        fast_clf(image_shape=image_shape).fit(X, y)
 
 
 def test_predict_with_another_channel_count(toy_rgb):
     X, y = toy_rgb
-    clf = _clf().fit(X, y)
+    clf = fast_clf().fit(X, y)
     with pytest.raises(ValueError, match=r"images with 1 channels, but .* expecting 3 channels"):
         clf.predict(X[..., :1])
 
 
 def test_predict_with_another_image_size(toy_rgb):
     X, y = toy_rgb
-    clf = _clf().fit(X, y)
+    clf = fast_clf().fit(X, y)
     with pytest.raises(ValueError, match=r"samples of shape \(8, 8, 3\), .* \(8, 10, 3\)"):
         clf.predict(X[:, :, :8])
 
@@ -83,7 +77,7 @@ def test_predict_with_another_image_size(toy_rgb):
 def test_single_class(toy, no_training):
     X, _ = toy
     with pytest.raises(ValueError, match=r"at least 2 classes .* got only 1 class: \[7\]"):
-        _clf().fit(X, np.full(len(X), 7))
+        fast_clf().fit(X, np.full(len(X), 7))
 
 
 @pytest.mark.parametrize(
@@ -95,20 +89,20 @@ def test_single_class(toy, no_training):
 )
 def test_non_numeric_x(no_training, X, error, message):
     with pytest.raises(error, match=message):
-        _clf().fit(X, [0, 1, 0, 1])
+        fast_clf().fit(X, [0, 1, 0, 1])
 
 
 def test_sparse_x_is_refused(no_training):
     from scipy import sparse
 
     with pytest.raises(TypeError, match=r"sparse input is not supported.*toarray"):
-        _clf().fit(sparse.csr_matrix(np.eye(4)), [0, 1, 0, 1])
+        fast_clf().fit(sparse.csr_matrix(np.eye(4)), [0, 1, 0, 1])
 
 
 def test_unknown_datagen_key_before_training(toy, no_training):
     X, y = toy
     with pytest.raises(ValueError, match="did you mean 'rotation_range'"):
-        _clf(datagen={"rotation": 10}).fit(X, y)
+        fast_clf(datagen={"rotation": 10}).fit(X, y)
 
 
 def test_datagen_key_given_as_estimator_parameter(toy, no_training):
@@ -116,32 +110,32 @@ def test_datagen_key_given_as_estimator_parameter(toy, no_training):
     with pytest.raises(
         ValueError, match=r"'rotation_range' \(did you mean 'datagen__rotation_range'\?\)"
     ):
-        _clf(rotation_range=10).fit(X, y)
+        fast_clf(rotation_range=10).fit(X, y)
 
 
 def test_out_of_range_routed_value(toy, no_training):
     X, y = toy
     with pytest.raises(ValueError, match=r"datagen__fill_mode must be one of .* got 'mirror'"):
-        _clf(datagen__fill_mode="mirror").fit(X, y)
+        fast_clf(datagen__fill_mode="mirror").fit(X, y)
 
 
 def test_validation_split_inside_datagen(toy, no_training):
     X, y = toy
     with pytest.raises(ValueError, match=r"AugmentedKerasClassifier\(validation_split=\.\.\.\)"):
-        _clf(datagen={"validation_split": 0.2}).fit(X, y)
+        fast_clf(datagen={"validation_split": 0.2}).fit(X, y)
 
 
 @pytest.mark.parametrize("value", [1.0, -0.1, "0.2", True])
 def test_validation_split_parameter_is_checked(toy, no_training, value):
     X, y = toy
     with pytest.raises(ValueError, match=r"'validation_split' parameter .* \[0, 1\)"):
-        _clf(validation_split=value).fit(X, y)
+        fast_clf(validation_split=value).fit(X, y)
 
 
 def test_validation_split_and_validation_data_together(toy, no_training):
     X, y = toy
     with pytest.raises(ValueError, match="either validation_split or validation_data"):
-        _clf(validation_split=0.2).fit(X, y, validation_data=(X, y))
+        fast_clf(validation_split=0.2).fit(X, y, validation_data=(X, y))
 
 
 def test_random_state_of_the_wrong_type(toy, no_training):
@@ -150,9 +144,9 @@ def test_random_state_of_the_wrong_type(toy, no_training):
         TypeError,
         match=r"'random_state' parameter of AugmentedKerasClassifier must be None, an int",
     ):
-        _clf(random_state="seed").fit(X, y)
+        fast_clf(random_state="seed").fit(X, y)
 
 
 def test_predict_before_fit():
     with pytest.raises(NotFittedError):
-        _clf().predict(np.zeros((2, 8, 8, 1)))
+        fast_clf().predict(np.zeros((2, 8, 8, 1)))

@@ -49,6 +49,8 @@ def test_load_image_folder_errors(tmp_path, folder):
         load_image_folder(tmp_path)
     with pytest.raises(ValueError, match=r"pattern '\^patient' does not match the file name"):
         load_image_folder(folder, groups="^patient")
+    with pytest.raises(ValueError, match=r"'groups' .*'\(unclosed' does not compile: missing \)"):
+        load_image_folder(folder, groups="(unclosed")
 
 
 def test_load_image_csv_resolves_relative_paths(folder, tmp_path):
@@ -179,6 +181,19 @@ def test_truncated_image_is_named_when_its_batch_is_decoded(folder, tmp_path):
     broken.write_bytes(data[: len(data) // 2])  # valid header, missing pixels
     with pytest.raises(ValueError, match="Cannot read image file .*broken.png"):
         _clf(epochs=1).fit(list(paths[:-1]) + [str(broken)], labels)
+
+
+def test_truncated_image_in_a_later_batch_keeps_our_error(folder, tmp_path):
+    # Batches after the first are decoded in tf.data's producer thread.
+    paths, labels = load_image_folder(folder)
+    png = np.char.endswith(paths.astype(str), ".png")
+    paths, labels = paths[png], labels[png]
+    broken = tmp_path / "late.png"
+    data = open(paths[0], "rb").read()
+    broken.write_bytes(data[: len(data) // 2])
+    clf = _clf(epochs=1, batch_size=4, shuffle=False)
+    with pytest.raises(ValueError, match=r"^Cannot read image file '[^']*late.png'"):
+        clf.fit(list(paths[:-1]) + [str(broken)], labels)
 
 
 def test_files_are_not_modified(folder):

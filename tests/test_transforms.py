@@ -132,8 +132,13 @@ def test_channel_shift_and_brightness_are_exact(channels, low, high):
 
 def test_everything_at_once_matches_the_reference():
     X = _images((32, 16, 16, 3))
-    settings = {**ARTICLE, "vertical_flip": True, "channel_shift_range": 20,
-                "brightness_range": (0.8, 1.2), "fill_mode": "reflect"}  # fmt: skip
+    settings = {
+        **ARTICLE,
+        "vertical_flip": True,
+        "channel_shift_range": 20,
+        "brightness_range": (0.8, 1.2),
+        "fill_mode": "reflect",
+    }
     reference, vectorized = _both(settings, X)
     assert np.abs(vectorized - reference).mean() / 255 <= 1e-3
 
@@ -163,6 +168,7 @@ def test_both_engines_train_identically_seeded_models(toy):
     )
 
 
+@pytest.mark.slow
 def test_cross_validation_accuracy_is_indistinguishable_between_engines(digits):
     X, y = digits
     X, y = X[::2], y[::2]  # 899 images
@@ -170,10 +176,18 @@ def test_cross_validation_accuracy_is_indistinguishable_between_engines(digits):
     scores = {}
     for engine in ("imagedatagenerator", "vectorized"):
         clf = AugmentedKerasClassifier(
-            datagen={"rotation_range": 10, "width_shift_range": 0.1, "zoom_range": 0.1,
-                     "rescale": 1 / 16},  # fmt: skip
-            engine=engine, epochs=6, batch_size=32, verbose=0, optimizer="adam",
-        )  # fmt: skip
+            datagen={
+                "rotation_range": 10,
+                "width_shift_range": 0.1,
+                "zoom_range": 0.1,
+                "rescale": 1 / 16,
+            },
+            engine=engine,
+            epochs=6,
+            batch_size=32,
+            verbose=0,
+            optimizer="adam",
+        )
         scores[engine] = cross_val_score(clf, X, y, cv=cv)
     # Unseeded fits: a paired t-test over folds finds no difference.
     difference = scores["vectorized"] - scores["imagedatagenerator"]

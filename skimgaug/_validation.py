@@ -1,0 +1,130 @@
+"""Checks of training parameters and per-sample values, run before any training.
+
+Every message names the parameter, the value received and what is allowed,
+in scikit-learn's wording ("The 'x' parameter of Est must be ... Got ...
+instead."). A value of the wrong kind and a value out of range are both
+``ValueError``; only a wrong container type (not a number at all) is a
+``TypeError``.
+"""
+
+import numbers
+
+import numpy as np
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_batch_size(value, name, owner):
+    """``batch_size``-like parameters: None, -1 (one batch) or an int >= 1.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The parameter as the user wrote it, e.g. ``"fit__batch_size"``.
+    owner : str
+        Estimator name for messages.
+
+    Returns
+    -------
+    int or None
+    """
+    if value is None:
+        return None
+    if _is_int(value) and (value >= 1 or value == -1):
+        return int(value)
+    raise ValueError(
+        f"The {name!r} parameter of {owner} must be None, -1 (all samples in one "
+        f"batch) or an int >= 1. Got {value!r} instead."
+    )
+
+
+def check_epochs(value, name, owner):
+    """``epochs``: an int >= 1 (``epochs=0`` or less would return an untrained model)."""
+    if _is_int(value) and value >= 1:
+        return int(value)
+    raise ValueError(
+        f"The {name!r} parameter of {owner} must be an int >= 1. Got {value!r} instead."
+    )
+
+
+def check_training_params(params, owner, fit_kwargs=None):
+    """Check batch sizes and epochs however they were given.
+
+    Parameters
+    ----------
+    params : dict
+        ``get_params()`` of the estimator: ``batch_size``, ``epochs``,
+        ``validation_batch_size`` and their routed ``fit__`` / ``predict__``
+        forms.
+    owner : str
+    fit_kwargs : dict, optional
+        Keyword arguments given to ``fit`` itself, which override the
+        parameters (scikeras passes them to ``keras.Model.fit``).
+    """
+    for name in (
+        "batch_size",
+        "validation_batch_size",
+        "fit__batch_size",
+        "fit__validation_batch_size",
+        "predict__batch_size",
+    ):
+        if name in params:
+            check_batch_size(params[name], name, owner)
+    for name in ("epochs", "fit__epochs"):
+        if name in params:
+            check_epochs(params[name], name, owner)
+    for name, value in (fit_kwargs or {}).items():
+        if name in ("batch_size", "validation_batch_size"):
+            check_batch_size(value, f"fit({name}=...)", owner)
+        elif name == "epochs":
+            check_epochs(value, "fit(epochs=...)", owner)
+
+
+def check_sample_weight(sample_weight):
+    """A float64 copy of ``sample_weight``: one finite, non-negative number per sample.
+
+    A copy, because scikeras multiplies class weights into it in place.
+
+    Returns
+    -------
+    ndarray of float64 or None
+
+    Raises
+    ------
+    ValueError
+        If the weights are not numbers, not one-dimensional, not finite or
+        negative; the message names the first offending index.
+    """
+    if sample_weight is None:
+        return None
+    try:
+        weights = np.array(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"sample_weight must be numbers, one per sample. Got {_short(sample_weight)} instead."
+        ) from None
+    if weights.ndim != 1:
+        raise ValueError(
+            f"sample_weight must be one-dimensional, one weight per sample. Got an array "
+            f"of shape {weights.shape} instead."
+        )
+    bad = np.flatnonzero(~np.isfinite(weights))
+    if bad.size:
+        raise ValueError(
+            f"sample_weight must be finite; sample_weight[{bad[0]}] is {weights[bad[0]]}."
+        )
+    bad = np.flatnonzero(weights < 0)
+    if bad.size:
+        raise ValueError(
+            f"sample_weight must be non-negative; sample_weight[{bad[0]}] is "
+            f"{weights[bad[0]]:g} ({bad.size} negative weight{'s' if bad.size > 1 else ''})."
+        )
+    return weights
+
+
+def _short(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

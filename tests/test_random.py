@@ -1,0 +1,119 @@
+"""The caller's process is left as it was: global RNGs, TensorFlow determinism, OpenCV."""
+
+import os
+import random
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+from conftest import FAST
+
+from skimgaug import AugmentedKerasClassifier
+from skimgaug._warp import single_threaded_opencv
+
+AUGMENT = {"rotation_range": 20, "horizontal_flip": True}
+
+_FRESH_PROCESS = """
+import os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+from skimgaug import AugmentedKerasClassifier
+from skimgaug.datasets import make_toy_images
+from tensorflow.python.framework import config
+X, y = make_toy_images(40, image_size=8, n_classes=2, random_state=0)
+AugmentedKerasClassifier(epochs=1, verbose=0, random_state=0).fit(X, y)
+print("determinism", config.is_op_determinism_enabled())
+"""
+
+
+@pytest.mark.parametrize(("env_value", "expected"), [(None, "False"), ("1", "True")])
+def test_a_seeded_fit_leaves_op_determinism_as_it_was_in_a_fresh_process(env_value, expected):
+    # scikeras sets TF_DETERMINISTIC_OPS=1 before TensorFlow's first read of it.
+    env = {k: v for k, v in os.environ.items() if k != "TF_DETERMINISTIC_OPS"}
+    if env_value is not None:
+        env["TF_DETERMINISTIC_OPS"] = env_value
+    result = subprocess.run(
+        [sys.executable, "-c", _FRESH_PROCESS], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"determinism {expected}" in result.stdout
+
+
+@pytest.mark.parametrize("random_state", [None, 0])
+def test_python_random_is_left_alone_by_fit_partial_fit_and_predict(toy, random_state):
+    X, y = toy
+    random.seed(123)
+    state = random.getstate()
+    clf = AugmentedKerasClassifier(datagen=AUGMENT, random_state=random_state, **FAST)
+    clf.fit(X, y)
+    clf.partial_fit(X, y)
+    clf.predict_proba(X)
+    assert random.getstate() == state
+
+
+def test_unseeded_fits_start_from_different_weights(toy):
+    # No augmentation and no shuffling: only the initial weights can differ.
+    X, y = toy
+    random.seed(0)
+
+    def unseeded():
+        clf = AugmentedKerasClassifier(shuffle=False, **FAST)
+        return clf.fit(X, y).predict_proba(X)
+
+    assert not np.array_equal(unseeded(), unseeded())
+
+
+def test_opencv_threads_are_restored_when_fits_overlap_in_threads():
+    cv2 = pytest.importorskip("cv2")
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(3)
+    try:
+        first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+        def first():
+            with single_threaded_opencv():
+                first_in.set()
+                second_in.wait(5)
+            first_out.set()
+
+        def second():
+            first_in.wait(5)
+            with single_threaded_opencv():
+                second_in.set()
+                first_out.wait(5)
+                assert cv2.getNumThreads() == 1  # still single-threaded for this fit
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert cv2.getNumThreads() == 3
+    finally:
+        cv2.setNumThreads(before)
+
+
+def test_two_fits_in_two_threads_leave_opencv_threads_as_they_were(toy):
+    cv2 = pytest.importorskip("cv2")
+    X, y = toy
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        errors = []
+
+        def fit():
+            try:
+                AugmentedKerasClassifier(datagen=AUGMENT, random_state=0, **FAST).fit(X, y)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=fit) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(before)
