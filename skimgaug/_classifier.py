@@ -58,7 +58,7 @@ from ._random import (
 )
 from ._split import check_validation_split, internal_validation_split
 from ._transforms import check_engine, make_augmenter
-from ._validation import check_sample_weight, check_training_params
+from ._validation import check_batch_size, check_sample_weight, check_training_params
 
 _PREFIX = "datagen__"
 
@@ -297,7 +297,7 @@ class AugmentedKerasClassifier(KerasClassifier):
         continued = not reset and X is not None and y is not None
         if y is not None:
             check_label_values(y)
-            y_sample_shape = np.shape(y)[1:]  # as given: a column y becomes 1-D below
+            y_sample_shape = np.asarray(y).shape[1:]  # as given: a column y becomes 1-D below
             if reset:
                 self._y_sample_shape = y_sample_shape
             elif continued:
@@ -415,6 +415,11 @@ class AugmentedKerasClassifier(KerasClassifier):
             super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
         return self
 
+    def initialize(self, X, y=None):
+        """Build the model without training it (see scikeras); settings are checked."""
+        with self._process_state_preserved():
+            return super().initialize(X, y)
+
     @contextlib.contextmanager
     def _process_state_preserved(self):
         """Leave the caller's process as it was: global RNGs, TensorFlow determinism.
@@ -443,10 +448,11 @@ class AugmentedKerasClassifier(KerasClassifier):
         if previous is not None:
             changed = changed_model_settings(previous.datagen, settings.datagen)
             if changed:
+                listed = ", ".join(f"{key} ({was!r} -> {now!r})" for key, was, now in changed)
                 raise ValueError(
                     f"Standardization settings belong to the fitted model and cannot "
                     f"change in a continued fit (warm_start=True or partial_fit); "
-                    f"changed: {', '.join(changed)}. Set them back, or fit a new model "
+                    f"changed: {listed}. Set them back, or fit a new model "
                     "(warm_start=False, or clone the estimator)."
                 )
         self._settings = settings
@@ -576,12 +582,13 @@ class AugmentedKerasClassifier(KerasClassifier):
 
     def _predict_batch_size(self, kwargs):
         """The batch size ``keras.Model.predict`` will use (1 for "all at once")."""
-        batch_size = kwargs.get("batch_size")
+        owner = type(self).__name__
+        batch_size = check_batch_size(kwargs.get("batch_size"), "predict(batch_size=...)", owner)
         if batch_size is None:
             routed = route_params(
                 self.get_params(), destination="predict", pass_filter={"batch_size"}
             )
-            batch_size = routed.get("batch_size")
+            batch_size = check_batch_size(routed.get("batch_size"), "batch_size", owner)
         if batch_size is None:
             return 32  # keras.Model.predict's default
         return 1 if batch_size == -1 else int(batch_size)

@@ -10,6 +10,8 @@ import functools
 import logging
 import warnings
 
+from ._random import SharedSetting
+
 
 @functools.cache
 def image_data_generator_class():
@@ -108,9 +110,27 @@ def refine_target_type(target_type, y):
     return target_type
 
 
-@contextlib.contextmanager
+def _op_determinism():
+    from tensorflow.python.framework import config
+
+    return config.is_op_determinism_enabled()
+
+
+def _set_op_determinism(enabled):
+    from tensorflow.python.framework import config
+
+    if config.is_op_determinism_enabled() != enabled:
+        if enabled:
+            config.enable_op_determinism()
+        else:
+            config.disable_op_determinism()
+
+
+_OP_DETERMINISM = SharedSetting(_op_determinism, _set_op_determinism)
+
+
 def preserved_op_determinism():
-    """Leave TensorFlow's op determinism as it was before the block.
+    """Context: TensorFlow's op determinism is left as it was before the block.
 
     scikeras 0.13 wraps a seeded ``model.fit`` in
     ``scikeras.utils.random_state.tensorflow_random_state``, which sets
@@ -119,19 +139,10 @@ def preserved_op_determinism():
     variable on its first query and latches the answer, so scikeras believes
     determinism was already on and never turns it off: every later
     computation of the process is forced deterministic (and slower). The
-    setting is read here before scikeras touches it, and put back after.
+    setting is read here before scikeras touches it, and put back after the
+    last of overlapping fits (threads) ends.
     """
-    from tensorflow.python.framework import config
-
-    was_enabled = config.is_op_determinism_enabled()
-    try:
-        yield
-    finally:
-        if config.is_op_determinism_enabled() != was_enabled:
-            if was_enabled:
-                config.enable_op_determinism()
-            else:
-                config.disable_op_determinism()
+    return _OP_DETERMINISM.preserved()
 
 
 class _CrossModelRetracingFilter(logging.Filter):

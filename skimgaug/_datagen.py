@@ -334,11 +334,14 @@ def misplaced_datagen_keys(params):
 
 
 def changed_model_settings(old, new):
-    """Standardization and format keys whose values differ between two configs.
+    """Standardization and format settings that differ between two configs.
 
     These settings belong to a fitted model (its statistics were learned
     with them), so a continued fit (``warm_start=True``, ``partial_fit``)
-    cannot change them; random augmentation settings can change.
+    cannot change them; random augmentation settings can change. Values are
+    compared as ``ImageDataGenerator`` resolves them, so an omitted key and
+    its default (``dtype=None`` and ``"float32"``, ``data_format=None`` and
+    ``"channels_last"``) are the same.
 
     Parameters
     ----------
@@ -346,17 +349,15 @@ def changed_model_settings(old, new):
 
     Returns
     -------
-    list of str
-        Sorted key names; a key that is absent counts as its neutral value.
+    list of (str, object, object)
+        ``(key, old value, new value)``, sorted by key.
     """
-
-    def value(config, key):
-        part = config.format if DATAGEN_KEYS[key].role == FORMAT else config.standardization
-        return part.get(key, DATAGEN_KEYS[key].identity)
-
-    return sorted(
-        key
-        for key, spec in DATAGEN_KEYS.items()
-        if spec.role in (STANDARDIZATION, FORMAT)
-        and not (value(old, key) is value(new, key) or value(old, key) == value(new, key))
-    )
+    before, after = old.standardizer(), new.standardizer()
+    changed = []
+    for key, spec in sorted(DATAGEN_KEYS.items()):
+        if spec.role not in (STANDARDIZATION, FORMAT):
+            continue
+        was, now = getattr(before, key, None), getattr(after, key, None)
+        if not (was is now or was == now):
+            changed.append((key, was, now))
+    return changed

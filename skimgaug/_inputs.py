@@ -171,24 +171,40 @@ def check_label_values(y):
     """Labels must be all numbers or all strings, with no missing value.
 
     NumPy would otherwise fail deep inside scikeras' encoder with
-    ``'<' not supported between instances of 'str' and 'int'``.
+    ``'<' not supported between instances of 'str' and 'int'``, or (for a
+    list) silently turn ``['cat', 1]`` into the strings ``'cat'`` and ``'1'``.
     """
-    y_array = np.asarray(y) if not hasattr(y, "dtype") else y
-    if getattr(y_array, "dtype", None) is None or y_array.dtype.kind != "O":
+    dtype = getattr(y, "dtype", None)
+    if dtype is not None and getattr(dtype, "kind", "O") != "O":
+        return  # a typed array: one kind of label
+    try:
+        values = np.asarray(y, dtype=object)
+    except ValueError:  # ragged nested lists: left to scikeras' checks
         return
-    values = np.asarray(y_array, dtype=object).reshape(-1)
-    for i, value in enumerate(values):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+    flat = values.reshape(-1)
+
+    def where(i):
+        index = np.unravel_index(i, values.shape) if values.ndim > 1 else (i,)
+        return f"y[{', '.join(str(int(k)) for k in index)}]"
+
+    for i, value in enumerate(flat):
+        if _is_missing(value):
             raise ValueError(
-                f"y must not contain missing labels; y[{i}] is {value!r}. Remove the "
+                f"y must not contain missing labels; {where(i)} is {value!r}. Remove the "
                 "sample or give it a label."
             )
-    is_text = np.array([isinstance(v, (str, bytes)) for v in values])
+    is_text = np.array([isinstance(v, (str, bytes)) for v in flat], dtype=bool)
     if is_text.any() and not is_text.all():
-        text, number = values[np.argmax(is_text)], values[np.argmin(is_text)]
+        text, other = int(np.argmax(is_text)), int(np.argmin(is_text))
         raise ValueError(
             "y must hold labels of one kind, all strings or all numbers; it mixes "
-            f"strings such as {text!r} (y[{np.argmax(is_text)}]) with other values such "
-            f"as {number!r} (y[{np.argmin(is_text)}]). Convert them, e.g. with "
-            "y.astype(str)."
+            f"strings such as {flat[text]!r} ({where(text)}) with other values such as "
+            f"{flat[other]!r} ({where(other)}). Convert them, e.g. with y.astype(str)."
         )
+
+
+def _is_missing(value):
+    """None, NaN of any float type, or pandas' ``NA`` / ``NaT``."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, (float, np.floating)) and math.isnan(value)

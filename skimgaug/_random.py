@@ -83,12 +83,65 @@ def preserved_numpy_rng():
         np.random.set_state(state)
 
 
+class SharedSetting:
+    """A process-wide setting saved and restored around overlapping blocks.
+
+    Fits may run in several threads at once. If each saved a global setting
+    on entry and restored it on exit, a fit entering while another runs would
+    save the other's temporary value and restore it last. Here the first
+    block in saves the setting and the last one out restores it.
+
+    Parameters
+    ----------
+    save : callable
+        ``save() -> value``, the caller's setting.
+    restore : callable
+        ``restore(value)``.
+    """
+
+    def __init__(self, save, restore):
+        self._save = save
+        self._restore = restore
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = None
+
+    @contextlib.contextmanager
+    def preserved(self):
+        """Context: the setting is as it was once the last overlapping block exits."""
+        with self._lock:
+            if self._users == 0:
+                self._saved = self._save()
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    saved, self._saved = self._saved, None
+                    self._restore(saved)
+
+
+def _save_global_rngs():
+    return random.getstate(), np.random.get_state()
+
+
+def _restore_global_rngs(states):
+    random.setstate(states[0])
+    np.random.set_state(states[1])
+
+
+_GLOBAL_RNGS = SharedSetting(_save_global_rngs, _restore_global_rngs)
+
+
 @contextlib.contextmanager
 def preserved_global_rngs(fresh=False):
     """Restore NumPy's and Python's global RNGs on exit, whatever ran inside.
 
     Keras draws default seeds for initializers and dropout from Python's
-    ``random``, and scikeras seeds both generators for a seeded fit.
+    ``random``, and scikeras seeds both generators for a seeded fit. Blocks
+    overlapping in several threads restore the state from before the first.
 
     Parameters
     ----------
@@ -97,11 +150,7 @@ def preserved_global_rngs(fresh=False):
         block, so that unseeded fits still differ from each other although
         the caller's generator is restored after each of them.
     """
-    python_state = random.getstate()
-    try:
-        with preserved_numpy_rng():
-            if fresh:
-                random.seed()
-            yield
-    finally:
-        random.setstate(python_state)
+    with _GLOBAL_RNGS.preserved():
+        if fresh:
+            random.seed()
+        yield

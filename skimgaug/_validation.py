@@ -84,7 +84,9 @@ def check_training_params(params, owner, fit_kwargs=None):
 
 
 def check_sample_weight(sample_weight):
-    """A float64 copy of ``sample_weight``: one finite, non-negative number per sample.
+    """A float64 copy of ``sample_weight``: finite, non-negative numbers, one per sample.
+
+    A scalar (the same weight for every sample) is accepted, as in scikit-learn.
 
     A copy, because scikeras multiplies class weights into it in place.
 
@@ -106,21 +108,22 @@ def check_sample_weight(sample_weight):
         raise ValueError(
             f"sample_weight must be numbers, one per sample. Got {_short(sample_weight)} instead."
         ) from None
-    if weights.ndim != 1:
+    if weights.ndim > 1:
         raise ValueError(
             f"sample_weight must be one-dimensional, one weight per sample. Got an array "
             f"of shape {weights.shape} instead."
         )
-    bad = np.flatnonzero(~np.isfinite(weights))
+    weights_1d = weights.reshape(-1)
+    bad = np.flatnonzero(~np.isfinite(weights_1d))
     if bad.size:
         raise ValueError(
-            f"sample_weight must be finite; sample_weight[{bad[0]}] is {weights[bad[0]]}."
+            f"sample_weight must be finite; sample_weight[{bad[0]}] is {weights_1d[bad[0]]}."
         )
-    bad = np.flatnonzero(weights < 0)
+    bad = np.flatnonzero(weights_1d < 0)
     if bad.size:
         raise ValueError(
             f"sample_weight must be non-negative; sample_weight[{bad[0]}] is "
-            f"{weights[bad[0]]:g} ({bad.size} negative weight{'s' if bad.size > 1 else ''})."
+            f"{weights_1d[bad[0]]:g} ({bad.size} negative weight{'s' if bad.size > 1 else ''})."
         )
     return weights
 

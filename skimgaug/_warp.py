@@ -16,9 +16,10 @@ releases the GIL. Border handling is matched to SciPy's modes:
 """
 
 import contextlib
-import threading
 
 import numpy as np
+
+from ._random import SharedSetting
 
 _BORDERS = {"nearest": "BORDER_REPLICATE", "reflect": "BORDER_REFLECT"}
 
@@ -29,9 +30,11 @@ def _cv2():
     return cv2
 
 
-_opencv_lock = threading.Lock()
-_opencv_users = 0
-_opencv_saved_threads = None
+def _set_opencv_threads(threads):
+    _cv2().setNumThreads(threads)
+
+
+_OPENCV_THREADS = SharedSetting(lambda: _cv2().getNumThreads(), _set_opencv_threads)
 
 
 @contextlib.contextmanager
@@ -45,20 +48,9 @@ def single_threaded_opencv():
     threads at once, the first one in saves the user's setting and the last
     one out restores it.
     """
-    global _opencv_users, _opencv_saved_threads
-    cv2 = _cv2()
-    with _opencv_lock:
-        if _opencv_users == 0:
-            _opencv_saved_threads = cv2.getNumThreads()
-            cv2.setNumThreads(0)
-        _opencv_users += 1
-    try:
+    with _OPENCV_THREADS.preserved():
+        _cv2().setNumThreads(0)
         yield
-    finally:
-        with _opencv_lock:
-            _opencv_users -= 1
-            if _opencv_users == 0:
-                cv2.setNumThreads(_opencv_saved_threads)
 
 
 def warp_batch(batch, matrices, rows, order, fill_mode, cval):

@@ -462,8 +462,11 @@ def test_changed_validation_split_and_engine_take_effect_in_a_continued_fit(toy)
 @pytest.mark.parametrize(
     ("change", "keys"),
     [
-        ({"datagen__rescale": 0.25}, "rescale"),
-        ({"datagen": {"featurewise_std_normalization": True}}, "featurewise_center, "),
+        ({"datagen__rescale": 0.25}, r"rescale \(0.5 -> 0.25\)"),
+        (
+            {"datagen": {"featurewise_std_normalization": True}},
+            r"featurewise_std_normalization \(False -> True\), rescale \(0.5 -> None\)",
+        ),
     ],
 )
 def test_changed_standardization_in_a_continued_fit_is_refused(toy, continued, change, keys):
@@ -476,3 +479,11 @@ def test_changed_standardization_in_a_continued_fit_is_refused(toy, continued, c
     with pytest.raises(ValueError, match=f"cannot change in a continued fit .*changed: {keys}"):
         clf.fit(X, y) if continued == "warm_start" else clf.partial_fit(X, y)
     np.testing.assert_array_equal(clf.standardizer_.mean, mean)
+
+
+def test_spelling_out_a_default_is_not_a_changed_setting(toy):
+    X, y = toy
+    clf = AugmentedKerasClassifier(datagen=STANDARDIZE, warm_start=True, **FAST).fit(X, y)
+    clf.set_params(datagen__dtype="float32", datagen__data_format="channels_last")
+    clf.fit(X, y)
+    clf.partial_fit(X, y)

@@ -216,8 +216,11 @@ def test_an_error_in_a_later_training_batch_keeps_its_type_and_message(toy):
 
 def test_an_error_in_a_validation_batch_keeps_its_type(toy):
     X, y = toy
+    # 1 image checked up front, 30 training rows read by Keras to learn the
+    # batch shapes then 30 more in the producer, 30 validation rows read up
+    # front: call 96 is in a validation batch made in the producer thread.
     clf = AugmentedKerasClassifier(
-        datagen={"preprocessing_function": _fails_after(70)}, validation_split=0.5, **FAST
+        datagen={"preprocessing_function": _fails_after(95)}, validation_split=0.5, **FAST
     )
     with pytest.raises(PreprocessingFailed):
         clf.fit(X, y)
@@ -266,3 +269,14 @@ def test_cross_validation_does_not_warn_about_retracing(toy):
         logger.removeHandler(handler)
     assert not [r for r in records if "retracing" in r.getMessage()]
     assert logger.filters == filters  # the filter is scoped to fit and predict
+
+
+@pytest.mark.parametrize("batch_size", [0, -5, 2.5])
+def test_bad_predict_batch_sizes_are_refused(toy, batch_size):
+    X, y = toy
+    clf = AugmentedKerasClassifier(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"'predict\(batch_size=...\)' parameter"):
+        clf.predict(X, batch_size=batch_size)
+    clf.set_params(batch_size=batch_size)
+    with pytest.raises(ValueError, match=r"'batch_size' parameter .* Got"):
+        clf.predict(X)

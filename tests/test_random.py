@@ -70,6 +70,7 @@ def test_opencv_threads_are_restored_when_fits_overlap_in_threads():
     cv2.setNumThreads(3)
     try:
         first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+        inside = []
 
         def first():
             with single_threaded_opencv():
@@ -82,23 +83,30 @@ def test_opencv_threads_are_restored_when_fits_overlap_in_threads():
             with single_threaded_opencv():
                 second_in.set()
                 first_out.wait(5)
-                assert cv2.getNumThreads() == 1  # still single-threaded for this fit
+                inside.append(cv2.getNumThreads())  # still single-threaded for this fit
 
         threads = [threading.Thread(target=first), threading.Thread(target=second)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        assert inside == [1]
         assert cv2.getNumThreads() == 3
     finally:
         cv2.setNumThreads(before)
 
 
-def test_two_fits_in_two_threads_leave_opencv_threads_as_they_were(toy):
+def test_two_fits_in_two_threads_leave_the_process_as_it_was(toy):
     cv2 = pytest.importorskip("cv2")
+    from tensorflow.python.framework import config
+
     X, y = toy
     before = cv2.getNumThreads()
     cv2.setNumThreads(2)
+    random.seed(5)
+    np.random.seed(5)
+    python_state, numpy_state = random.getstate(), np.random.get_state()[1].copy()
+    determinism = config.is_op_determinism_enabled()
     try:
         errors = []
 
@@ -115,5 +123,8 @@ def test_two_fits_in_two_threads_leave_opencv_threads_as_they_were(toy):
             thread.join()
         assert not errors
         assert cv2.getNumThreads() == 2
+        assert random.getstate() == python_state
+        assert np.array_equal(np.random.get_state()[1], numpy_state)
+        assert config.is_op_determinism_enabled() == determinism
     finally:
         cv2.setNumThreads(before)

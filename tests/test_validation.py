@@ -89,9 +89,10 @@ def test_bad_sample_weights_are_refused(toy, weights, match):
     ],
     ids=["none", "nan_in_objects", "strings_and_numbers"],
 )
-def test_missing_or_mixed_labels_are_named(toy, labels, match):
+@pytest.mark.parametrize("container", ["object_array", "list"])
+def test_missing_or_mixed_labels_are_named(toy, labels, match, container):
     X, _ = toy
-    y = np.array(labels, dtype=object)
+    y = np.array(labels, dtype=object) if container == "object_array" else list(labels)
     _refused_before_training(AugmentedKerasClassifier(**FAST), X, y, ValueError, match)
 
 
