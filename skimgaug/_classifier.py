@@ -58,7 +58,12 @@ from ._random import (
 )
 from ._split import check_validation_split, internal_validation_split
 from ._transforms import check_engine, make_augmenter
-from ._validation import check_batch_size, check_sample_weight, check_training_params
+from ._validation import (
+    check_batch_size,
+    check_built_model,
+    check_sample_weight,
+    check_training_params,
+)
 
 _PREFIX = "datagen__"
 
@@ -267,25 +272,10 @@ class AugmentedKerasClassifier(KerasClassifier):
         # What a builder returns is checked here, before scikeras uses it
         # ("'NoneType' object has no attribute 'compiled'", "You must provide
         # a loss or a compiled model").
-        import keras
-
         model = super()._build_keras_model()
         builder = self.model if self.model is not None else self.build_fn
         name = getattr(builder, "__qualname__", None) or type(self).__name__
-        if not isinstance(model, keras.Model):
-            raise TypeError(
-                f"The model builder {name} must return a keras.Model; it returned "
-                f"{'None' if model is None else type(model).__name__}. Build the model "
-                "in the function and end it with 'return model'."
-            )
-        if not model.compiled and self.loss is None:
-            raise ValueError(
-                f"The model built by {name} is not compiled and {type(self).__name__} "
-                "has no loss to compile it with. Compile it in the builder, e.g. "
-                "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy'), "
-                "or pass loss=... to the estimator."
-            )
-        return model
+        return check_built_model(model, name, loss_given=self.loss is not None)
 
     # ------------------------------------------------------------------
     # Input checks, shared by fit and predict (scikeras hook)

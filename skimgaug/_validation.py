@@ -131,3 +131,37 @@ def check_sample_weight(sample_weight):
 def _short(value, limit=60):
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_built_model(model, builder, loss_given):
+    """What a model builder returned must be a ``keras.Model`` that can be compiled.
+
+    Parameters
+    ----------
+    model : object
+        The builder's return value.
+    builder : str
+        How to name the builder in messages (its name, or ``--model m:f``).
+    loss_given : bool
+        Whether the estimator has a ``loss`` to compile an uncompiled model with.
+
+    Returns
+    -------
+    keras.Model
+    """
+    import keras
+
+    if not isinstance(model, keras.Model):
+        got = "None" if model is None else f"a {type(model).__name__}"
+        raise TypeError(
+            f"The model builder {builder} must return a keras.Model; it returned {got}. "
+            "Build the model in the function and end it with 'return model'."
+        )
+    if not model.compiled and not loss_given:
+        raise ValueError(
+            f"The model built by {builder} is not compiled and has no loss to be compiled "
+            "with. Compile it in the builder before returning it, e.g. "
+            "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', "
+            "metrics=['accuracy'])."
+        )
+    return model

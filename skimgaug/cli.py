@@ -459,19 +459,9 @@ def _checked_builder(function, spec):
 
     @functools.wraps(function)
     def build(*args, **kwargs):
-        import keras
+        from ._validation import check_built_model
 
-        model = function(*args, **kwargs)
-        if not isinstance(model, keras.Model):
-            got = "None" if model is None else f"a {type(model).__name__}"
-            raise TypeError(f"--model {spec} returned {got}; it must return a keras.Model")
-        if not model.compiled or not getattr(model, "loss", None):
-            raise ValueError(
-                f"--model {spec} returned a model without a loss: compile it in the builder "
-                "before returning it, e.g. model.compile(optimizer='adam', "
-                "loss='sparse_categorical_crossentropy', metrics=['accuracy'])"
-            )
-        return model
+        return check_built_model(function(*args, **kwargs), f"--model {spec}", loss_given=False)
 
     return build
 

@@ -301,9 +301,9 @@ def test_ctrl_c_during_training_ends_the_process_with_one_line():
 @pytest.mark.parametrize(
     "builder, message",
     [
-        ("returns_none", "returned None; it must return a keras.Model"),
-        ("returns_text", "returned a str; it must return a keras.Model"),
-        ("uncompiled", "returned a model without a loss: compile it in the builder"),
+        ("returns_none", "must return a keras.Model; it returned None"),
+        ("returns_text", "must return a keras.Model; it returned a str"),
+        ("uncompiled", "is not compiled and has no loss .* Compile it in the builder"),
     ],
 )
 def test_a_builder_giving_no_compiled_model_exits_1_saying_what_to_do(
@@ -316,7 +316,7 @@ def test_a_builder_giving_no_compiled_model_exits_1_saying_what_to_do(
     code = cli.main(["cv", "--digits", "--model", spec, "--folds", "2", "--epochs", "1"])
     assert code == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"skimgaug: error: --model {spec} {message}")
+    assert re.match(rf"skimgaug: error: The model (builder|built by) --model {spec} {message}", err)
     assert err.count("\n") == 1
     assert "Traceback" not in err
 

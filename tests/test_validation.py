@@ -120,8 +120,16 @@ def _uncompiled(meta):
     ("builder", "error", "match"),
     [
         (_returns_none, TypeError, r"_returns_none must return a keras.Model; it returned None"),
-        (_returns_a_layer, TypeError, r"_returns_a_layer must return a keras.Model; .*Dense"),
-        (_uncompiled, ValueError, r"_uncompiled is not compiled .* Compile it in the builder"),
+        (
+            _returns_a_layer,
+            TypeError,
+            r"_returns_a_layer must return .*; it returned a Dense",
+        ),
+        (
+            _uncompiled,
+            ValueError,
+            r"_uncompiled is not compiled and has no loss .* Compile it",
+        ),
     ],
 )
 def test_model_builders_returning_no_usable_model_are_named(toy, builder, error, match):
