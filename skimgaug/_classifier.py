@@ -35,7 +35,6 @@ from ._engine import (
 from ._inputs import (
     as_model_input,
     check_classes,
-    check_image_shape,
     check_label_values,
     check_n_samples,
     check_same_sample_shape,
@@ -46,23 +45,26 @@ from ._parallel import limit_tensorflow_threads
 from ._paths import (
     COLOR_MODES,
     ImagePaths,
-    check_color_mode,
-    check_target_size,
     is_path_input,
 )
 from ._random import (
-    check_random_state,
     child_seeds,
     preserved_global_rngs,
     resolve_seed,
 )
-from ._split import check_validation_split, internal_validation_split
-from ._transforms import check_engine, make_augmenter
+from ._split import internal_validation_split
+from ._transforms import make_augmenter
 from ._validation import (
     check_batch_size,
     check_built_model,
+    check_color_mode,
+    check_engine,
+    check_image_shape,
+    check_random_state,
     check_sample_weight,
+    check_target_size,
     check_training_params,
+    check_validation_split,
 )
 
 _PREFIX = "datagen__"

@@ -5,32 +5,9 @@ that a wrong input never surfaces as a TensorFlow stack trace.
 """
 
 import math
-import numbers
 
 import numpy as np
 from sklearn.utils.validation import column_or_1d
-
-
-def check_image_shape(image_shape, owner):
-    """Validate the ``image_shape`` parameter; return ``(h, w, c)`` or None."""
-    if image_shape is None:
-        return None
-    ok = (
-        isinstance(image_shape, (tuple, list))
-        and len(image_shape) in (2, 3)
-        and all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
-            for v in image_shape
-        )
-    )
-    if not ok:
-        raise ValueError(
-            f"The 'image_shape' parameter of {owner} must be None or a tuple "
-            "(height, width, channels) of positive integers (or (height, "
-            f"width) for one channel). Got {image_shape!r} instead."
-        )
-    shape = tuple(int(v) for v in image_shape)
-    return shape if len(shape) == 3 else shape + (1,)
 
 
 def _square_hint(n_features):
@@ -79,7 +56,7 @@ def as_model_input(X, image_shape, requires_images, owner):
         ``(n, h, w, c)`` images, ``(n, h, w)`` grayscale images, ``(n, h*w*c)``
         rows with ``image_shape``, or ``(n, f)`` feature rows.
     image_shape : tuple (h, w, c) or None
-        Already validated by :func:`check_image_shape`.
+        Already validated by :func:`skimgaug._validation.check_image_shape`.
     requires_images : bool
         True when ImageDataGenerator settings are active, so rows without
         ``image_shape`` cannot be used.

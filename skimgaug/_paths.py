@@ -71,34 +71,6 @@ def _as_path_names(paths):
     return names
 
 
-def check_target_size(target_size, owner):
-    """``target_size`` must be (height, width) of positive integers."""
-    ok = (
-        isinstance(target_size, (tuple, list))
-        and len(target_size) == 2
-        and all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
-            for v in target_size
-        )
-    )
-    if not ok:
-        raise ValueError(
-            f"The 'target_size' parameter of {owner} must be a tuple (height, width) of "
-            f"positive integers. Got {target_size!r} instead."
-        )
-    return int(target_size[0]), int(target_size[1])
-
-
-def check_color_mode(color_mode, owner):
-    """``color_mode`` must be one of :data:`COLOR_MODES`."""
-    if color_mode not in COLOR_MODES:
-        raise ValueError(
-            f"The 'color_mode' parameter of {owner} must be one of "
-            f"{', '.join(repr(m) for m in COLOR_MODES)}. Got {color_mode!r} instead."
-        )
-    return color_mode
-
-
 def decode_image(path, target_size, color_mode, dtype=np.float32):
     """One image file as an array ``(height, width, channels)`` with values 0-255.
 

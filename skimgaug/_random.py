@@ -1,24 +1,12 @@
 """Scoped randomness: seeds come from ``random_state``, global state is restored."""
 
 import contextlib
-import numbers
 import random
 import threading
 
 import numpy as np
 
-
-def check_random_state(random_state, owner="AugmentedKerasClassifier"):
-    """``random_state`` must be None, an int or a ``numpy.random.RandomState``."""
-    if random_state is None or isinstance(random_state, np.random.RandomState):
-        return random_state
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if 0 <= random_state < 2**32:
-            return random_state
-    raise TypeError(
-        f"The 'random_state' parameter of {owner} must be None, an int in "
-        f"[0, 2**32) or a numpy.random.RandomState. Got {random_state!r} instead."
-    )
+from ._validation import check_random_state
 
 
 def resolve_seed(random_state):

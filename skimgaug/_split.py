@@ -1,20 +1,9 @@
 """The internal validation split, made before any augmentation."""
 
-import numbers
 import warnings
 
 import numpy as np
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
-
-
-def check_validation_split(value, owner):
-    """``validation_split`` must be a number in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(
-            f"The 'validation_split' parameter of {owner} must be a float in "
-            f"[0, 1). Got {value!r} instead."
-        )
-    return float(value)
 
 
 def _strata(y):

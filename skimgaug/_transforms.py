@@ -334,16 +334,6 @@ def _brightness(batch, factor):
     return out.astype(batch.dtype, copy=False)
 
 
-def check_engine(engine, owner="AugmentedKerasClassifier"):
-    """``engine`` must name one of :data:`ENGINES`."""
-    if engine not in ENGINES:
-        raise ValueError(
-            f"The 'engine' parameter of {owner} must be one of "
-            f"{', '.join(repr(e) for e in ENGINES)}. Got {engine!r} instead."
-        )
-    return engine
-
-
 def make_augmenter(engine, generator):
     """The augmenter for ``engine``, or the reference one with a warning.
 

@@ -1,4 +1,4 @@
-"""Checks of training parameters and per-sample values, run before any training.
+"""Checks of the estimator's parameters and per-sample values, run before any training.
 
 Every message names the parameter, the value received and what is allowed,
 in scikit-learn's wording ("The 'x' parameter of Est must be ... Got ...
@@ -14,6 +14,97 @@ import numpy as np
 
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_validation_split(value, owner):
+    """``validation_split`` must be a number in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(
+            f"The 'validation_split' parameter of {owner} must be a float in "
+            f"[0, 1). Got {value!r} instead."
+        )
+    return float(value)
+
+
+def check_engine(engine, owner="AugmentedKerasClassifier"):
+    """``engine`` must name one of :data:`skimgaug._transforms.ENGINES`."""
+    from ._transforms import ENGINES
+
+    if engine not in ENGINES:
+        raise ValueError(
+            f"The 'engine' parameter of {owner} must be one of "
+            f"{', '.join(repr(e) for e in ENGINES)}. Got {engine!r} instead."
+        )
+    return engine
+
+
+def check_target_size(target_size, owner):
+    """``target_size`` must be (height, width) of positive integers."""
+    ok = (
+        isinstance(target_size, (tuple, list))
+        and len(target_size) == 2
+        and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
+            for v in target_size
+        )
+    )
+    if not ok:
+        raise ValueError(
+            f"The 'target_size' parameter of {owner} must be a tuple (height, width) of "
+            f"positive integers. Got {target_size!r} instead."
+        )
+    return int(target_size[0]), int(target_size[1])
+
+
+def check_color_mode(color_mode, owner):
+    """``color_mode`` must be one of :data:`skimgaug._paths.COLOR_MODES`."""
+    from ._paths import COLOR_MODES
+
+    if color_mode not in COLOR_MODES:
+        raise ValueError(
+            f"The 'color_mode' parameter of {owner} must be one of "
+            f"{', '.join(repr(m) for m in COLOR_MODES)}. Got {color_mode!r} instead."
+        )
+    return color_mode
+
+
+def check_random_state(random_state, owner="AugmentedKerasClassifier"):
+    """``random_state`` must be None, an int or a ``numpy.random.RandomState``."""
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return random_state
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if 0 <= random_state < 2**32:
+            return random_state
+        raise ValueError(
+            f"The 'random_state' parameter of {owner} must be None, an int in "
+            f"[0, 2**32) or a numpy.random.RandomState. Got {random_state!r} instead."
+        )
+    raise TypeError(
+        f"The 'random_state' parameter of {owner} must be None, an int in "
+        f"[0, 2**32) or a numpy.random.RandomState. Got {random_state!r} instead."
+    )
+
+
+def check_image_shape(image_shape, owner):
+    """Validate the ``image_shape`` parameter; return ``(h, w, c)`` or None."""
+    if image_shape is None:
+        return None
+    ok = (
+        isinstance(image_shape, (tuple, list))
+        and len(image_shape) in (2, 3)
+        and all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+            for v in image_shape
+        )
+    )
+    if not ok:
+        raise ValueError(
+            f"The 'image_shape' parameter of {owner} must be None or a tuple "
+            "(height, width, channels) of positive integers (or (height, "
+            f"width) for one channel). Got {image_shape!r} instead."
+        )
+    shape = tuple(int(v) for v in image_shape)
+    return shape if len(shape) == 3 else shape + (1,)
 
 
 def check_batch_size(value, name, owner):

@@ -141,3 +141,13 @@ def test_an_uncompiled_model_is_compiled_with_the_given_loss(toy):
     X, y = toy
     clf = AugmentedKerasClassifier(_uncompiled, loss="sparse_categorical_crossentropy", **FAST)
     assert clf.fit(X, y).model_.compiled
+
+
+@pytest.mark.parametrize(
+    ("random_state", "error"), [(-1, ValueError), (2**32, ValueError), ("seed", TypeError)]
+)
+def test_random_state_out_of_range_or_of_the_wrong_type(toy, random_state, error):
+    X, y = toy
+    clf = AugmentedKerasClassifier(**{**FAST, "random_state": random_state})
+    match = r"'random_state' parameter .* an int in \[0, 2\*\*32\)"
+    _refused_before_training(clf, X, y, error, match)
