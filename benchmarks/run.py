@@ -91,9 +91,16 @@ def throughput(sizes, seconds):
         )
         for engine in ("imagedatagenerator", "vectorized"):
             batches = TrainingBatches(
-                X, y, None, None, make_augmenter(engine, config.augmenter()),
-                config.standardizer(), batch_size=32, shuffle=True, seed=0,
-            )  # fmt: skip
+                X,
+                y,
+                None,
+                None,
+                make_augmenter(engine, config.augmenter()),
+                config.standardizer(),
+                batch_size=32,
+                shuffle=True,
+                seed=0,
+            )
             counter = iter(range(10**9))
             rates[engine] = _rate(lambda b=batches, c=counter: b[next(c) % len(b)], 32, seconds)
         layers = keras.Sequential(
@@ -137,9 +144,14 @@ def fit_overhead(n_images, epochs, repeats=3):
     def epoch_time(**params):
         timer = EpochTimer()
         AugmentedKerasClassifier(
-            article_cnn, callbacks=[timer], epochs=epochs, batch_size=32, verbose=0,
-            random_state=0, **params,
-        ).fit(X, y)  # fmt: skip
+            article_cnn,
+            callbacks=[timer],
+            epochs=epochs,
+            batch_size=32,
+            verbose=0,
+            random_state=0,
+            **params,
+        ).fit(X, y)
         return float(np.median(timer.times[1:]))  # the first epoch traces the model
 
     # Interleaved repeats, so that a noisy spell of the machine hits both paths.
@@ -232,8 +244,10 @@ def peak_memory(n_images, size):
     for featurewise in (False, True):
         out = subprocess.run(
             [sys.executable, "-c", _MEMORY_CHILD, str(n_images), str(size), str(int(featurewise))],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         x_bytes, before, peak = (int(v) for v in out.stdout.split()[-3:])
         rows.append((featurewise, x_bytes, before, peak))
     return rows
@@ -301,8 +315,10 @@ def folder_memory(sizes, image_size, root):
     for n in sizes:
         out = subprocess.run(
             [sys.executable, "-c", _FOLDER_CHILD, root, str(n), str(image_size)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         seconds, peak, accuracy = (float(v) for v in out.stdout.split()[-3:])
         rows.append((n, seconds, peak, accuracy))
     return decode_rate, rows
@@ -323,8 +339,10 @@ def parallel_cv(epochs):
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     clf = AugmentedKerasClassifier(
         datagen={"rotation_range": 10, "zoom_range": 0.1, "rescale": 1 / 16},
-        epochs=epochs, verbose=0, random_state=0,
-    )  # fmt: skip
+        epochs=epochs,
+        verbose=0,
+        random_state=0,
+    )
     times, scores = {}, {}
     for n_jobs in (1, 2):
         cross_val_score(clf, X[:100], y[:100], cv=2, n_jobs=n_jobs)  # start workers, import TF
@@ -376,8 +394,10 @@ for fold in range(int(sys.argv[1])):
 def many_fits(n_fits):
     out = subprocess.run(
         [sys.executable, "-c", _MANY_FITS_CHILD, str(n_fits)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return [tuple(int(v) for v in line.split()) for line in out.stdout.strip().splitlines()]
 
 
@@ -455,8 +475,10 @@ def _throughput_section(emit, quick):
     emit("Images/s through each producer, and the ratio to `ImageDataGenerator.flow`.")
     emit("The skimgaug engines include the batch copy and standardization.")
     emit()
-    emit("| size | ImageDataGenerator.flow | engine imagedatagenerator | engine vectorized "
-         "| Keras layers | vectorized / flow | target |")  # fmt: skip
+    emit(
+        "| size | ImageDataGenerator.flow | engine imagedatagenerator | engine vectorized "
+        "| Keras layers | vectorized / flow | target |"
+    )
     emit("|---|---|---|---|---|---|---|")
     for size, rates in throughput([32, 64] if quick else [32, 64, 128, 224], 1.0 if quick else 4.0):
         ratio = rates["vectorized"] / rates["ImageDataGenerator.flow"]
@@ -513,8 +535,10 @@ def _memory_section(emit, quick):
     emit("### 4. Peak memory of fit (fresh process, after a warm-up fit)")
     emit()
     n_images, size = (500, 64) if quick else (4000, 96)
-    emit("| featurewise_center | size of X (MB) | RSS before fit (MB) | peak RSS (MB) "
-         "| (peak - before) / size of X |")  # fmt: skip
+    emit(
+        "| featurewise_center | size of X (MB) | RSS before fit (MB) | peak RSS (MB) "
+        "| (peak - before) / size of X |"
+    )
     emit("|---|---|---|---|---|")
     for featurewise, x_bytes, before, peak in peak_memory(n_images, size):
         emit(
@@ -530,8 +554,10 @@ def _folder_section(emit, quick, root):
     emit(f"### 5. A folder of {image_size}x{image_size} PNG images: 3-fold CV from disk")
     emit()
     decode_rate, rows = folder_memory(sizes, image_size, root)
-    emit(f"Decoding (PIL, {os.cpu_count()} cores, skimgaug's thread pool): "
-         f"**{decode_rate:,.0f} images/s**.")  # fmt: skip
+    emit(
+        f"Decoding (PIL, {os.cpu_count()} cores, skimgaug's thread pool): "
+        f"**{decode_rate:,.0f} images/s**."
+    )
     emit()
     emit(
         "Default CNN (`model__filters=8`), 1 epoch, batch 64, rotation/zoom/flip, "
@@ -541,8 +567,10 @@ def _folder_section(emit, quick, root):
     emit("| images | CV wall time (s) | peak RSS (MB), TensorFlow included | target |")
     emit("|---|---|---|---|")
     for n, seconds, peak, _accuracy in rows:
-        emit(f"| {n:,} | {seconds:.0f} | {peak / 2**20:,.0f} "
-             f"| < 1536: {'met' if peak < 1.5 * 2**30 else 'MISSED'} |")  # fmt: skip
+        emit(
+            f"| {n:,} | {seconds:.0f} | {peak / 2**20:,.0f} "
+            f"| < 1536: {'met' if peak < 1.5 * 2**30 else 'MISSED'} |"
+        )
     growth = rows[-1][2] / rows[0][2]
     emit()
     emit(f"Peak RSS grows {growth:.2f}x while the folder grows {sizes[-1] / sizes[0]:.0f}x.")
@@ -575,9 +603,11 @@ def _many_fits_section(emit, quick):
         emit(f"| {i + 1} | {rss / 2**20:.0f} | {models} |")
     growth = (rows[-1][0] - rows[1][0]) / (len(rows) - 2) / 2**20
     emit()
-    emit(f"Live Keras models stay at {max(m for _, m in rows)}; RSS grows "
-         f"{growth:.1f} MB per fit after the second (TensorFlow's native caches, not "
-         "reclaimed by `keras.backend.clear_session`).")  # fmt: skip
+    emit(
+        f"Live Keras models stay at {max(m for _, m in rows)}; RSS grows "
+        f"{growth:.1f} MB per fit after the second (TensorFlow's native caches, not "
+        "reclaimed by `keras.backend.clear_session`)."
+    )
     emit()
 
 

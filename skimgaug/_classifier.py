@@ -509,10 +509,11 @@ class AugmentedKerasClassifier(KerasClassifier):
             seed=batch_seed,
             first_epoch=initial_epoch,
         )
-        # Standardize one training image now, so that a preprocessing_function
-        # that fails or returns a wrong shape, None or NaN is reported before
-        # any training, not from a producer thread.
-        inference_batch(self.standardizer_, X, batches.indices[:1])
+        if self.standardizer_.preprocessing_function:
+            # Standardize one training image now, so that a preprocessing_function
+            # that fails or returns a wrong shape, None or NaN is reported before
+            # any training, not from a producer thread.
+            inference_batch(self.standardizer_, X, batches.indices[:1])
         running = augmenter.running() if augmenter is not None else contextlib.nullcontext()
         with running, batch_errors_raised(batches, validation_data):
             super()._fit_keras_model(

@@ -25,8 +25,12 @@ def plot_learning_curves(results, path):
                 if metric in r.history:
                     ax.plot(r.history[metric], color=color, label=f"fold {r.fold + 1} train")
                 if f"val_{metric}" in r.history:
-                    ax.plot(r.history[f"val_{metric}"], color=color, linestyle="--",
-                            label=f"fold {r.fold + 1} validation")  # fmt: skip
+                    ax.plot(
+                        r.history[f"val_{metric}"],
+                        color=color,
+                        linestyle="--",
+                        label=f"fold {r.fold + 1} validation",
+                    )
             ax.set_title(f"{label}: {metric}")
             ax.set_xlabel("epoch")
             if ax.lines:

@@ -93,8 +93,18 @@ def _sample_shift(shift_range, size, rng):
     return shift
 
 
-_PARAMETERS = ("theta", "tx", "ty", "shear", "zx", "zy", "flip_horizontal", "flip_vertical",
-               "channel_shift_intensity", "brightness")  # fmt: skip
+_PARAMETERS = (
+    "theta",
+    "tx",
+    "ty",
+    "shear",
+    "zx",
+    "zy",
+    "flip_horizontal",
+    "flip_vertical",
+    "channel_shift_intensity",
+    "brightness",
+)
 
 
 def sample_transforms(augmenter, image_shape, n, rng):
@@ -136,8 +146,16 @@ def sample_transforms(augmenter, image_shape, n, rng):
     if g.brightness_range is not None:
         columns.append(("brightness", *g.brightness_range))
     draws = rng.random_sample(n * len(columns)).reshape(n, len(columns))
-    params = {"theta": 0.0, "tx": 0.0, "ty": 0.0, "shear": 0.0, "zx": 1.0, "zy": 1.0,
-              "channel_shift_intensity": None, "brightness": None}  # fmt: skip
+    params = {
+        "theta": 0.0,
+        "tx": 0.0,
+        "ty": 0.0,
+        "shear": 0.0,
+        "zx": 1.0,
+        "zy": 1.0,
+        "channel_shift_intensity": None,
+        "brightness": None,
+    }
     params = {key: value if value is None else np.full(n, value) for key, value in params.items()}
     for j, (name, low, high) in enumerate(columns):
         params[name] = low + (high - low) * draws[:, j]
@@ -224,8 +242,9 @@ class VectorizedAugmenter:
             return batch
         height, width = batch.shape[1:3]
         keys = ("theta", "tx", "ty", "shear", "zx", "zy")
-        matrices = affine_matrices(*(np.asarray(p[k], dtype=np.float64) for k in keys),
-                                   height, width)  # fmt: skip
+        matrices = affine_matrices(
+            *(np.asarray(p[k], dtype=np.float64) for k in keys), height, width
+        )
         matrices[~moved] = [[1, 0, 0], [0, 1, 0]]  # exact identity where Keras skips the warp
         matrices = _fold_flips(matrices, p["flip_horizontal"], p["flip_vertical"], height, width)
         rows = np.flatnonzero(moved | flipped)
@@ -275,8 +294,9 @@ def affine_matrices(theta, tx, ty, shear, zx, zy, height, width):
     def matrices(**entries):
         out = np.zeros((n, 3, 3))
         out[:, 2, 2] = 1
-        for (i, j), value in zip(((0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)),
-                                 entries.values(), strict=True):  # fmt: skip
+        for (i, j), value in zip(
+            ((0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)), entries.values(), strict=True
+        ):
             out[:, i, j] = value
         return out
 

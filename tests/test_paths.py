@@ -23,9 +23,15 @@ def folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("images")
     write_image_folder(root, n_per_class=12, n_classes=2, image_size=16, patients_per_class=4)
     write_image_folder(
-        root, n_per_class=6, n_classes=2, image_size=20, extension=".jpg", mode="L",
-        patients_per_class=2, random_state=1,
-    )  # fmt: skip
+        root,
+        n_per_class=6,
+        n_classes=2,
+        image_size=20,
+        extension=".jpg",
+        mode="L",
+        patients_per_class=2,
+        random_state=1,
+    )
     return root
 
 
@@ -37,8 +43,16 @@ def test_load_image_folder_returns_paths_labels_and_groups(folder):
     paths, labels, groups = load_image_folder(folder, groups=r"^(p\d+)_")
     assert len(paths) == 36
     assert sorted(set(labels.tolist())) == ["class0", "class1"]
-    assert set(groups.tolist()) == {"p0000", "p0001", "p0002", "p0003", "p1000", "p1001",
-                                    "p1002", "p1003"}  # fmt: skip
+    assert set(groups.tolist()) == {
+        "p0000",
+        "p0001",
+        "p0002",
+        "p0003",
+        "p1000",
+        "p1001",
+        "p1002",
+        "p1003",
+    }
     assert all(os.path.isfile(p) for p in paths)
 
 
@@ -56,13 +70,17 @@ def test_load_image_folder_errors(tmp_path, folder):
 def test_load_image_csv_resolves_relative_paths(folder, tmp_path):
     paths, labels, groups = load_image_folder(folder, groups=r"^(p\d+)_")
     table = tmp_path / "index.csv"
-    rows = [f"{os.path.relpath(p, tmp_path)},{label},{group}"
-            for p, label, group in zip(paths, labels, groups, strict=True)]  # fmt: skip
+    rows = [
+        f"{os.path.relpath(p, tmp_path)},{label},{group}"
+        for p, label, group in zip(paths, labels, groups, strict=True)
+    ]
     table.write_text("file,diagnosis,patient\n" + "\n".join(rows) + "\n")
-    got = load_image_csv(table, path_column="file", label_column="diagnosis",
-                         group_column="patient")  # fmt: skip
-    np.testing.assert_array_equal([os.path.realpath(p) for p in got[0]],
-                                  [os.path.realpath(p) for p in paths])  # fmt: skip
+    got = load_image_csv(
+        table, path_column="file", label_column="diagnosis", group_column="patient"
+    )
+    np.testing.assert_array_equal(
+        [os.path.realpath(p) for p in got[0]], [os.path.realpath(p) for p in paths]
+    )
     np.testing.assert_array_equal(got[1], labels)
     np.testing.assert_array_equal(got[2], groups)
     with pytest.raises(ValueError, match="has no column 'path'; its columns are"):
@@ -108,19 +126,25 @@ def test_lazy_path_matches_the_in_memory_path(folder):
     paths, labels = load_image_folder(folder)
     images = ImagePaths(paths, SIZE, "grayscale").load()
     params = {
-        "datagen": {"rotation_range": 15, "zoom_range": 0.1, "rescale": 1 / 255,
-                    "featurewise_center": True, "featurewise_std_normalization": True},
+        "datagen": {
+            "rotation_range": 15,
+            "zoom_range": 0.1,
+            "rescale": 1 / 255,
+            "featurewise_center": True,
+            "featurewise_std_normalization": True,
+        },
         "validation_split": 0.25,
         "random_state": 7,
         "color_mode": "grayscale",
         "epochs": 2,
-    }  # fmt: skip
+    }
     lazy = _clf(**params).fit(paths, labels)
     memory = _clf(**params).fit(images, labels)
     np.testing.assert_allclose(lazy.standardizer_.mean, memory.standardizer_.mean, rtol=1e-6)
     np.testing.assert_allclose(lazy.history_["val_loss"], memory.history_["val_loss"], rtol=1e-5)
-    np.testing.assert_allclose(lazy.predict_proba(paths), memory.predict_proba(images),
-                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        lazy.predict_proba(paths), memory.predict_proba(images), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_mixed_formats_are_converted_to_color_mode_and_size(folder):
@@ -135,9 +159,13 @@ def test_mixed_formats_are_converted_to_color_mode_and_size(folder):
 def test_groups_never_cross_folds(folder):
     paths, labels, groups = load_image_folder(folder, groups=r"^(p\d+)_")
     result = cross_validate(
-        _clf(datagen={"horizontal_flip": True}), paths, labels, groups=groups,
-        cv=StratifiedGroupKFold(3), return_indices=True,
-    )  # fmt: skip
+        _clf(datagen={"horizontal_flip": True}),
+        paths,
+        labels,
+        groups=groups,
+        cv=StratifiedGroupKFold(3),
+        return_indices=True,
+    )
     for train, test in zip(result["indices"]["train"], result["indices"]["test"], strict=True):
         assert not set(groups[train]) & set(groups[test])
     assert np.all(np.isfinite(result["test_score"]))
@@ -219,8 +247,7 @@ def test_path_parameters_are_checked(folder, param, value, message):
 
 def test_zca_too_large_is_refused_up_front(folder):
     paths, labels = load_image_folder(folder)
-    clf = AugmentedKerasClassifier(target_size=(128, 128), datagen={"zca_whitening": True},
-                                   **FAST)  # fmt: skip
+    clf = AugmentedKerasClassifier(target_size=(128, 128), datagen={"zca_whitening": True}, **FAST)
     with pytest.raises(ValueError, match=r"zca_whitening needs .* 49152x49152 whitening matrix"):
         clf.fit(paths, labels)
 
