@@ -10,7 +10,12 @@ statistics come from the training data of each ``fit`` call, so scikit-learn's
 
 from ._datagen import DATAGEN_KEYS
 
-__all__ = ["AugmentedKerasClassifier", "DATAGEN_KEYS"]
+__all__ = [
+    "AugmentedKerasClassifier",
+    "DATAGEN_KEYS",
+    "plot_augmentations",
+    "save_augmentation_preview",
+]
 __version__ = "0.1.0"
 
 
@@ -19,6 +24,10 @@ def __getattr__(name):
         from ._classifier import AugmentedKerasClassifier
 
         return AugmentedKerasClassifier
+    if name in ("plot_augmentations", "save_augmentation_preview"):
+        from . import _preview
+
+        return getattr(_preview, name)
     raise AttributeError(f"module 'skimgaug' has no attribute {name!r}")
 
 

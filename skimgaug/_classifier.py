@@ -1,6 +1,7 @@
 """``AugmentedKerasClassifier``: scikeras' classifier with augmentation in ``fit`` only."""
 
 import contextlib
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ from ._datagen import (
 from ._engine import (
     InferenceBatches,
     TrainingBatches,
+    augmented_inference_batch,
     batch_errors_raised,
     chunks,
     fit_statistics,
@@ -46,9 +48,11 @@ from ._paths import (
     COLOR_MODES,
     ImagePaths,
     is_path_input,
+    most_common_size,
 )
 from ._random import (
     child_seeds,
+    legacy_rng,
     preserved_global_rngs,
     resolve_seed,
 )
@@ -64,8 +68,10 @@ from ._validation import (
     check_sample_weight,
     check_target_size,
     check_training_params,
+    check_tta,
     check_validation_split,
 )
+from .exceptions import ChanceLevelWarning, MixedImageSizesWarning
 
 _PREFIX = "datagen__"
 
@@ -80,6 +86,7 @@ class _Settings:
     engine: str
     target_size: tuple
     color_mode: str
+    tta: int
 
 
 class AugmentedKerasClassifier(KerasClassifier):
@@ -120,12 +127,24 @@ class AugmentedKerasClassifier(KerasClassifier):
         equal to the reference up to float32 round-off). With an
         ``interpolation_order`` other than 0 or 1, ``"vectorized"`` falls back
         to the reference with a warning.
-    target_size : tuple (height, width), default=(256, 256)
+    target_size : None or tuple (height, width), default=None
         When ``X`` is a sequence of image file paths: the size images are
-        resized to. At predict time files are decoded to the fitted size.
+        resized to. ``None`` keeps the images' own size; files of mixed
+        sizes are resized to the most common one, with a
+        :class:`MixedImageSizesWarning` saying which. At predict time files
+        are decoded to the fitted size.
     color_mode : {"grayscale", "rgb", "rgba"}, default="rgb"
         When ``X`` is a sequence of image file paths: the channels images are
         converted to.
+    tta : int, default=0
+        Test-time augmentation: with ``tta=N > 0``, ``predict_proba`` (and
+        so ``predict`` and ``score``) averages the model's output for the
+        clean image and for ``N`` copies randomly transformed with the
+        training augmentation settings (then standardized, as in training),
+        drawn reproducibly from ``random_state``. Part of the model's
+        inference rule, so it applies in ``cross_val_score`` and can be
+        grid-searched. Without random augmentation settings it changes
+        nothing. Internal validation during ``fit`` stays clean.
     validation_split : float, default=0.0
         Fraction of the training data held out, stratified and seeded, before
         any augmentation; it goes through the standardization path only, so
@@ -186,12 +205,13 @@ class AugmentedKerasClassifier(KerasClassifier):
         datagen=None,
         image_shape=None,
         engine="vectorized",
-        target_size=(256, 256),
+        target_size=None,
         color_mode="rgb",
+        tta=0,
         build_fn=None,
         warm_start=False,
         random_state=None,
-        optimizer="rmsprop",
+        optimizer="adam",
         loss=None,
         metrics=None,
         batch_size=None,
@@ -229,6 +249,7 @@ class AugmentedKerasClassifier(KerasClassifier):
         self.engine = engine
         self.target_size = target_size
         self.color_mode = color_mode
+        self.tta = tta
 
     # ------------------------------------------------------------------
     # scikit-learn citizenship
@@ -259,6 +280,7 @@ class AugmentedKerasClassifier(KerasClassifier):
             engine=check_engine(self.engine, owner),
             target_size=check_target_size(self.target_size, owner),
             color_mode=check_color_mode(self.color_mode, owner),
+            tta=check_tta(self.tta, owner),
         )
 
     def _type_of_target(self, y):
@@ -278,6 +300,28 @@ class AugmentedKerasClassifier(KerasClassifier):
         builder = self.model if self.model is not None else self.build_fn
         name = getattr(builder, "__qualname__", None) or type(self).__name__
         return check_built_model(model, name, loss_given=self.loss is not None)
+
+    def _get_compile_kwargs(self):
+        compile_kwargs = super()._get_compile_kwargs()
+        # The default model with the default optimizer: Adam at the learning rate
+        # that makes it learn within 10 epochs at every common image size
+        # (benchmarks/bench_default_model.py).
+        default_model = self._check_model_param() is models.default_model
+        routed = any(key.startswith("optimizer__") for key in self.get_params())
+        if default_model and self.optimizer == "adam" and not routed:
+            compile_kwargs["optimizer"].learning_rate = models.DEFAULT_LEARNING_RATE
+        return compile_kwargs
+
+    def _ensure_compiled_model(self):
+        # A builder's uncompiled model is compiled with the estimator's optimizer
+        # and metrics and, without a loss given, the loss that fits the labels
+        # (scikeras would say "You must provide a loss or a compiled model").
+        if not self.model_.compiled and self.loss is None and len(self.model_.outputs) == 1:
+            compile_kwargs = self._get_compile_kwargs()
+            units = self.model_.outputs[0].shape[-1]
+            compile_kwargs["loss"] = models.loss_for(self._get_metadata(), units)
+            self.model_.compile(**compile_kwargs)
+        super()._ensure_compiled_model()
 
     # ------------------------------------------------------------------
     # Input checks, shared by fit and predict (scikeras hook)
@@ -335,7 +379,14 @@ class AugmentedKerasClassifier(KerasClassifier):
     def _validate_paths(self, X, y, reset, y_numeric):
         """Image files as X: checked up front, decoded batch by batch later."""
         if reset:
-            paths = ImagePaths(X, self._settings.target_size, self._settings.color_mode)
+            target_size = self._settings.target_size
+            paths = ImagePaths(X, target_size or (1, 1), self._settings.color_mode)
+            if y is not None:
+                check_n_samples(paths, y)
+            sizes = paths.check_files()
+            if target_size is None and len(paths):
+                target_size = _size_of_images(sizes, type(self).__name__)
+                paths = ImagePaths(paths.paths, target_size, self._settings.color_mode)
         else:  # decode to the shape the model was fitted on
             height, width, channels = self.X_shape_[1:]
             mode = next((m for m, (_, c) in COLOR_MODES.items() if c == channels), None)
@@ -345,9 +396,9 @@ class AugmentedKerasClassifier(KerasClassifier):
                     "channels; image files decode to 1 (grayscale), 3 (rgb) or 4 (rgba)."
                 )
             paths = ImagePaths(X, (height, width), mode)
-        if y is not None:
-            check_n_samples(paths, y)
-        paths.check_files()
+            if y is not None:
+                check_n_samples(paths, y)
+            paths.check_files()
         _, y = super()._validate_data(None, y, reset=reset, y_numeric=y_numeric)
         if reset:
             self.X_shape_ = paths.shape
@@ -515,22 +566,28 @@ class AugmentedKerasClassifier(KerasClassifier):
             # any training, not from a producer thread.
             inference_batch(self.standardizer_, X, batches.indices[:1])
         running = augmenter.running() if augmenter is not None else contextlib.nullcontext()
-        with running, batch_errors_raised(batches, validation_data):
-            super()._fit_keras_model(
-                batches,
-                None,
-                sample_weight=None,
-                warm_start=warm_start,
-                epochs=epochs,
-                initial_epoch=initial_epoch,
-                # Keras ignores batch sizes for a dataset; they say what the batches hold.
-                batch_size=int(batch_size),
-                validation_batch_size=int(validation_batch_size),
-                validation_split=0.0,
-                shuffle=False,
-                validation_data=validation_data,
-                **kwargs,
-            )
+        user_callbacks = self._fit_callbacks
+        self._fit_callbacks = [batches.epoch_callback(), *(user_callbacks or [])]
+        try:
+            with running, batch_errors_raised(batches, validation_data):
+                super()._fit_keras_model(
+                    batches,
+                    None,
+                    sample_weight=None,
+                    warm_start=warm_start,
+                    epochs=epochs,
+                    initial_epoch=initial_epoch,
+                    # Keras ignores batch sizes for a dataset; they say what the batches hold.
+                    batch_size=int(batch_size),
+                    validation_batch_size=int(validation_batch_size),
+                    validation_split=0.0,
+                    shuffle=False,
+                    validation_data=validation_data,
+                    **kwargs,
+                )
+        finally:
+            self._fit_callbacks = user_callbacks
+        _warn_if_chance_level(self, y if train is None else take(y, train))
 
     def _inference_validation_data(self, validation_data, batch_size):
         """User-given ``validation_data=(X, y[, w])``, through the inference path."""
@@ -563,15 +620,43 @@ class AugmentedKerasClassifier(KerasClassifier):
             X, _ = self._validate_data(X)
             # Chunks of bounded memory: files are decoded, images copied and
             # standardized one chunk at a time.
-            # Batches of one shape (the last one padded): Keras traces its
-            # predict function once per model, not once per short batch.
             batch_size = self._predict_batch_size(kwargs)
+            augmenter = self._test_time_augmenter()
+            tta_seed = child_seeds(resolve_seed(self.random_state), 3)[2]
+            running = augmenter.running() if augmenter else contextlib.nullcontext()
             outputs = []
-            for rows in chunks(X, multiple=batch_size):
-                batch = inference_batch(self.standardizer_, X, rows)
-                raw = super()._predict_raw(padded_to_batches(batch, batch_size), **kwargs)
-                outputs.append(take(raw, slice(len(batch))))  # or one array per output
+            with running:
+                for chunk, rows in enumerate(chunks(X, multiple=batch_size)):
+                    copies = [
+                        self._predict_batch(
+                            inference_batch(self.standardizer_, X, rows), batch_size, kwargs
+                        )
+                    ]
+                    for copy in range(self.tta if augmenter else 0):
+                        rng = legacy_rng(tta_seed, chunk, copy)
+                        batch = augmented_inference_batch(
+                            self.standardizer_, augmenter, X, rows, rng
+                        )
+                        copies.append(self._predict_batch(batch, batch_size, kwargs))
+                    raw = copies[0] if len(copies) == 1 else _mean_of_outputs(copies)
+                    outputs.append(raw)
             return concatenate(outputs)
+
+    def _predict_batch(self, batch, batch_size, kwargs):
+        """The model's outputs for a standardized ``batch``.
+
+        Batches of one shape (the last one padded): Keras traces its predict
+        function once per model, not once per short batch.
+        """
+        raw = super()._predict_raw(padded_to_batches(batch, batch_size), **kwargs)
+        return take(raw, slice(len(batch)))  # or one array per output
+
+    def _test_time_augmenter(self):
+        """The training augmenter when ``tta`` > 0 and there is random augmentation."""
+        # tta may be set after fit, as any inference parameter.
+        if not check_tta(self.tta, type(self).__name__) or not self._settings.datagen.augments:
+            return None
+        return make_augmenter(self._settings.engine, self._settings.datagen.augmenter())
 
     def _predict_batch_size(self, kwargs):
         """The batch size ``keras.Model.predict`` will use (1 for "all at once")."""
@@ -602,6 +687,92 @@ class AugmentedKerasClassifier(KerasClassifier):
         """
         proba = super().predict_proba(X, **kwargs)
         return as_2d_proba(proba, len(X))
+
+
+#: Losses whose chance level is the entropy of the class frequencies.
+_CROSSENTROPY = {
+    "sparse_categorical_crossentropy",
+    "categorical_crossentropy",
+    "binary_crossentropy",
+}
+
+
+def chance_level_loss(y, target_type):
+    """The cross-entropy of always predicting the class frequencies of encoded ``y``.
+
+    ``ln k`` for ``k`` balanced classes; ``None`` for other kinds of targets.
+    """
+    y = np.asarray(y)
+    if target_type == "multiclass":
+        frequencies = np.bincount(y.astype(np.int64).ravel()) / y.size
+    elif target_type in ("binary", "multiclass-onehot"):
+        y = y.reshape(len(y), -1)
+        frequencies = y.mean(axis=0)
+        if target_type == "binary":
+            frequencies = np.array([1 - frequencies[0], frequencies[0]])
+    else:
+        return None
+    frequencies = frequencies[frequencies > 0]
+    return float(-(frequencies * np.log(frequencies)).sum())
+
+
+def _warn_if_chance_level(estimator, y):
+    """Warn when the training loss ended within 2 % of the chance-level loss, or above.
+
+    Only after two epochs or more: a first epoch's mean loss includes its
+    untrained first steps.
+    """
+    losses = estimator.history_.get("loss") if estimator.history_ else None
+    loss = estimator.model_.loss
+    if not isinstance(loss, str):  # a Loss instance or function; a list or dict is skipped
+        loss = getattr(loss, "name", None) or getattr(loss, "__name__", None)
+    if not losses or len(losses) < 2 or loss not in _CROSSENTROPY:
+        return
+    chance = chance_level_loss(y, estimator.target_type_)
+    final = float(losses[-1])
+    if chance is None or chance <= 0 or final < 0.98 * chance:  # NaN compares False
+        return
+    if not np.isfinite(final):
+        where = "is not a number"
+    elif final <= 1.02 * chance:
+        where = "is within 2 % of"
+    else:
+        where = "is above"
+    owner = type(estimator).__name__
+    warnings.warn(
+        f"{owner}: the training loss ended at {final:.4f}, which {where} the chance-level "
+        f"loss {chance:.4f} (always predicting the class frequencies): the model has not "
+        "learned. Likely causes: images too large for the model or too few epochs "
+        f"(epochs={estimator.epochs}; try target_size or a smaller image_size), a learning "
+        f"rate too high or too low (optimizer={estimator.optimizer!r}; try "
+        "optimizer__learning_rate), or pixel values not scaled (datagen rescale=1/255).",
+        ChanceLevelWarning,
+        stacklevel=4,
+    )
+
+
+def _mean_of_outputs(copies):
+    """The mean of several predictions, each an array or one array per model output."""
+    first = copies[0]
+    if isinstance(first, dict):
+        return {key: np.mean([c[key] for c in copies], axis=0) for key in first}
+    if isinstance(first, (list, tuple)):
+        return [np.mean([c[i] for c in copies], axis=0) for i in range(len(first))]
+    return np.mean(copies, axis=0)
+
+
+def _size_of_images(sizes, owner):
+    """``target_size=None``: the images' own size, or the most common one (with a warning)."""
+    size, count, n_sizes = most_common_size(sizes)
+    if n_sizes > 1:
+        warnings.warn(
+            f"{owner}: the {len(sizes)} image files have {n_sizes} different sizes; all are "
+            f"resized to the most common one, {size[0]}x{size[1]} ({count} of {len(sizes)} "
+            "images). Set target_size=(height, width) to choose the size.",
+            MixedImageSizesWarning,
+            stacklevel=4,
+        )
+    return size
 
 
 def _check_same_target_shape(sample_shape, estimator, owner):

@@ -13,9 +13,12 @@ import math
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .exceptions import ChanceLevelWarning, MixedImageSizesWarning
 
 METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc")
 
@@ -110,12 +113,24 @@ def run_cv(estimators, X, y, cv, groups=None, progress=True):
         "total": len(estimators) * len(splits) * epochs,
     }
     results = []
+    at_chance = {}
     for label, estimator in estimators.items():
         for fold, (train, test) in enumerate(splits):
             clf = clone(estimator)
             if progress:
                 clf.set_params(callbacks=[_progress_callback(label, fold, len(splits), clock)])
-            clf.fit(X[train], y[train])
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ChanceLevelWarning)
+                # The command's header already says how mixed sizes are resized.
+                warnings.simplefilter("ignore", MixedImageSizesWarning)
+                clf.fit(X[train], y[train])
+            for warning in caught:
+                if issubclass(warning.category, ChanceLevelWarning):
+                    at_chance.setdefault(label, []).append(str(warning.message))
+                else:
+                    warnings.warn_explicit(
+                        warning.message, warning.category, warning.filename, warning.lineno
+                    )
             proba = clf.predict_proba(X[test])
             # Columns follow clf.classes_; align them with all classes.
             aligned = np.zeros((len(test), len(classes)))
@@ -123,6 +138,14 @@ def run_cv(estimators, X, y, cv, groups=None, progress=True):
             metrics = fold_metrics(y[test], aligned, classes)
             history = {k: list(map(float, v)) for k, v in clf.history_.items()}
             results.append(FoldResult(label, fold, test, aligned, metrics, history))
+        if label in at_chance:  # once per setting, not once per fold
+            messages = at_chance[label]
+            print(
+                f"[{label}] warning: in {len(messages)} of {len(splits)} folds "
+                f"{messages[0].partition(': ')[2]}",
+                file=sys.stderr,
+                flush=True,
+            )
     return results
 
 

@@ -110,6 +110,16 @@ def inference_batch(standardizer, x, rows):
     return standardize_inplace(standardizer, load_rows(x, rows, standardizer.dtype))
 
 
+def augmented_inference_batch(standardizer, augmenter, x, rows, rng):
+    """Test-time augmentation path: a copy of ``x[rows]``, randomly transformed, standardized.
+
+    The same order as a training batch (random transform, then
+    standardization), with the training augmenter; ``x`` is untouched.
+    """
+    batch = augmenter(load_rows(x, rows, standardizer.dtype), rng)
+    return standardize_inplace(standardizer, batch)
+
+
 def chunks(x, multiple=1):
     """Slices covering ``x`` in chunks of bounded memory.
 
@@ -317,6 +327,22 @@ class TrainingBatches(py_dataset_class()):
 
     def on_epoch_end(self):
         self.epoch += 1
+
+    def epoch_callback(self):
+        """A Keras callback that keys each epoch's randomness by Keras' epoch number.
+
+        ``on_epoch_end`` alone is not a reliable count: Keras also calls it
+        before the first epoch (and reads a first batch to learn shapes).
+        """
+        import keras
+
+        batches = self
+
+        class KeyEpochs(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                batches.epoch = epoch
+
+        return KeyEpochs()
 
 
 class InferenceBatches(py_dataset_class()):

@@ -185,24 +185,52 @@ class ImagePaths:
 
         Reading headers is cheap (no pixel is decoded); a file whose pixel
         data is corrupt is reported when its batch is decoded.
+
+        Returns
+        -------
+        list of (int, int)
+            Each file's stored ``(height, width)``.
         """
-        from PIL import Image, UnidentifiedImageError
-
-        def check(path):
-            if not os.path.exists(path):
-                raise FileNotFoundError(f"Image file not found: {path!r}")
-            if os.path.isdir(path):
-                raise IsADirectoryError(_directory_message(path))
-            try:
-                with Image.open(path):
-                    pass
-            except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-                raise ValueError(f"Cannot read image file {path!r}: {exc}") from None
-
-        list(_executor().map(check, self.paths))
+        return list(_executor().map(_stored_size, self.paths))
 
     def __reduce__(self):
         return (ImagePaths, (self.paths.tolist(), self.target_size, self.color_mode))
+
+
+def _stored_size(path):
+    """``(height, width)`` of an image file, from its header; errors name the file."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Image file not found: {path!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(_directory_message(path))
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ValueError(f"Cannot read image file {path!r}: {exc}") from None
+    return height, width
+
+
+def most_common_size(sizes):
+    """The most common ``(height, width)`` in ``sizes``, how many have it, how many differ.
+
+    Ties go to the larger image.
+
+    Returns
+    -------
+    size : (int, int)
+    count : int
+        Images of that size.
+    n_sizes : int
+        Distinct sizes.
+    """
+    from collections import Counter
+
+    counts = Counter(tuple(size) for size in sizes)
+    size, count = max(counts.items(), key=lambda item: (item[1], item[0][0] * item[0][1]))
+    return size, count, len(counts)
 
 
 def load_rows(x, rows, dtype):

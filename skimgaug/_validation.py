@@ -38,8 +38,20 @@ def check_engine(engine, owner="AugmentedKerasClassifier"):
     return engine
 
 
+def check_tta(tta, owner="AugmentedKerasClassifier"):
+    """``tta`` must be an integer >= 0 (augmented copies averaged at prediction)."""
+    if isinstance(tta, bool) or not isinstance(tta, (int, np.integer)) or tta < 0:
+        raise ValueError(
+            f"The 'tta' parameter of {owner} must be an int >= 0 (the number of augmented "
+            f"copies averaged with each image at prediction; 0 for none). Got {tta!r} instead."
+        )
+    return int(tta)
+
+
 def check_target_size(target_size, owner):
-    """``target_size`` must be (height, width) of positive integers."""
+    """``target_size`` must be None (the images' own size) or (height, width) of positive ints."""
+    if target_size is None:
+        return None
     ok = (
         isinstance(target_size, (tuple, list))
         and len(target_size) == 2
@@ -50,8 +62,8 @@ def check_target_size(target_size, owner):
     )
     if not ok:
         raise ValueError(
-            f"The 'target_size' parameter of {owner} must be a tuple (height, width) of "
-            f"positive integers. Got {target_size!r} instead."
+            f"The 'target_size' parameter of {owner} must be None (the images' own size) "
+            f"or a tuple (height, width) of positive integers. Got {target_size!r} instead."
         )
     return int(target_size[0]), int(target_size[1])
 
@@ -234,7 +246,9 @@ def check_built_model(model, builder, loss_given):
     builder : str
         How to name the builder in messages (its name, or ``--model m:f``).
     loss_given : bool
-        Whether the estimator has a ``loss`` to compile an uncompiled model with.
+        Whether the estimator has a ``loss`` to compile an uncompiled model with
+        (without one, a model with one output is compiled with the loss that
+        fits the labels).
 
     Returns
     -------
@@ -248,10 +262,13 @@ def check_built_model(model, builder, loss_given):
             f"The model builder {builder} must return a keras.Model; it returned {got}. "
             "Build the model in the function and end it with 'return model'."
         )
-    if not model.compiled and not loss_given:
+    if not model.compiled and not loss_given and len(model.outputs) != 1:
+        # One output is compiled with the loss that fits the labels (see
+        # AugmentedKerasClassifier._ensure_compiled_model); several need theirs.
         raise ValueError(
-            f"The model built by {builder} is not compiled and has no loss to be compiled "
-            "with. Compile it in the builder before returning it, e.g. "
+            f"The model built by {builder} is not compiled and has {len(model.outputs)} "
+            "outputs, whose losses cannot be chosen for it. Compile it in the builder "
+            "before returning it, or pass loss=[...], e.g. "
             "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', "
             "metrics=['accuracy'])."
         )

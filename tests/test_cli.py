@@ -40,11 +40,9 @@ def returns_text(meta):
     return "a model"
 
 def uncompiled(meta):
-    return keras.Sequential([
-        keras.Input(meta["X_shape_"][1:]),
-        keras.layers.Flatten(),
-        keras.layers.Dense(meta["n_classes_"], activation="softmax"),
-    ])
+    inputs = keras.Input(meta["X_shape_"][1:])
+    x = keras.layers.Flatten()(inputs)
+    return keras.Model(inputs, [keras.layers.Dense(meta["n_classes_"])(x)] * 2)
 """
 
 
@@ -143,7 +141,10 @@ def test_cv_on_a_csv_with_a_custom_model(image_folder, tmp_path, capsys, monkeyp
         (["cv", "--digits", "--image-size", "big"], "expected HEIGHTxWIDTH"),
         (["cv"], "give a SOURCE folder or CSV file, or --digits"),
         (["cv", "here", "--digits"], "either SOURCE or --digits"),
-        (["cv", "--digits", "--model", "nocolon"], "expects MODULE:FUNCTION"),
+        (
+            ["cv", "--digits", "--model", "nocolon"],
+            "is neither a pretrained backbone (mobilenet_v3_small, mobilenet_v3_large, efficientnet_b0, resnet50) nor MODULE:FUNCTION",
+        ),
         (["--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
         (["--unknown"], "unrecognized arguments"),
     ],
@@ -303,7 +304,7 @@ def test_ctrl_c_during_training_ends_the_process_with_one_line():
     [
         ("returns_none", "must return a keras.Model; it returned None"),
         ("returns_text", "must return a keras.Model; it returned a str"),
-        ("uncompiled", "is not compiled and has no loss .* Compile it in the builder"),
+        ("uncompiled", "is not compiled and has 2 outputs.* Compile it in the builder"),
     ],
 )
 def test_a_builder_giving_no_compiled_model_exits_1_saying_what_to_do(

@@ -52,3 +52,133 @@ def test_small_and_larger_images_build(size):
     X = np.random.default_rng(0).random((8, size, size, 1), dtype=np.float32)
     clf = AugmentedKerasClassifier(**FAST).fit(X, np.arange(8) % 2)
     assert clf.predict(X).shape == (8,)
+
+
+@pytest.mark.parametrize(
+    "size, convolutions, last_map",
+    [(8, 2, 8), (16, 2, 8), (32, 3, 8), (64, 4, 8), (100, 4, 12), (128, 5, 8)],
+)
+def test_the_default_cnn_grows_with_the_image(size, convolutions, last_map):
+    """Blocks are added until the feature map is 8 to 15 pixels, whatever the input size."""
+    import keras
+
+    from skimgaug.models import default_model
+
+    meta = {"X_shape_": (10, size, size, 1), "target_type_": "multiclass", "n_classes_": 10}
+    model = default_model(meta, {"optimizer": "adam"})
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(convs) == convolutions
+    assert [c.filters for c in convs] == [min(16 * 2**i, 128) for i in range(convolutions)]
+    normalized = [
+        layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    assert len(normalized) == convolutions
+    assert convs[-1].output.shape[1:3] == (last_map, last_map)
+
+
+def test_the_default_cnn_keeps_positions_of_small_images():
+    """8x8 digits are flattened (where a stroke is matters), larger maps are pooled."""
+    import keras
+
+    from skimgaug.models import default_model
+
+    meta = {"X_shape_": (10, 8, 8, 1), "target_type_": "multiclass", "n_classes_": 10}
+    small = default_model(meta, {"optimizer": "adam"})
+    assert any(isinstance(layer, keras.layers.Flatten) for layer in small.layers)
+    meta["X_shape_"] = (10, 32, 32, 1)
+    larger = default_model(meta, {"optimizer": "adam"})
+    assert any(isinstance(layer, keras.layers.GlobalAveragePooling2D) for layer in larger.layers)
+
+
+@pytest.mark.parametrize(
+    "params, learning_rate",
+    [
+        ({}, 0.003),  # the default model's own rate
+        ({"optimizer__learning_rate": 0.01}, 0.01),
+        ({"model": "builder"}, 0.001),  # Keras' default for any other model
+    ],
+)
+def test_the_default_optimizer_is_adam_at_the_default_models_rate(toy, params, learning_rate):
+    from skimgaug.models import default_model
+
+    if params.get("model") == "builder":
+        params = {"model": lambda meta, compile_kwargs: default_model(meta, compile_kwargs)}
+    X, y = toy
+    clf = AugmentedKerasClassifier(**FAST, **params).fit(X, y)
+    assert type(clf.model_.optimizer).__name__ == "Adam"
+    assert float(clf.model_.optimizer.learning_rate.numpy()) == pytest.approx(learning_rate)
+
+
+def _constant_model(meta, compile_kwargs, bias=0.0):
+    """Predicts sigmoid(bias) whatever the input, and cannot learn."""
+    import keras
+
+    inputs = keras.Input(shape=meta["X_shape_"][1:])
+    x = keras.layers.Flatten()(inputs)
+    output = keras.layers.Dense(
+        1,
+        activation="sigmoid",
+        kernel_initializer="zeros",
+        bias_initializer=keras.initializers.Constant(bias),
+    )
+    output.trainable = False
+    model = keras.Model(inputs, output(x))
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+
+
+@pytest.mark.parametrize(
+    "bias, where",
+    [
+        (0.0, "is within 2 % of the chance-level loss 0.6931"),  # predicts 0.5: ln 2
+        (5.0, "is above the chance-level loss 0.6931"),
+        (float("nan"), "is not a number"),
+    ],
+)
+def test_a_fit_that_ends_at_chance_level_or_worse_warns_naming_likely_causes(toy, bias, where):
+    from skimgaug.exceptions import ChanceLevelWarning
+
+    X, y = toy
+    clf = AugmentedKerasClassifier(_constant_model, model__bias=bias, **{**FAST, "epochs": 2})
+    with pytest.warns(ChanceLevelWarning, match=rf"{where} .*epochs=2.* learning rate"):
+        clf.fit(X, y)
+
+
+def test_a_single_epoch_does_not_warn(toy):
+    import warnings
+
+    from skimgaug.exceptions import ChanceLevelWarning
+
+    X, y = toy
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ChanceLevelWarning)
+        AugmentedKerasClassifier(_constant_model, **FAST).fit(X, y)
+
+
+def test_a_fit_that_learns_does_not_warn(toy):
+    import warnings
+
+    from skimgaug.exceptions import ChanceLevelWarning
+
+    X, y = toy
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ChanceLevelWarning)
+        AugmentedKerasClassifier(**{**FAST, "epochs": 8}, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "y, target_type, expected",
+    [
+        (np.arange(100) % 10, "multiclass", np.log(10)),
+        (np.array([0] * 90 + [1] * 10), "binary", -(0.9 * np.log(0.9) + 0.1 * np.log(0.1))),
+        (np.eye(4)[np.arange(40) % 4], "multiclass-onehot", np.log(4)),
+        (np.zeros((8, 3)), "multilabel-indicator", None),
+    ],
+)
+def test_chance_level_is_the_loss_of_predicting_class_frequencies(y, target_type, expected):
+    from skimgaug._classifier import chance_level_loss
+
+    if expected is None:
+        assert chance_level_loss(y, target_type) is None
+    else:
+        assert chance_level_loss(y, target_type) == pytest.approx(expected)

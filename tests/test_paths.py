@@ -234,7 +234,7 @@ def test_files_are_not_modified(folder):
 @pytest.mark.parametrize(
     "param, value, message",
     [
-        ("target_size", (0, 16), r"'target_size' parameter .* positive integers"),
+        ("target_size", (0, 16), r"'target_size' parameter .* None .* positive integers"),
         ("target_size", 16, r"'target_size' parameter"),
         ("color_mode", "rgb565", r"'color_mode' parameter .* 'grayscale', 'rgb', 'rgba'"),
     ],
@@ -337,3 +337,43 @@ def test_paths_in_messages_are_plain_strings(folder, tmp_path):
         decode_image(np.str_(fake), SIZE, "rgb")
     assert str(missing_error.value) == f"Image file not found: {missing!r}"
     assert str(fake_error.value).startswith(f"Cannot read image file {str(fake)!r}:")
+
+
+def test_without_target_size_images_keep_their_own_size(image_folder):
+    import warnings
+
+    paths, labels = load_image_folder(image_folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one size: nothing to say
+        clf = AugmentedKerasClassifier(**FAST).fit(paths, labels)
+    assert clf.X_shape_ == (len(paths), 16, 16, 3)
+    assert clf.predict(paths[:3]).shape == (3,)
+
+
+def test_mixed_sizes_are_resized_to_the_most_common_one_with_a_warning(mixed_image_folder):
+    from skimgaug.exceptions import MixedImageSizesWarning
+
+    paths, labels = load_image_folder(mixed_image_folder)  # 24 at 16x16, 12 at 20x20
+    message = r"36 image files have 2 different sizes; .* 16x16 \(24 of 36 images\)"
+    with pytest.warns(MixedImageSizesWarning, match=message):
+        clf = AugmentedKerasClassifier(**FAST).fit(paths, labels)
+    assert clf.X_shape_ == (36, 16, 16, 3)
+
+
+def test_an_explicit_target_size_wins_without_a_warning(mixed_image_folder):
+    import warnings
+
+    from skimgaug.exceptions import MixedImageSizesWarning
+
+    paths, labels = load_image_folder(mixed_image_folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MixedImageSizesWarning)
+        clf = AugmentedKerasClassifier(target_size=(20, 12), **FAST).fit(paths, labels)
+    assert clf.X_shape_ == (36, 20, 12, 3)
+
+
+def test_the_most_common_size_breaks_ties_towards_the_larger_image():
+    from skimgaug._paths import most_common_size
+
+    assert most_common_size([(8, 8), (16, 16), (8, 8), (16, 16)]) == ((16, 16), 2, 2)
+    assert most_common_size([(8, 8), (8, 8), (16, 16)]) == ((8, 8), 2, 2)

@@ -116,6 +116,14 @@ def _uncompiled(meta):
     return keras.Model(inputs, outputs)
 
 
+def _uncompiled_two_outputs(meta):
+    import keras
+
+    inputs = keras.Input(shape=meta["X_shape_"][1:])
+    x = keras.layers.Flatten()(inputs)
+    return keras.Model(inputs, [keras.layers.Dense(meta["n_classes_"])(x)] * 2)
+
+
 @pytest.mark.parametrize(
     ("builder", "error", "match"),
     [
@@ -126,15 +134,31 @@ def _uncompiled(meta):
             r"_returns_a_layer must return .*; it returned a Dense",
         ),
         (
-            _uncompiled,
+            _uncompiled_two_outputs,
             ValueError,
-            r"_uncompiled is not compiled and has no loss .* Compile it",
+            r"_uncompiled_two_outputs is not compiled and has 2 outputs, .* Compile it",
         ),
     ],
 )
 def test_model_builders_returning_no_usable_model_are_named(toy, builder, error, match):
     X, y = toy
     _refused_before_training(AugmentedKerasClassifier(builder, **FAST), X, y, error, match)
+
+
+def test_an_uncompiled_model_is_compiled_with_the_loss_that_fits_the_labels(toy):
+    X, y = toy
+    clf = AugmentedKerasClassifier(_uncompiled, optimizer="sgd", **FAST).fit(X, y)
+    assert clf.model_.loss == "sparse_categorical_crossentropy"
+    assert type(clf.model_.optimizer).__name__ == "SGD"  # the estimator's optimizer
+    binary = AugmentedKerasClassifier(_uncompiled_binary, **FAST).fit(X, y % 2)
+    assert binary.model_.loss == "binary_crossentropy"
+
+
+def _uncompiled_binary(meta):
+    import keras
+
+    inputs = keras.Input(shape=meta["X_shape_"][1:])
+    return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(inputs[:, 0, 0]))
 
 
 def test_an_uncompiled_model_is_compiled_with_the_given_loss(toy):

@@ -1,0 +1,133 @@
+"""``skimgaug train``: fit one model on all the data and save it (``skimgaug predict`` reads it)."""
+
+import argparse
+import sys
+import time
+
+from . import _common as common
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "train",
+        help="fit one model on all the data and save it to a folder",
+        description=(
+            "Fit one model on all the images of SOURCE (a folder with one subfolder per "
+            "class, a CSV of image paths and labels, or --digits), with augmentation on "
+            "its training batches, and save it to MODEL_DIR with skimgaug.save_model: the "
+            "Keras model (.keras), the settings and classes (JSON) and the learned "
+            "standardization statistics (.npz). With --cross-validate, the same settings "
+            "are first cross-validated (as the cv command does) for an honest score."
+        ),
+        epilog=(
+            "examples:\n"
+            "  skimgaug train --digits --out digits-model/\n"
+            "  skimgaug train scans/ --image-size 96x96 --datagen rotation_range=15 \\\n"
+            "      --cross-validate --out scans-model/\n"
+            "  skimgaug predict scans-model/ new-scans/ --out predictions.csv"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common.add_source_options(parser)
+    common.add_common_options(
+        parser, ("folds", "epochs", "batch_size", "seed", "traceback"), defaults=False
+    )
+    common.add_image_options(parser)
+    common.add_model_options(parser)
+    common.add_datagen_option(parser)
+    parser.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="cross-validate the settings first (--folds, --groups) and print the scores",
+    )
+    parser.add_argument(
+        "--out", metavar="MODEL_DIR", required=True, help="the folder to save the model in"
+    )
+    return parser
+
+
+def run(args, out=None):
+    out = out or sys.stdout
+    common.check_source_args(args)
+    common.check_model_args(args)
+    datagen = common.default_datagen(args)
+    _check_model_dir(args.out)
+
+    source = common.load_source(args)
+    with common.without_cpp_logs():
+        model = common.load_model_arg(args)
+    common.import_tensorflow_quietly()
+    X, y, groups, _, description = source
+    n_classes = len(set(y.tolist()))
+    print(
+        f"skimgaug: training on {description} ({common.describe_images(X, args)}, "
+        f"{n_classes} classes)\nmodel: {args.model or 'default CNN'}, epochs={args.epochs}, "
+        f"batch_size={args.batch_size}, validation_split={args.validation_split}, "
+        f"tta={args.tta}, seed={args.seed}",
+        file=out,
+        flush=True,
+    )
+    if args.cross_validate:
+        args.compare = False
+        from .cv import _cross_validate
+
+        _cross_validate(args, source, datagen, model, out)
+        print("", file=out)
+    clf = common.make_estimator(args, model, datagen)
+    if not args.quiet:
+        clf.set_params(callbacks=[_progress(args.epochs)])
+    start = time.perf_counter()
+    clf.fit(X, y)
+    seconds = time.perf_counter() - start
+    clf.set_params(callbacks=None)  # a progress printer is no setting of the model
+    from .._persist import save_model
+
+    save_model(clf, args.out)
+    last = {k: v[-1] for k, v in clf.history_.items()}
+    losses = ", ".join(f"{k} {v:.4f}" for k, v in last.items())
+    print(
+        f"trained in {seconds:.0f} s ({losses}); saved the model to {args.out}\n"
+        f"predict with: skimgaug predict {args.out} IMAGES --out predictions.csv",
+        file=out,
+    )
+    return clf
+
+
+def _check_model_dir(path):
+    """``--out`` must be a new folder or an earlier model folder (before any training)."""
+    import os
+
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise common.UsageError(f"--out {path!r} is a file; give a folder for the model")
+    if os.path.isdir(path) and os.listdir(path):
+        if not os.path.isfile(os.path.join(path, "skimgaug.json")):
+            raise common.UsageError(
+                f"--out {path!r} is a folder holding other files; give a new folder (or an "
+                "earlier model folder, to replace that model)"
+            )
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+        raise common.UsageError(f"--out {path!r}: cannot write in {parent!r}")
+
+
+def _progress(epochs):
+    import keras
+
+    class Progress(keras.callbacks.Callback):
+        """Prints the epoch, losses and the estimated time remaining."""
+
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            elapsed = time.perf_counter() - self.start
+            remaining = elapsed / (epoch + 1) * (epochs - epoch - 1)
+            losses = "  ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items() if "loss" in k)
+            print(
+                f"[train] epoch {epoch + 1}/{epochs}  {losses}  elapsed {elapsed:.0f} s  "
+                f"remaining ~{remaining:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return Progress()
