@@ -56,9 +56,10 @@ from ._random import (
     preserved_global_rngs,
     resolve_seed,
 )
-from ._split import internal_validation_split
+from ._split import _strata, internal_validation_split
 from ._transforms import make_augmenter
 from ._validation import (
+    check_balance,
     check_batch_size,
     check_built_model,
     check_color_mode,
@@ -87,6 +88,7 @@ class _Settings:
     target_size: tuple
     color_mode: str
     tta: int
+    balance: str
 
 
 class AugmentedKerasClassifier(KerasClassifier):
@@ -145,10 +147,20 @@ class AugmentedKerasClassifier(KerasClassifier):
         inference rule, so it applies in ``cross_val_score`` and can be
         grid-searched. Without random augmentation settings it changes
         nothing. Internal validation during ``fit`` stays clean.
+    balance : None or "oversample", default=None
+        ``"oversample"``: every epoch shows every class as often as the
+        largest one: all training rows once, plus rows of the smaller classes
+        drawn again (with replacement, anew each epoch). Repeated images are
+        augmented independently, so copies differ. Statistics, internal
+        validation and prediction are untouched (statistics come from the
+        distinct training images). Refused together with ``class_weight``
+        (classes would be weighted twice); ``sample_weight`` travels with
+        each repeated row.
     validation_split : float, default=0.0
         Fraction of the training data held out, stratified and seeded, before
         any augmentation; it goes through the standardization path only, so
-        ``val_*`` metrics and ``EarlyStopping`` see clean images.
+        ``val_*`` metrics and ``EarlyStopping`` see clean images. With
+        ``fit(X, y, groups=...)``, whole groups are held out.
     random_state : None, int or numpy.random.RandomState, default=None
         Seeds the model (as in scikeras), the internal validation split, the
         shuffling and the random transforms. The global NumPy RNG is left as
@@ -208,6 +220,7 @@ class AugmentedKerasClassifier(KerasClassifier):
         target_size=None,
         color_mode="rgb",
         tta=0,
+        balance=None,
         build_fn=None,
         warm_start=False,
         random_state=None,
@@ -250,6 +263,7 @@ class AugmentedKerasClassifier(KerasClassifier):
         self.target_size = target_size
         self.color_mode = color_mode
         self.tta = tta
+        self.balance = balance
 
     # ------------------------------------------------------------------
     # scikit-learn citizenship
@@ -281,6 +295,7 @@ class AugmentedKerasClassifier(KerasClassifier):
             target_size=check_target_size(self.target_size, owner),
             color_mode=check_color_mode(self.color_mode, owner),
             tta=check_tta(self.tta, owner),
+            balance=check_balance(self.balance, self.class_weight, owner),
         )
 
     def _type_of_target(self, y):
@@ -298,7 +313,7 @@ class AugmentedKerasClassifier(KerasClassifier):
         # a loss or a compiled model").
         model = super()._build_keras_model()
         builder = self.model if self.model is not None else self.build_fn
-        name = getattr(builder, "__qualname__", None) or type(self).__name__
+        name = getattr(builder, "__qualname__", None) or repr(builder)
         return check_built_model(model, name, loss_given=self.loss is not None)
 
     def _get_compile_kwargs(self):
@@ -415,7 +430,7 @@ class AugmentedKerasClassifier(KerasClassifier):
     # ------------------------------------------------------------------
     # Training path
     # ------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None, **kwargs):
+    def fit(self, X, y, sample_weight=None, groups=None, **kwargs):
         """Build a new model and train it on augmented batches of ``(X, y)``.
 
         Parameters
@@ -426,6 +441,13 @@ class AugmentedKerasClassifier(KerasClassifier):
             Labels: integers or strings, binary or multiclass, or one-hot.
         sample_weight : array-like of shape (n,), default=None
             Per-sample weights, multiplied by ``class_weight`` weights.
+        groups : array-like of shape (n,), default=None
+            Group of each sample (a patient, say): the internal validation
+            split (``validation_split``) then holds out whole groups,
+            stratified as far as the groups allow. With scikit-learn's
+            metadata routing on, ``set_fit_request(groups=True)`` routes the
+            same groups that split the folds of ``cross_validate`` or
+            ``GridSearchCV`` here.
         **kwargs
             Passed to ``keras.Model.fit`` as in scikeras; ``validation_data``
             is standardized like any inference input.
@@ -436,10 +458,21 @@ class AugmentedKerasClassifier(KerasClassifier):
         """
         check_training_params({}, type(self).__name__, fit_kwargs=kwargs)
         sample_weight = check_sample_weight(sample_weight)
+        if groups is not None:
+            groups = np.asarray(groups)
+            if groups.ndim != 1 or len(groups) != n_samples(X):
+                raise ValueError(
+                    f"groups must be 1-D with one entry per sample of X ({n_samples(X)}); "
+                    f"got shape {groups.shape}."
+                )
         if self.warm_start and self.initialized_:
             self._update_settings_for_continued_fit()
-        with self._process_state_preserved():
-            super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        self._fit_groups = groups
+        try:
+            with self._process_state_preserved():
+                super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        finally:
+            del self._fit_groups
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
@@ -529,7 +562,10 @@ class AugmentedKerasClassifier(KerasClassifier):
             raise ValueError("Pass either validation_split or validation_data to fit, not both.")
         train = valid = None  # None: all rows train
         if validation_split:
-            train, valid = internal_validation_split(stacked(y), validation_split, split_seed)
+            groups = getattr(self, "_fit_groups", None)
+            train, valid = internal_validation_split(
+                stacked(y), validation_split, split_seed, groups=groups
+            )
         if self.standardizer_.mean is None:  # a new model: learn this fit's statistics
             fit_statistics(self.standardizer_, X, train)
         validation_batch_size = fit_params.get("validation_batch_size") or batch_size
@@ -559,6 +595,7 @@ class AugmentedKerasClassifier(KerasClassifier):
             shuffle=fit_params.get("shuffle", True),
             seed=batch_seed,
             first_epoch=initial_epoch,
+            balance_by=self._balance_by(y),
         )
         if self.standardizer_.preprocessing_function:
             # Standardize one training image now, so that a preprocessing_function
@@ -588,6 +625,18 @@ class AugmentedKerasClassifier(KerasClassifier):
         finally:
             self._fit_callbacks = user_callbacks
         _warn_if_chance_level(self, y if train is None else take(y, train))
+
+    def _balance_by(self, y):
+        """The class of each sample when epochs are balanced, else None."""
+        if self._settings.balance is None:
+            return None
+        classes = _strata(y) if not isinstance(y, (list, tuple, dict)) else None
+        if classes is None:
+            raise ValueError(
+                f"balance={self._settings.balance!r} needs one class per sample; "
+                "multilabel and multi-output targets have none. Use balance=None."
+            )
+        return classes
 
     def _inference_validation_data(self, validation_data, batch_size):
         """User-given ``validation_data=(X, y[, w])``, through the inference path."""
@@ -729,6 +778,8 @@ def _warn_if_chance_level(estimator, y):
     if not losses or len(losses) < 2 or loss not in _CROSSENTROPY:
         return
     chance = chance_level_loss(y, estimator.target_type_)
+    if estimator.balance is not None and chance is not None:  # balanced epochs: ln k
+        chance = float(np.log(estimator.n_classes_))
     final = float(losses[-1])
     if chance is None or chance <= 0 or final < 0.98 * chance:  # NaN compares False
         return
@@ -745,7 +796,8 @@ def _warn_if_chance_level(estimator, y):
         "learned. Likely causes: images too large for the model or too few epochs "
         f"(epochs={estimator.epochs}; try target_size or a smaller image_size), a learning "
         f"rate too high or too low (optimizer={estimator.optimizer!r}; try "
-        "optimizer__learning_rate), or pixel values not scaled (datagen rescale=1/255).",
+        "optimizer__learning_rate), or pixel values not scaled as the model expects "
+        "(datagen rescale=1/255 for the default model; none for a pretrained backbone).",
         ChanceLevelWarning,
         stacklevel=4,
     )

@@ -276,6 +276,12 @@ class TrainingBatches(py_dataset_class()):
     first_epoch : int, default=0
         Epoch number of the first pass (``initial_epoch`` in Keras), so that
         continued training does not repeat earlier epochs' randomness.
+    balance_by : ndarray of shape (n_samples,) or None, default=None
+        Class of each sample (aligned with ``x``) to balance epochs by: each
+        epoch then holds every training row of a class once, plus rows of
+        the smaller classes drawn again (with replacement, anew each epoch)
+        until every class appears as often as the largest. A repeated row
+        gets its own random transform, like any other row of a batch.
     """
 
     def __init__(
@@ -290,6 +296,7 @@ class TrainingBatches(py_dataset_class()):
         shuffle,
         seed,
         first_epoch=0,
+        balance_by=None,
     ):
         super().__init__()
         self.x = x
@@ -304,15 +311,39 @@ class TrainingBatches(py_dataset_class()):
         self.epoch = first_epoch
         self._order_epoch = None
         self._order = self.indices
+        self._class_rows = None
+        if balance_by is not None:
+            classes = np.asarray(balance_by)[self.indices]
+            self._class_rows = [self.indices[classes == c] for c in np.unique(classes)]
+        self.rows_per_epoch = (
+            len(self.indices)
+            if self._class_rows is None
+            else len(self._class_rows) * max(len(rows) for rows in self._class_rows)
+        )
 
     def __len__(self):
-        return -(-len(self.indices) // self.batch_size)
+        return -(-self.rows_per_epoch // self.batch_size)
 
     def _epoch_order(self):
-        if self.shuffle and self._order_epoch != self.epoch:
-            self._order = legacy_rng(self.seed, self.epoch).permutation(self.indices)
+        balanced = self._class_rows is not None
+        if (self.shuffle or balanced) and self._order_epoch != self.epoch:
+            rows = self._balanced_rows() if balanced else self.indices
+            if self.shuffle:
+                rows = legacy_rng(self.seed, self.epoch).permutation(rows)
+            self._order = rows
             self._order_epoch = self.epoch
         return self._order
+
+    def _balanced_rows(self):
+        """This epoch's rows: every class as often as the largest one."""
+        rng = legacy_rng(self.seed, self.epoch, 0, 1)  # a key no batch uses
+        largest = max(len(rows) for rows in self._class_rows)
+        parts = []
+        for rows in self._class_rows:
+            parts.append(rows)
+            if len(rows) < largest:
+                parts.append(rng.choice(rows, largest - len(rows), replace=True))
+        return np.concatenate(parts)
 
     @remembers_errors
     def __getitem__(self, idx):

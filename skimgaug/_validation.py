@@ -48,6 +48,25 @@ def check_tta(tta, owner="AugmentedKerasClassifier"):
     return int(tta)
 
 
+BALANCE_MODES = (None, "oversample")
+
+
+def check_balance(balance, class_weight, owner="AugmentedKerasClassifier"):
+    """``balance`` must be None or "oversample", and not double-count with ``class_weight``."""
+    if not any(balance is mode or balance == mode for mode in BALANCE_MODES):
+        raise ValueError(
+            f"The 'balance' parameter of {owner} must be None or 'oversample'. "
+            f"Got {balance!r} instead."
+        )
+    if balance is not None and class_weight is not None:
+        raise ValueError(
+            f"{owner}: balance={balance!r} already shows every class equally often in each "
+            f"epoch; class_weight={class_weight!r} would weight the classes a second time. "
+            "Set one of them to None."
+        )
+    return balance
+
+
 def check_target_size(target_size, owner):
     """``target_size`` must be None (the images' own size) or (height, width) of positive ints."""
     if target_size is None:

@@ -8,7 +8,26 @@ grid-searched through the estimator as ``model__<name>``, for example
 - :func:`pretrained`: a ``keras.applications`` backbone with a new head.
 """
 
-__all__ = ["default_model", "loss_for", "output_layer_and_loss"]
+from ._pretrained import PRETRAINED_NAMES, pretrained
+
+__all__ = [
+    "DEFAULT_LEARNING_RATE",
+    "PRETRAINED_NAMES",
+    "default_model",
+    "loss_for",
+    "output_layer_and_loss",
+    "pretrained",
+]
+
+
+def __getattr__(name):
+    # The Keras layer is defined when first asked for (importing Keras is slow).
+    if name == "ImageNetPreprocessing":
+        from . import _pretrained
+
+        return _pretrained.ImageNetPreprocessing
+    raise AttributeError(f"module 'skimgaug.models' has no attribute {name!r}")
+
 
 #: Adam's learning rate for :func:`default_model` when the estimator's optimizer
 #: is left at its default ("adam") and no ``optimizer__learning_rate`` is given.
@@ -84,9 +103,10 @@ def default_model(meta, compile_kwargs, filters=16, max_filters=128, dense_units
 
     With ``AugmentedKerasClassifier``'s default optimizer, Adam, this model
     is trained at a learning rate of :data:`DEFAULT_LEARNING_RATE` (0.003,
-    unless ``optimizer__learning_rate`` is given): 3-fold CV on scikit-learn's digits upscaled to 32, 64 or
-    128 pixels reaches an accuracy of 0.85 or more within 10 epochs (see
-    ``benchmarks/bench_default_model.py``).
+    unless ``optimizer__learning_rate`` is given): 3-fold CV on
+    scikit-learn's digits upscaled to 32, 64 or 128 pixels reaches an
+    accuracy of 0.85 or more within 10 epochs (see
+    ``benchmarks/bench_default_model.py`` and ``benchmarks/RESULTS.md``).
 
     Parameters
     ----------
