@@ -794,7 +794,7 @@ def _warn_if_chance_level(estimator, y):
         f"{owner}: the training loss ended at {final:.4f}, which {where} the chance-level "
         f"loss {chance:.4f} (always predicting the class frequencies): the model has not "
         "learned. Likely causes: images too large for the model or too few epochs "
-        f"(epochs={estimator.epochs}; try target_size or a smaller image_size), a learning "
+        f"(epochs={estimator.epochs}: try more epochs, or a smaller target_size), a learning "
         f"rate too high or too low (optimizer={estimator.optimizer!r}; try "
         "optimizer__learning_rate), or pixel values not scaled as the model expects "
         "(datagen rescale=1/255 for the default model; none for a pretrained backbone).",

@@ -297,6 +297,15 @@ def add_model_options(parser):
         metavar="N",
         help="test-time augmentation: average predictions over N augmented copies too (0)",
     )
+    parser.add_argument(
+        "--balance",
+        choices=("oversample",),
+        default=None,
+        help=(
+            "oversample: every training epoch shows every class as often as the largest "
+            "(repeated images are augmented independently)"
+        ),
+    )
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
 
 
@@ -412,6 +421,7 @@ def make_estimator(args, model, datagen, **params):
         batch_size=args.batch_size,
         validation_split=args.validation_split,
         tta=args.tta,
+        balance=args.balance,
         metrics=["accuracy"],
         verbose=0,
         random_state=args.seed,
