@@ -9,12 +9,15 @@ statistics come from the training data of each ``fit`` call, so scikit-learn's
 """
 
 from ._datagen import DATAGEN_KEYS
+from ._persist import load_model, save_model
 
 __all__ = [
     "AugmentedKerasClassifier",
     "DATAGEN_KEYS",
+    "load_model",
     "plot_augmentations",
     "save_augmentation_preview",
+    "save_model",
 ]
 __version__ = "0.1.0"
 
