@@ -33,7 +33,14 @@ def add_parser(commands):
     )
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="a folder written by train")
     parser.add_argument("sources", nargs="+", metavar="SOURCE", help="folder, CSV or images")
-    common.add_common_options(parser, ("batch_size", "seed", "traceback"), defaults=False)
+    common.add_common_options(parser, ("batch_size", "traceback"), defaults=False)
+    parser.add_argument(
+        "--tta-seed",
+        type=common._seed,
+        default=None,
+        metavar="N",
+        help="seed of the test-time augmentation (default: the model's random_state)",
+    )
     parser.add_argument(
         "--tta",
         type=common._non_negative_int,
@@ -66,8 +73,8 @@ def run(args, out=None):
     clf.set_params(verbose=0)
     if args.tta is not None:
         clf.set_params(tta=args.tta)
-    if "seed" in vars(args) and args.seed is not None:
-        clf.set_params(random_state=args.seed)
+    if args.tta_seed is not None:
+        clf.set_params(random_state=args.tta_seed)
     kwargs = {"batch_size": args.batch_size} if getattr(args, "batch_size", None) else {}
     proba = clf.predict_proba(paths, **kwargs)
     predicted = clf.classes_[np.argmax(proba, axis=1)]

@@ -1,0 +1,117 @@
+"""The commands that keep and use a model: train, predict; and preview."""
+
+import csv
+import os
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skimgaug import cli, load_model
+from skimgaug.datasets import load_image_folder
+
+
+def _rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def trained(image_folder, tmp_path_factory):
+    """A model trained by the CLI on the 24-image folder (1 epoch)."""
+    model_dir = tmp_path_factory.mktemp("cli") / "model"
+    code = cli.main(["train", image_folder, "--epochs", "1", "--quiet", "--out", str(model_dir)])
+    assert code == 0
+    return str(model_dir)
+
+
+def test_train_saves_a_model_that_predicts_like_the_estimator(trained, image_folder, capsys):
+    clf = load_model(trained)
+    assert clf.X_shape_[1:] == (16, 16, 3)  # the images' own size
+    assert clf.classes_.tolist() == ["class0", "class1"]
+    paths, labels = load_image_folder(image_folder)
+    proba = clf.predict_proba(paths)
+    out = os.path.join(os.path.dirname(trained), "predictions.csv")
+    assert cli.main(["predict", trained, image_folder, "--out", out]) == 0
+    rows = _rows(out)
+    assert [r["path"] for r in rows] == paths.tolist()
+    assert [r["true_label"] for r in rows] == labels.tolist()
+    np.testing.assert_allclose(
+        [[float(r["proba_class0"]), float(r["proba_class1"])] for r in rows], proba, atol=2e-6
+    )
+    assert [r["predicted_label"] for r in rows] == clf.predict(paths).tolist()
+    printed = capsys.readouterr().out
+    accuracy = np.mean(clf.predict(paths) == labels)
+    assert f"accuracy {accuracy:.4f}, balanced accuracy" in printed
+    assert "confusion matrix (rows: true, columns: predicted)" in printed
+
+
+def test_predict_takes_loose_files_and_folders_without_classes(trained, image_folder, tmp_path):
+    loose = tmp_path / "new"
+    (loose / "deeper").mkdir(parents=True)
+    first = os.path.join(image_folder, "class0", sorted(os.listdir(f"{image_folder}/class0"))[0])
+    shutil.copy(first, loose / "a.png")
+    Image.open(first).convert("L").resize((40, 30)).save(loose / "deeper" / "b.png")
+    out = tmp_path / "p.csv"
+    assert cli.main(["predict", trained, str(loose), first, "--out", str(out)]) == 0
+    rows = _rows(out)
+    assert [os.path.basename(r["path"]) for r in rows] == [
+        "a.png",
+        "b.png",
+        os.path.basename(first),
+    ]
+    assert "true_label" not in rows[0]  # labels unknown
+    assert rows[0]["proba_class0"] == rows[2]["proba_class0"]  # same image, same prediction
+
+
+def test_predict_with_tta_changes_probabilities_reproducibly(image_folder, tmp_path):
+    model_dir = tmp_path / "augmented"
+    args = ["train", image_folder, "--epochs", "1", "--quiet", "--out", str(model_dir)]
+    assert cli.main(args + ["--datagen", "rotation_range=40"]) == 0
+    outs = [tmp_path / f"p{i}.csv" for i in range(3)]
+    for out, tta in zip(outs, ["0", "3", "3"], strict=True):
+        assert (
+            cli.main(["predict", str(model_dir), image_folder, "--tta", tta, "--out", str(out)])
+            == 0
+        )
+    plain, first, second = (_rows(out) for out in outs)
+    assert first == second
+    assert first != plain
+
+
+def test_predict_errors_are_one_line(trained, tmp_path, capsys):
+    assert cli.main(["predict", trained, str(tmp_path / "none"), "--out", "p.csv"]) == 1
+    assert "no such folder, CSV or image file" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["predict", trained, str(tmp_path / "empty"), "--out", "p.csv"]) == 1
+    assert "no image files in" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["predict", str(tmp_path / "nomodel"), str(tmp_path), "--out", "p.csv"])
+    assert exc.value.code == 2
+    assert "MODEL_DIR" in capsys.readouterr().err
+
+
+def test_train_refuses_a_folder_holding_other_files(image_folder, tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["train", image_folder, "--out", str(tmp_path)])
+    assert exc.value.code == 2
+    assert "is a folder holding other files" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_preview_writes_the_grid_png(tmp_path, capsys):
+    out = tmp_path / "preview.png"
+    args = ["preview", "--digits", "--datagen", "rotation_range=20", "--n", "3", "--images", "2"]
+    assert cli.main(args + ["--out", str(out)]) == 0
+    with Image.open(out) as image:
+        assert image.format == "PNG" and image.width > 300
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_preview_needs_a_png_name(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["preview", "--digits", "--out", "preview.jpg"])
+    assert exc.value.code == 2
+    assert "ending in .png" in capsys.readouterr().err
