@@ -62,6 +62,7 @@ from ._validation import (
     check_balance,
     check_batch_size,
     check_built_model,
+    check_cache,
     check_color_mode,
     check_engine,
     check_image_shape,
@@ -89,6 +90,7 @@ class _Settings:
     color_mode: str
     tta: int
     balance: str
+    cache: object
 
 
 class AugmentedKerasClassifier(KerasClassifier):
@@ -156,6 +158,18 @@ class AugmentedKerasClassifier(KerasClassifier):
         distinct training images). Refused together with ``class_weight``
         (classes would be weighted twice); ``sample_weight`` travels with
         each repeated row.
+    cache : None, "auto" or str, default="auto"
+        When ``X`` is a sequence of image file paths: where decoded, resized
+        images are kept, so that each file is decoded once per process, not
+        once per epoch, fold and search candidate. ``"auto"``: in memory, up
+        to a quarter of the memory available at first use (at most 8 GiB),
+        then in files under a ``skimgaug-cache-<user>`` folder in the
+        temporary directory. A folder path: in files there (kept for later
+        runs, shared by joblib or Dask workers on the same machine; written
+        atomically). ``None``: no cache. A file is recognised by its path,
+        size and modification time (a changed file is decoded again) and by
+        ``target_size`` and ``color_mode``. Pickling the estimator never
+        pickles cached pixels.
     validation_split : float, default=0.0
         Fraction of the training data held out, stratified and seeded, before
         any augmentation; it goes through the standardization path only, so
@@ -221,6 +235,7 @@ class AugmentedKerasClassifier(KerasClassifier):
         color_mode="rgb",
         tta=0,
         balance=None,
+        cache="auto",
         build_fn=None,
         warm_start=False,
         random_state=None,
@@ -264,6 +279,7 @@ class AugmentedKerasClassifier(KerasClassifier):
         self.color_mode = color_mode
         self.tta = tta
         self.balance = balance
+        self.cache = cache
 
     # ------------------------------------------------------------------
     # scikit-learn citizenship
@@ -296,6 +312,7 @@ class AugmentedKerasClassifier(KerasClassifier):
             color_mode=check_color_mode(self.color_mode, owner),
             tta=check_tta(self.tta, owner),
             balance=check_balance(self.balance, self.class_weight, owner),
+            cache=check_cache(self.cache, owner),
         )
 
     def _type_of_target(self, y):
@@ -395,13 +412,14 @@ class AugmentedKerasClassifier(KerasClassifier):
         """Image files as X: checked up front, decoded batch by batch later."""
         if reset:
             target_size = self._settings.target_size
-            paths = ImagePaths(X, target_size or (1, 1), self._settings.color_mode)
+            cache = self._settings.cache
+            paths = ImagePaths(X, target_size or (1, 1), self._settings.color_mode, cache)
             if y is not None:
                 check_n_samples(paths, y)
             sizes = paths.check_files()
             if target_size is None and len(paths):
                 target_size = _size_of_images(sizes, type(self).__name__)
-                paths = ImagePaths(paths.paths, target_size, self._settings.color_mode)
+                paths = ImagePaths(paths.paths, target_size, self._settings.color_mode, cache)
         else:  # decode to the shape the model was fitted on
             height, width, channels = self.X_shape_[1:]
             mode = next((m for m, (_, c) in COLOR_MODES.items() if c == channels), None)
@@ -410,7 +428,7 @@ class AugmentedKerasClassifier(KerasClassifier):
                     f"This {type(self).__name__} was fitted on images with {channels} "
                     "channels; image files decode to 1 (grayscale), 3 (rgb) or 4 (rgba)."
                 )
-            paths = ImagePaths(X, (height, width), mode)
+            paths = ImagePaths(X, (height, width), mode, check_cache(self.cache))
             if y is not None:
                 check_n_samples(paths, y)
             paths.check_files()

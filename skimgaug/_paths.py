@@ -8,6 +8,7 @@ not the data set.
 """
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -71,6 +72,15 @@ def _as_path_names(paths):
     return names
 
 
+_decodes = [0]
+_decodes_lock = threading.Lock()
+
+
+def decode_count():
+    """How many image files were decoded in this process (for tests and benchmarks)."""
+    return _decodes[0]
+
+
 def decode_image(path, target_size, color_mode, dtype=np.float32):
     """One image file as an array ``(height, width, channels)`` with values 0-255.
 
@@ -94,6 +104,8 @@ def decode_image(path, target_size, color_mode, dtype=np.float32):
     from PIL import Image, UnidentifiedImageError
 
     name = path_name(path)
+    with _decodes_lock:
+        _decodes[0] += 1
     mode, channels = COLOR_MODES[color_mode]
     height, width = target_size
     try:
@@ -146,12 +158,16 @@ class ImagePaths:
     target_size : (int, int)
         ``(height, width)`` every image is resized to.
     color_mode : {"grayscale", "rgb", "rgba"}
+    cache : None, "auto" or str, default=None
+        Where decoded images are kept for the next epoch, fold or fit (see
+        :mod:`skimgaug._cache`); only this setting is pickled, never pixels.
     """
 
-    def __init__(self, paths, target_size, color_mode):
+    def __init__(self, paths, target_size, color_mode, cache=None):
         self.paths = np.asarray(_as_path_names(paths), dtype=object)
         self.target_size = tuple(target_size)
         self.color_mode = color_mode
+        self.cache = cache
 
     @property
     def shape(self):
@@ -167,14 +183,30 @@ class ImagePaths:
     def __getitem__(self, rows):
         if isinstance(rows, tuple):  # scikeras indexes as X[mask, ...]
             rows = rows[0]
-        return ImagePaths(self.paths[rows], self.target_size, self.color_mode)
+        return ImagePaths(self.paths[rows], self.target_size, self.color_mode, self.cache)
 
     def load(self, dtype=np.float32):
-        """Decode every image, on a few threads; returns ``(n, h, w, c)``."""
+        """Decode every image (or take it from the cache), on a few threads; ``(n, h, w, c)``."""
+        from ._cache import file_key, get_cache
+
         out = np.empty(self.shape, dtype=dtype)
+        cache = get_cache(self.cache)
 
         def decode(i):
-            out[i] = decode_image(self.paths[i], self.target_size, self.color_mode, dtype)
+            path = self.paths[i]
+            if cache is None:
+                out[i] = decode_image(path, self.target_size, self.color_mode, dtype)
+                return
+            try:
+                key = file_key(path, self.target_size, self.color_mode, dtype)
+            except OSError:  # missing: let decode_image name it
+                key = None
+            image = cache.get(key) if key is not None else None
+            if image is None:
+                image = decode_image(path, self.target_size, self.color_mode, dtype)
+                if key is not None:
+                    cache.put(key, image)
+            out[i] = image
 
         # list() re-raises the first error (missing or unreadable file).
         list(_executor().map(decode, range(len(self.paths))))
@@ -194,7 +226,8 @@ class ImagePaths:
         return list(_executor().map(_stored_size, self.paths))
 
     def __reduce__(self):
-        return (ImagePaths, (self.paths.tolist(), self.target_size, self.color_mode))
+        args = (self.paths.tolist(), self.target_size, self.color_mode, self.cache)
+        return (ImagePaths, args)
 
 
 def _stored_size(path):

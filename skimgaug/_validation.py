@@ -8,6 +8,7 @@ instead."). A value of the wrong kind and a value out of range are both
 """
 
 import numbers
+import os
 
 import numpy as np
 
@@ -46,6 +47,24 @@ def check_tta(tta, owner="AugmentedKerasClassifier"):
             f"copies averaged with each image at prediction; 0 for none). Got {tta!r} instead."
         )
     return int(tta)
+
+
+def check_cache(cache, owner="AugmentedKerasClassifier"):
+    """``cache`` must be None, "auto" or a folder path (str or path-like)."""
+    if cache is None or (isinstance(cache, str) and cache == "auto"):
+        return cache
+    if isinstance(cache, (str, os.PathLike)):
+        folder = os.fspath(cache)
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise ValueError(
+                f"The 'cache' parameter of {owner} must be None, 'auto' or a folder; "
+                f"{folder!r} is a file."
+            )
+        return folder
+    raise ValueError(
+        f"The 'cache' parameter of {owner} must be None, 'auto' or a folder path. "
+        f"Got {cache!r} instead."
+    )
 
 
 BALANCE_MODES = (None, "oversample")

@@ -1,0 +1,120 @@
+"""The decoded-image cache: each file decoded once, never served stale."""
+
+import os
+import pickle
+import shutil
+
+import numpy as np
+import pytest
+from conftest import FAST
+from PIL import Image
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+from skimgaug import AugmentedKerasClassifier
+from skimgaug._cache import DiskCache, MemoryCache, file_key, get_cache
+from skimgaug._paths import ImagePaths, decode_count
+from skimgaug.datasets import load_image_folder
+
+
+@pytest.fixture
+def folder(image_folder, tmp_path):
+    """A private copy of the 24-image folder (its files may be changed)."""
+    root = tmp_path / "images"
+    shutil.copytree(image_folder, root)
+    return load_image_folder(root)
+
+
+def _decoded_during(function):
+    before = decode_count()
+    function()
+    return decode_count() - before
+
+
+def test_a_cross_validation_decodes_each_file_once(folder, tmp_path):
+    paths, labels = folder
+    clf = AugmentedKerasClassifier(cache=str(tmp_path / "cache"), **{**FAST, "epochs": 3})
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    decoded = _decoded_during(lambda: cross_val_score(clf, paths, labels, cv=cv))
+    assert decoded == len(paths)
+    # and a later run, from the folder on disk, decodes nothing
+    assert _decoded_during(lambda: cross_val_score(clf, paths, labels, cv=cv)) == 0
+
+
+def test_without_a_cache_every_epoch_decodes_again(folder):
+    paths, labels = folder
+    clf = AugmentedKerasClassifier(cache=None, **{**FAST, "epochs": 2})
+    assert _decoded_during(lambda: clf.fit(paths, labels)) >= 2 * len(paths)
+
+
+@pytest.mark.parametrize("kind", ["memory", "disk"])
+def test_cached_pixels_equal_decoded_pixels(folder, tmp_path, kind):
+    paths, _ = folder
+    spec = "auto" if kind == "memory" else str(tmp_path / "c")
+    plain = ImagePaths(paths, (12, 10), "grayscale").load()
+    cached = ImagePaths(paths, (12, 10), "grayscale", cache=spec)
+    first, second = cached.load(), cached.load()
+    np.testing.assert_array_equal(first, plain)
+    np.testing.assert_array_equal(second, plain)
+
+
+def test_a_changed_file_is_decoded_again(folder, tmp_path):
+    paths, _ = folder
+    images = ImagePaths(paths[:2], (16, 16), "rgb", cache=str(tmp_path / "c"))
+    images.load()
+    Image.new("RGB", (16, 16), (255, 0, 0)).save(paths[0])  # same name, new pixels
+    stat = os.stat(paths[0])
+    os.utime(paths[0], ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    reloaded = images.load()
+    np.testing.assert_array_equal(reloaded[0, 0, 0], [255, 0, 0])
+
+
+def test_the_key_holds_size_and_decoding_settings(folder):
+    path = folder[0][0]
+    a = file_key(path, (8, 8), "rgb", np.float32)
+    assert a != file_key(path, (8, 9), "rgb", np.float32)
+    assert a != file_key(path, (8, 8), "grayscale", np.float32)
+    assert a[:3] == (os.path.realpath(path), os.stat(path).st_size, os.stat(path).st_mtime_ns)
+
+
+def test_memory_cache_keeps_to_its_budget_and_spills(tmp_path):
+    spill = DiskCache(tmp_path)
+    cache = MemoryCache(budget=3 * 400, spill=spill)
+    images = {k: np.full((10, 10), k, dtype=np.float32) for k in range(5)}  # 400 bytes each
+    for key, image in images.items():
+        cache.put(key, image)
+    assert cache.used <= cache.budget
+    assert cache.get(0) is None  # evicted from memory, never spilled (it fitted)
+    big = np.zeros((40, 40), dtype=np.float32)  # over the whole budget: to disk
+    cache.put("big", big)
+    np.testing.assert_array_equal(cache.get("big"), big)
+    assert isinstance(spill.get("big"), np.memmap)
+
+
+def test_disk_writes_are_atomic_and_leave_no_temporary_files(tmp_path):
+    cache = DiskCache(tmp_path)
+    cache.put(("k",), np.arange(6.0))
+    files = [f for _, _, names in os.walk(tmp_path) for f in names]
+    assert len(files) == 1 and files[0].endswith(".npy")
+
+
+def test_pickling_an_estimator_never_pickles_pixels(folder):
+    paths, labels = folder
+    clf = AugmentedKerasClassifier(**FAST).fit(paths, labels)
+    size = len(pickle.dumps(ImagePaths(paths, (16, 16), "rgb", cache="auto")))
+    assert size < 200 * len(paths)  # the names only, not 16 * 16 * 3 * 4 bytes each
+    assert get_cache("auto").used > 0  # the pixels are in the process' cache instead
+    assert pickle.loads(pickle.dumps(clf)).cache == "auto"
+
+
+@pytest.mark.parametrize("cache", [3, ["a"], b"x"])
+def test_bad_cache_values_are_refused(folder, cache):
+    paths, labels = folder
+    with pytest.raises(ValueError, match=r"'cache' parameter .* None, 'auto' or a folder"):
+        AugmentedKerasClassifier(cache=cache, **FAST).fit(paths, labels)
+
+
+def test_a_file_as_cache_folder_is_refused(folder, tmp_path):
+    paths, labels = folder
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match=r"is a file"):
+        AugmentedKerasClassifier(cache=str(tmp_path / "file"), **FAST).fit(paths, labels)
