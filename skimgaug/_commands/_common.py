@@ -240,6 +240,15 @@ def add_image_options(parser):
         default="rgb",
         help="channels images are converted to (rgb)",
     )
+    parser.add_argument(
+        "--cache",
+        default="auto",
+        metavar="auto|none|DIR",
+        help=(
+            "keep decoded images for the next epoch, fold and fit: auto (in memory, then "
+            "in a temporary folder), none, or a folder kept for later runs (auto)"
+        ),
+    )
 
 
 def add_datagen_option(parser):
@@ -422,6 +431,7 @@ def make_estimator(args, model, datagen, **params):
         validation_split=args.validation_split,
         tta=args.tta,
         balance=args.balance,
+        cache=None if getattr(args, "cache", "auto").lower() == "none" else args.cache,
         metrics=["accuracy"],
         verbose=0,
         random_state=args.seed,
