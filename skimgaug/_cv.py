@@ -4,7 +4,8 @@ Each setting (with and without augmentation) is fitted on the same folds; each
 fold gets a fresh clone of the estimator, so augmentation and statistics stay
 inside its training part. Out-of-fold probabilities give accuracy, balanced
 accuracy, macro F1 and ROC AUC per fold, the learning curves come from each
-fold's ``history_``.
+fold's ``history_``. :func:`write_outputs` writes what ``--out`` holds; the
+verdict comparing two settings is in :mod:`skimgaug._verdict`.
 """
 
 import csv
@@ -21,11 +22,41 @@ import numpy as np
 from .exceptions import ChanceLevelWarning, MixedImageSizesWarning
 
 METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc")
+#: Distributions whose versions results.json and report.html record, by display name.
+VERSIONED = {
+    "skimgaug": ("skimgaug",),
+    "TensorFlow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly"),
+    "Keras": ("keras",),
+    "scikit-learn": ("scikit-learn",),
+    "scikeras": ("scikeras",),
+    "NumPy": ("numpy",),
+    "SciPy": ("scipy",),
+    "Matplotlib": ("matplotlib",),
+}
 
 
 @dataclass
 class FoldResult:
-    """One fitted fold of one setting."""
+    """One fitted fold of one setting.
+
+    Attributes
+    ----------
+    setting : str
+    fold : int
+        Starts at 0.
+    test : ndarray
+        Indices of the test part.
+    proba : ndarray of shape (len(test), n_classes)
+        Out-of-fold probabilities, columns in the order of all classes.
+    metrics : dict
+        :data:`METRICS` on the test part.
+    history : dict
+        Per-epoch values from the fit's ``history_``.
+    n_train : int or None
+        Size of the training part (before the internal validation split).
+    fit_seconds, predict_seconds : float or None
+        Wall-clock time of ``fit`` and of ``predict_proba`` on the test part.
+    """
 
     setting: str
     fold: int
@@ -33,6 +64,9 @@ class FoldResult:
     proba: np.ndarray
     metrics: dict
     history: dict = field(default_factory=dict)
+    n_train: int | None = None
+    fit_seconds: float | None = None
+    predict_seconds: float | None = None
 
 
 def fold_metrics(y_true, proba, classes):
@@ -72,7 +106,8 @@ def _progress_callback(label, fold, n_folds, clock):
             losses = "  ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items() if "loss" in k)
             print(
                 f"[{label}] fold {fold + 1}/{n_folds} epoch {epoch + 1}/{clock['epochs']}  "
-                f"{losses}  elapsed {_duration(elapsed)}  remaining ~{_duration(remaining)}",
+                f"{losses}  elapsed {format_duration(elapsed)}  "
+                f"remaining ~{format_duration(remaining)}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -80,19 +115,24 @@ def _progress_callback(label, fold, n_folds, clock):
     return Progress()
 
 
-def _duration(seconds):
+def format_duration(seconds):
+    """``"1:02:03"``, ``"2:03"``: hours, minutes and seconds."""
     minutes, seconds = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
-def run_cv(estimators, X, y, cv, groups=None, progress=True):
-    """Fit every estimator on every fold; return the :class:`FoldResult` list.
+def iter_cv(estimators, X, y, cv, groups=None, progress=True):
+    """Fit every estimator on every fold, yielding each :class:`FoldResult` when done.
+
+    A caller that collects the results keeps the finished folds when the run
+    is interrupted (KeyboardInterrupt) or fails in a later fold.
 
     Parameters
     ----------
     estimators : dict of str to AugmentedKerasClassifier
-        One entry per setting, all evaluated on the same folds.
+        One entry per setting, all evaluated on the same folds, one setting
+        after the other.
     X : ndarray
         Images or file paths.
     y : ndarray
@@ -100,6 +140,10 @@ def run_cv(estimators, X, y, cv, groups=None, progress=True):
     groups : ndarray or None
     progress : bool
         Print a line per epoch to stderr.
+
+    Yields
+    ------
+    FoldResult
     """
     from sklearn.base import clone
 
@@ -112,18 +156,22 @@ def run_cv(estimators, X, y, cv, groups=None, progress=True):
         "epochs": epochs,
         "total": len(estimators) * len(splits) * epochs,
     }
-    results = []
     at_chance = {}
     for label, estimator in estimators.items():
         for fold, (train, test) in enumerate(splits):
             clf = clone(estimator)
             if progress:
-                clf.set_params(callbacks=[_progress_callback(label, fold, len(splits), clock)])
+                given = clf.callbacks if isinstance(clf.callbacks, list) else []
+                bar = _progress_callback(label, fold, len(splits), clock)
+                clf.set_params(callbacks=[*given, bar])
+            started = time.perf_counter()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ChanceLevelWarning)
                 # The command's header already says how mixed sizes are resized.
                 warnings.simplefilter("ignore", MixedImageSizesWarning)
-                clf.fit(X[train], y[train])
+                # With groups, the internal validation split holds out whole groups too.
+                clf.fit(X[train], y[train], groups=None if groups is None else groups[train])
+            fitted = time.perf_counter()
             for warning in caught:
                 if issubclass(warning.category, ChanceLevelWarning):
                     at_chance.setdefault(label, []).append(str(warning.message))
@@ -132,12 +180,21 @@ def run_cv(estimators, X, y, cv, groups=None, progress=True):
                         warning.message, warning.category, warning.filename, warning.lineno
                     )
             proba = clf.predict_proba(X[test])
+            predicted = time.perf_counter()
             # Columns follow clf.classes_; align them with all classes.
             aligned = np.zeros((len(test), len(classes)))
             aligned[:, np.searchsorted(classes, clf.classes_)] = proba
-            metrics = fold_metrics(y[test], aligned, classes)
-            history = {k: list(map(float, v)) for k, v in clf.history_.items()}
-            results.append(FoldResult(label, fold, test, aligned, metrics, history))
+            yield FoldResult(
+                label,
+                fold,
+                test,
+                aligned,
+                fold_metrics(y[test], aligned, classes),
+                {k: list(map(float, v)) for k, v in clf.history_.items()},
+                n_train=len(train),
+                fit_seconds=fitted - started,
+                predict_seconds=predicted - fitted,
+            )
         if label in at_chance:  # once per setting, not once per fold
             messages = at_chance[label]
             print(
@@ -146,7 +203,14 @@ def run_cv(estimators, X, y, cv, groups=None, progress=True):
                 file=sys.stderr,
                 flush=True,
             )
-    return results
+
+
+def run_cv(estimators, X, y, cv, groups=None, progress=True):
+    """Fit every estimator on every fold; return the :class:`FoldResult` list.
+
+    The same as ``list(iter_cv(...))``; see :func:`iter_cv` for the parameters.
+    """
+    return list(iter_cv(estimators, X, y, cv, groups, progress))
 
 
 def summarize(results):
@@ -193,21 +257,147 @@ def format_summary(summary):
     return "\n".join(lines)
 
 
-def write_outputs(out, results, summary, y, samples, config):
-    """Write results.json, results.csv, oof_predictions.csv and the plots."""
+def versions():
+    """Versions of Python and of the libraries a run depends on, by display name."""
+    import platform
+    from importlib import metadata
+
+    found = {"Python": platform.python_version()}
+    for name, distributions in VERSIONED.items():
+        for distribution in distributions:
+            try:
+                found[name] = metadata.version(distribution)
+                break
+            except metadata.PackageNotFoundError:
+                continue
+        else:
+            found[name] = "not installed"
+    found["platform"] = platform.platform()
+    return found
+
+
+def results_document(
+    results,
+    summary,
+    y,
+    config,
+    *,
+    data=None,
+    verdict=None,
+    total_seconds=None,
+    missing=(),
+    stopped_by=None,
+):
+    """The content of results.json (and of report.html): a dict of plain values.
+
+    ``missing`` lists the ``(setting, fold)`` pairs (fold from 0) that did
+    not finish; any makes the document ``"partial"``. ``stopped_by`` says
+    why (``"interrupted"`` or the error).
+    """
+    fit = [r.fit_seconds for r in results if r.fit_seconds is not None]
+    predict = [r.predict_seconds for r in results if r.predict_seconds is not None]
+    import datetime
+
+    return {
+        "written_at": datetime.datetime.now().isoformat(sep=" ", timespec="seconds"),
+        "partial": bool(missing),
+        "missing_folds": [{"setting": s, "fold": f + 1} for s, f in missing],
+        "stopped_by": stopped_by,
+        "config": config,
+        "data": data or {},
+        "classes": np.unique(y).tolist(),
+        "settings": summary,
+        "verdict": verdict,
+        "folds": [
+            {
+                "setting": r.setting,
+                "fold": r.fold + 1,
+                "n_train": r.n_train,
+                "n_test": len(r.test),
+                "fit_seconds": r.fit_seconds,
+                "predict_seconds": r.predict_seconds,
+                "metrics": {m: _plain(r.metrics[m]) for m in METRICS},
+                "history": r.history,
+            }
+            for r in results
+        ],
+        "timings": {
+            "total_seconds": total_seconds,
+            "fit_seconds": float(sum(fit)),
+            "predict_seconds": float(sum(predict)),
+        },
+        "versions": versions(),
+    }
+
+
+def _plain(value):
+    """A float for JSON; None for NaN (JSON has no NaN)."""
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def write_outputs(
+    out,
+    results,
+    summary,
+    y,
+    samples,
+    config,
+    *,
+    data=None,
+    verdict=None,
+    total_seconds=None,
+    missing=(),
+    stopped_by=None,
+):
+    """Write report.html, results.json, results.csv, oof_predictions.csv and the plots.
+
+    With ``missing`` folds, results.json says ``"partial": true`` and which
+    folds are missing, results.csv has a row with status ``missing`` for
+    each, and the report says that it is partial. See
+    :func:`results_document` for the keyword arguments.
+
+    Returns
+    -------
+    list of str
+        The names of the files written, report.html first.
+    """
+    from ._cv_report import write_report
     from ._plots import plot_confusion_matrices, plot_learning_curves
 
     os.makedirs(out, exist_ok=True)
     classes = np.unique(y)
-    with open(os.path.join(out, "results.json"), "w") as f:
-        report = {"config": config, "classes": classes.tolist(), "settings": summary}
-        json.dump(report, f, indent=2, default=str)
-    with open(os.path.join(out, "results.csv"), "w", newline="") as f:
+    document = results_document(
+        results,
+        summary,
+        y,
+        config,
+        data=data,
+        verdict=verdict,
+        total_seconds=total_seconds,
+        missing=missing,
+        stopped_by=stopped_by,
+    )
+    written = []
+
+    def path(name):
+        written.append(name)
+        return os.path.join(out, name)
+
+    with open(path("results.json"), "w") as f:
+        json.dump(document, f, indent=2, default=str)
+    with open(path("results.csv"), "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["setting", "fold", *METRICS])
+        writer.writerow(["setting", "fold", "status", *METRICS, "fit_seconds", "predict_seconds"])
         for r in results:
-            writer.writerow([r.setting, r.fold + 1, *(r.metrics[m] for m in METRICS)])
-    with open(os.path.join(out, "oof_predictions.csv"), "w", newline="") as f:
+            times = [f"{r.fit_seconds:.3f}" if r.fit_seconds is not None else ""]
+            times.append(f"{r.predict_seconds:.3f}" if r.predict_seconds is not None else "")
+            writer.writerow(
+                [r.setting, r.fold + 1, "done", *(r.metrics[m] for m in METRICS)] + times
+            )
+        for setting, fold in missing:
+            writer.writerow([setting, fold + 1, "missing"] + [""] * (len(METRICS) + 2))
+    with open(path("oof_predictions.csv"), "w", newline="") as f:
         writer = csv.writer(f)
         header = ["setting", "index", "sample", "fold", "true_label", "predicted_label"]
         writer.writerow(header + [f"proba_{c}" for c in classes])
@@ -217,6 +407,18 @@ def write_outputs(out, results, summary, y, samples, config):
                 sample = [r.setting, int(index), samples[index], r.fold + 1, y[index]]
                 probabilities = [f"{p:.6f}" for p in r.proba[row]]
                 writer.writerow(sample + [predicted[row], *probabilities])
-    plot_learning_curves(results, os.path.join(out, "learning_curves.png"))
-    plot_confusion_matrices(results, y, os.path.join(out, "confusion_matrix.png"))
-    return sorted(os.listdir(out))
+    curves = path("learning_curves.png")
+    counts = path("confusion_matrix.png")
+    recall = path("confusion_matrix_normalized.png")
+    plot_learning_curves(results, curves)
+    plot_confusion_matrices(results, y, counts)
+    plot_confusion_matrices(results, y, recall, normalize="true")
+    figures = {
+        "curves": [(curves, "")],
+        "confusion": [
+            (counts, "Counts: row = true label, column = predicted label."),
+            (recall, "Recall: each row divided by its total; the diagonal is each class's recall."),
+        ],
+    }
+    write_report(path("report.html"), document, figures)
+    return [written[-1], *written[:-1]]

@@ -2,6 +2,9 @@
 
 import numpy as np
 
+#: Colors and line styles of the two curves of each panel.
+CURVES = (("", "training", "C0", "-"), ("val_", "internal validation", "C1", "--"))
+
 
 def _pyplot():
     import matplotlib
@@ -12,56 +15,183 @@ def _pyplot():
     return plt
 
 
+def _settings(results):
+    return list(dict.fromkeys(r.setting for r in results))
+
+
+def mean_curve(curves):
+    """Mean over folds at each epoch; curves may differ in length (early stopping).
+
+    Examples
+    --------
+    >>> mean_curve([[1.0, 0.5], [3.0, 1.5, 1.0]]).tolist()
+    [2.0, 1.0, 1.0]
+    """
+    padded = np.full((len(curves), max(len(c) for c in curves)), np.nan)
+    for row, curve in enumerate(curves):
+        padded[row, : len(curve)] = curve
+    return np.nanmean(padded, axis=0)
+
+
+def _save(fig, path):
+    fig.savefig(path, dpi=100)
+    _pyplot().close(fig)
+
+
 def plot_learning_curves(results, path):
-    """Training and internal-validation loss and accuracy per fold, per setting."""
+    """Write :func:`learning_curves_figure` to the PNG file ``path``."""
+    _save(learning_curves_figure(results), path)
+
+
+def plot_confusion_matrices(results, y, path, normalize=None):
+    """Write :func:`confusion_matrices_figure` to the PNG file ``path``."""
+    _save(confusion_matrices_figure(results, y, normalize), path)
+
+
+def learning_curves_figure(results):
+    """Training and internal-validation loss and accuracy, per setting.
+
+    One row per setting, loss on the left and accuracy on the right; each
+    fold is a thin line and the mean over folds a bold one. Epochs are
+    numbered from 1; one legend serves the whole figure.
+
+    Parameters
+    ----------
+    results : list of FoldResult
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
-    settings = list(dict.fromkeys(r.setting for r in results))
-    fig, axes = plt.subplots(len(settings), 2, figsize=(11, 3.6 * len(settings)), squeeze=False)
+    settings = _settings(results)
+    fig, axes = plt.subplots(
+        len(settings),
+        2,
+        figsize=(11, 3.4 * len(settings) + 0.7),
+        squeeze=False,
+        sharex=True,
+        sharey="col",
+    )
+    shown = set()
+    longest = max((len(v) for r in results for v in r.history.values()), default=1)
+    marker = "o" if longest <= 25 else None  # dots on the means while epochs are few
     for row, label in enumerate(settings):
+        folds = [r for r in results if r.setting == label]
         for col, metric in enumerate(("loss", "accuracy")):
             ax = axes[row][col]
-            for r in (r for r in results if r.setting == label):
-                color = f"C{r.fold % 10}"
-                if metric in r.history:
-                    ax.plot(r.history[metric], color=color, label=f"fold {r.fold + 1} train")
-                if f"val_{metric}" in r.history:
-                    ax.plot(
-                        r.history[f"val_{metric}"],
-                        color=color,
-                        linestyle="--",
-                        label=f"fold {r.fold + 1} validation",
-                    )
+            for prefix, _, color, style in CURVES:
+                curves = [
+                    r.history[prefix + metric] for r in folds if r.history.get(prefix + metric)
+                ]
+                if not curves:
+                    continue
+                shown.add(prefix)
+                for curve in curves:
+                    epochs = np.arange(1, len(curve) + 1)
+                    ax.plot(epochs, curve, color=color, linestyle=style, linewidth=0.9, alpha=0.4)
+                mean = mean_curve(curves)
+                ax.plot(
+                    np.arange(1, len(mean) + 1),
+                    mean,
+                    color=color,
+                    linestyle=style,
+                    linewidth=2.8,
+                    marker=marker,
+                    markersize=4,
+                )
             ax.set_title(f"{label}: {metric}")
             ax.set_xlabel("epoch")
-            if ax.lines:
-                ax.legend(fontsize="x-small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+            ax.set_ylabel(metric)
+            # Integer ticks, even for a single epoch (one integer in view).
+            ax.set_xlim(0.5, longest + 0.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelbottom=True)
+    handles = []
+    for prefix, name, color, style in CURVES:
+        if prefix in shown:
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=color,
+                    linestyle=style,
+                    linewidth=2.8,
+                    marker=marker,
+                    markersize=4,
+                    label=f"{name}, mean over folds",
+                )
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=color,
+                    linestyle=style,
+                    linewidth=0.9,
+                    alpha=0.6,
+                    label=f"{name}, each fold",
+                )
+            )
+    top = 1 - 0.55 / fig.get_figheight()
+    if handles:
+        fig.legend(handles=handles, loc="upper center", ncol=len(handles), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, top))
+    return fig
 
 
-def plot_confusion_matrices(results, y, path):
-    """Out-of-fold confusion matrix per setting."""
-    from sklearn.metrics import confusion_matrix
+def confusion_matrices_figure(results, y, normalize=None):
+    """Out-of-fold confusion matrix per setting, with :class:`ConfusionMatrixDisplay`.
+
+    Parameters
+    ----------
+    results : list of FoldResult
+    y : ndarray
+        All labels.
+    normalize : {None, "true"}, default=None
+        None: counts. ``"true"``: each row divided by its total, so that the
+        diagonal is each class's recall.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per setting; each cell's number is drawn in a color that
+        reads on it (white on dark cells).
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
     plt = _pyplot()
     classes = np.unique(y)
-    settings = list(dict.fromkeys(r.setting for r in results))
-    fig, axes = plt.subplots(1, len(settings), figsize=(5 * len(settings), 4.5), squeeze=False)
+    settings = _settings(results)
+    names = [str(c) for c in classes]
+    side = max(4.6, 0.55 * len(classes) + 2.0)
+    fig, axes = plt.subplots(
+        1, len(settings), figsize=(side * len(settings), side), squeeze=False, layout="constrained"
+    )
     for ax, label in zip(axes[0], settings, strict=True):
         true, predicted = [], []
-        for r in (r for r in results if r.setting == label):
+        folds = [r for r in results if r.setting == label]
+        for r in folds:
             true.append(y[r.test])
             predicted.append(classes[np.argmax(r.proba, axis=1)])
-        matrix = confusion_matrix(np.concatenate(true), np.concatenate(predicted), labels=classes)
-        ax.imshow(matrix, cmap="Blues")
-        for (i, j), count in np.ndenumerate(matrix):
-            ax.text(j, i, str(count), ha="center", va="center", fontsize="small")
-        ax.set_xticks(range(len(classes)), [str(c) for c in classes], rotation=45)
-        ax.set_yticks(range(len(classes)), [str(c) for c in classes])
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        ax.set_title(f"{label} (out of fold)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+        matrix = confusion_matrix(
+            np.concatenate(true), np.concatenate(predicted), labels=classes, normalize=normalize
+        )
+        ConfusionMatrixDisplay(matrix, display_labels=names).plot(
+            ax=ax,
+            cmap="Blues",
+            colorbar=False,
+            values_format=".2f" if normalize else "d",
+            xticks_rotation=45 if max(map(len, names)) > 3 else "horizontal",
+            text_kw={"fontsize": 12 if len(classes) <= 10 else 10 if len(classes) <= 16 else 8},
+        )
+        what = "recall (rows sum to 1)" if normalize else "counts"
+        folds_text = f"{len(folds)} fold{'s' if len(folds) != 1 else ''}"
+        ax.set_title(f"{label}: {what}\nout of fold, {folds_text}")
+        ax.set_xlabel("predicted label")
+        ax.set_ylabel("true label")
+    return fig

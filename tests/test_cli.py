@@ -79,11 +79,13 @@ def test_cv_on_a_folder_with_groups_writes_every_output(image_folder, tmp_path, 
     assert code == 0
     printed = capsys.readouterr().out
     assert "stratified group 2-fold cross-validation" in printed
-    assert "(24 images, 16x16, 2 classes, 8 groups)" in printed
+    assert "(24 images, resized to 16x16, 2 classes, 8 groups)" in printed
     assert sorted(p.name for p in out.iterdir()) == [
         "confusion_matrix.png",
+        "confusion_matrix_normalized.png",
         "learning_curves.png",
         "oof_predictions.csv",
+        "report.html",
         "results.csv",
         "results.json",
     ]
@@ -143,7 +145,8 @@ def test_cv_on_a_csv_with_a_custom_model(image_folder, tmp_path, capsys, monkeyp
         (["cv", "here", "--digits"], "either SOURCE or --digits"),
         (
             ["cv", "--digits", "--model", "nocolon"],
-            "is neither a pretrained backbone (mobilenet_v3_small, mobilenet_v3_large, efficientnet_b0, resnet50) nor MODULE:FUNCTION",
+            "is neither a pretrained backbone (mobilenet_v3_small, mobilenet_v3_large, "
+            "efficientnet_b0, resnet50) nor MODULE:FUNCTION",
         ),
         (["--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
         (["--unknown"], "unrecognized arguments"),

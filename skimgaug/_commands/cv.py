@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+import time
 
 from . import _common as common
 
@@ -15,7 +16,9 @@ def add_parser(commands):
             "training folds only. SOURCE is a folder with one subfolder of images per "
             "class, or a CSV file with a column of image paths (relative to the CSV) "
             "and a column of labels. Prints accuracy, balanced accuracy, macro F1 and "
-            "ROC AUC per fold and their mean ± std."
+            "ROC AUC per fold and their mean ± std, then, with --compare, the verdict "
+            "(the paired difference in accuracy per fold, its mean and a 95 % interval "
+            "corrected for the training data that folds share), and the total time."
         ),
         epilog=(
             "examples:\n"
@@ -39,7 +42,15 @@ def add_parser(commands):
         action="store_true",
         help="also run without the random augmentation on the same folds",
     )
-    parser.add_argument("--out", metavar="DIR", help="write results, predictions and plots here")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help=(
+            "write report.html (one page to open), results.json, results.csv, "
+            "out-of-fold predictions and plots here; an interrupted or failed run "
+            "writes its finished folds, marked partial"
+        ),
+    )
     return parser
 
 
@@ -64,6 +75,7 @@ def settings_to_compare(datagen, compare):
 
 def run(args, out=None):
     """Run the cross-validation described by parsed ``args``; return the summary."""
+    started = time.perf_counter()
     out = out or sys.stdout
     check_args(args)
     datagen = common.default_datagen(args)
@@ -76,15 +88,32 @@ def run(args, out=None):
         with common.without_cpp_logs():
             model = common.load_model_arg(args)
         common.import_tensorflow_quietly()
-        return _cross_validate(args, source, datagen, model, out)
+        return _cross_validate(args, source, datagen, model, out, started)
 
     return common.with_cleanup(args.out, created, go)
 
 
-def _cross_validate(args, source, datagen, model, out):
+def describe_data(X, y, groups, description, images, folds):
+    """The Data block of results.json and report.html."""
+    import numpy as np
+
+    labels, counts = np.unique(y, return_counts=True)
+    kind = "stratified group" if groups is not None else "stratified"
+    return {
+        "source": description,
+        "n_images": len(X),
+        "images": images,
+        "classes": {str(label): int(count) for label, count in zip(labels, counts, strict=True)},
+        "groups": None if groups is None else len(set(groups.tolist())),
+        "splitter": f"{kind} {folds}-fold cross-validation",
+    }
+
+
+def _cross_validate(args, source, datagen, model, out, started):
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-    from .._cv import format_summary, run_cv, summarize, write_outputs
+    from .._cv import format_duration, format_summary, iter_cv, summarize, write_outputs
+    from .._verdict import compare_settings, format_verdict
 
     X, y, groups, samples, description = source
 
@@ -96,12 +125,11 @@ def _cross_validate(args, source, datagen, model, out):
     estimators = {
         name: common.make_estimator(args, model, setting) for name, setting in settings.items()
     }
-    n_classes = len(set(y.tolist()))
+    data = describe_data(X, y, groups, description, common.describe_images(X, args), args.folds)
     print(
-        f"skimgaug: {'stratified group' if groups is not None else 'stratified'} "
-        f"{args.folds}-fold cross-validation on {description} "
-        f"({common.describe_images(X, args)}, {n_classes} classes"
-        + (f", {len(set(groups.tolist()))} groups" if groups is not None else "")
+        f"skimgaug: {data['splitter']} on {description} "
+        f"({data['images']}, {len(data['classes'])} classes"
+        + (f", {data['groups']} groups" if groups is not None else "")
         + ")\n"
         f"model: {args.model or 'default CNN'}, epochs={args.epochs}, "
         f"batch_size={args.batch_size}, validation_split={args.validation_split}, "
@@ -113,12 +141,75 @@ def _cross_validate(args, source, datagen, model, out):
             f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in setting.items()
         )
         print(f"{name}: {text or '(none)'}", file=out, flush=True)
-    results = run_cv(estimators, X, y, cv, groups, progress=not args.quiet)
+    config = {k: v for k, v in vars(args).items() if k not in ("command", "traceback")}
+    config["datagen"] = settings
+    outputs = {"y": y, "samples": samples, "config": config, "data": data}
+
+    results = []
+    try:
+        for result in iter_cv(estimators, X, y, cv, groups, progress=not args.quiet):
+            results.append(result)
+    except BaseException as exc:
+        if args.out and results:
+            missing = [
+                (name, fold)
+                for name in settings
+                for fold in range(args.folds)
+                if not any(r.setting == name and r.fold == fold for r in results)
+            ]
+            _write_partial(args.out, results, outputs, missing, exc, started)
+        raise
     summary = summarize(results)
     print(format_summary(summary), file=out, flush=True)
+    verdict = None
+    if len(settings) == 2:
+        verdict = compare_settings(results, "augmentation", "no augmentation")
+    total = time.perf_counter() - started
     if args.out:
-        config = {k: v for k, v in vars(args).items() if k not in ("command", "traceback")}
-        config["datagen"] = settings
-        written = write_outputs(args.out, results, summary, y, samples, config)
+        written = write_outputs(
+            args.out, results, summary, **outputs, verdict=verdict, total_seconds=total
+        )
         print(f"\nwrote {', '.join(written)} to {args.out}", file=out)
+    if verdict is not None:
+        print(f"\n{format_verdict(verdict)}", file=out)
+    print(f"\ntotal time {format_duration(total)}", file=out, flush=True)
     return summary
+
+
+def _write_partial(directory, results, outputs, missing, exc, started):
+    """Write the finished folds of an interrupted or failed run, saying they are partial.
+
+    A failure while writing is reported on stderr and does not hide ``exc``,
+    which the caller re-raises.
+    """
+    from .._cv import summarize, write_outputs
+
+    if isinstance(exc, KeyboardInterrupt):
+        stopped_by = "KeyboardInterrupt"
+    else:
+        stopped_by = common.one_line(exc).removesuffix(
+            " (run again with --traceback for the details)"
+        )
+    try:
+        written = write_outputs(
+            directory,
+            results,
+            summarize(results),
+            **outputs,
+            total_seconds=time.perf_counter() - started,
+            missing=missing,
+            stopped_by=stopped_by,
+        )
+    except Exception as error:
+        print(
+            f"skimgaug: could not write the finished folds to {directory}: "
+            f"{common.one_line(error)}",
+            file=sys.stderr,
+        )
+        return
+    print(
+        f"skimgaug: {len(results)} of {len(results) + len(missing)} folds finished; "
+        f"wrote them, marked partial, to {directory}: {', '.join(written)}",
+        file=sys.stderr,
+        flush=True,
+    )
