@@ -341,8 +341,19 @@ class AugmentedKerasClassifier(KerasClassifier):
         default_model = self._check_model_param() is models.default_model
         routed = any(key.startswith("optimizer__") for key in self.get_params())
         if default_model and self.optimizer == "adam" and not routed:
-            compile_kwargs["optimizer"].learning_rate = models.DEFAULT_LEARNING_RATE
+            compile_kwargs["optimizer"].learning_rate = models.default_learning_rate(
+                self._planned_steps()
+            )
         return compile_kwargs
+
+    def _planned_steps(self):
+        """Training steps the fit being built plans: epochs x batches per epoch."""
+        n = self.X_shape_[0] if getattr(self, "X_shape_", None) else 0
+        split = self.validation_split if isinstance(self.validation_split, float) else 0.0
+        batch_size = self.batch_size if isinstance(self.batch_size, int) else 32
+        batch_size = n if batch_size == -1 else batch_size
+        epochs = self.epochs if isinstance(self.epochs, int) else 1
+        return max(1, epochs * -(-int(n * (1 - split)) // max(1, batch_size)))
 
     def _ensure_compiled_model(self):
         # A builder's uncompiled model is compiled with the estimator's optimizer

@@ -29,9 +29,21 @@ def __getattr__(name):
     raise AttributeError(f"module 'skimgaug.models' has no attribute {name!r}")
 
 
-#: Adam's learning rate for :func:`default_model` when the estimator's optimizer
-#: is left at its default ("adam") and no ``optimizer__learning_rate`` is given.
+#: Adam's initial learning rate for :func:`default_model` when the estimator's
+#: optimizer is left at its default ("adam") and no ``optimizer__learning_rate``
+#: is given; it decays along a cosine to 5 % of it over the planned epochs.
 DEFAULT_LEARNING_RATE = 0.003
+
+
+def default_learning_rate(steps):
+    """The default model's learning rate: a cosine decay over ``steps`` training steps.
+
+    From :data:`DEFAULT_LEARNING_RATE` to 5 % of it; steps beyond ``steps``
+    (a continued fit) stay at 5 %.
+    """
+    import keras
+
+    return keras.optimizers.schedules.CosineDecay(DEFAULT_LEARNING_RATE, steps, alpha=0.05)
 #: The feature map size at which the default CNN stops pooling.
 _SMALLEST_MAP = 8
 
@@ -102,8 +114,9 @@ def default_model(meta, compile_kwargs, filters=16, max_filters=128, dense_units
     output layer follow. For feature rows: one hidden dense layer.
 
     With ``AugmentedKerasClassifier``'s default optimizer, Adam, this model
-    is trained at a learning rate of :data:`DEFAULT_LEARNING_RATE` (0.003,
-    unless ``optimizer__learning_rate`` is given): 3-fold CV on
+    is trained at a learning rate of :data:`DEFAULT_LEARNING_RATE` (0.003)
+    decaying along a cosine to 5 % of it over the planned steps (unless
+    ``optimizer__learning_rate`` is given): 3-fold CV on
     scikit-learn's digits upscaled to 32, 64 or 128 pixels reaches an
     accuracy of 0.85 or more within 10 epochs (see
     ``benchmarks/bench_default_model.py`` and ``benchmarks/RESULTS.md``).

@@ -93,12 +93,11 @@ def test_the_default_cnn_keeps_positions_of_small_images():
 @pytest.mark.parametrize(
     "params, learning_rate",
     [
-        ({}, 0.003),  # the default model's own rate
         ({"optimizer__learning_rate": 0.01}, 0.01),
         ({"model": "builder"}, 0.001),  # Keras' default for any other model
     ],
 )
-def test_the_default_optimizer_is_adam_at_the_default_models_rate(toy, params, learning_rate):
+def test_the_default_optimizer_is_adam(toy, params, learning_rate):
     from skimgaug.models import default_model
 
     if params.get("model") == "builder":
@@ -107,6 +106,18 @@ def test_the_default_optimizer_is_adam_at_the_default_models_rate(toy, params, l
     clf = AugmentedKerasClassifier(**FAST, **params).fit(X, y)
     assert type(clf.model_.optimizer).__name__ == "Adam"
     assert float(clf.model_.optimizer.learning_rate.numpy()) == pytest.approx(learning_rate)
+
+
+def test_the_default_model_decays_its_learning_rate_over_the_planned_steps(toy):
+    import keras
+
+    X, y = toy  # 60 images, 20 % held out: 48 in batches of 16 = 3 steps per epoch
+    clf = AugmentedKerasClassifier(**{**FAST, "epochs": 4}, validation_split=0.2).fit(X, y)
+    schedule = clf.model_.optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert schedule.initial_learning_rate == pytest.approx(0.003)
+    assert schedule.decay_steps == 12
+    assert float(clf.model_.optimizer.learning_rate.numpy()) == pytest.approx(0.003 * 0.05)
 
 
 def _constant_model(meta, compile_kwargs, bias=0.0):
