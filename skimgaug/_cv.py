@@ -12,6 +12,7 @@ import csv
 import json
 import math
 import os
+import pickle
 import sys
 import time
 import warnings
@@ -122,7 +123,7 @@ def format_duration(seconds):
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
-def iter_cv(estimators, X, y, cv, groups=None, progress=True):
+def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
     """Fit every estimator on every fold, yielding each :class:`FoldResult` when done.
 
     A caller that collects the results keeps the finished folds when the run
@@ -139,7 +140,12 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True):
     cv : scikit-learn splitter
     groups : ndarray or None
     progress : bool
-        Print a line per epoch to stderr.
+        Print a line per epoch to stderr (with ``n_jobs`` > 1: a line per
+        finished fold).
+    n_jobs : int, default=1
+        Folds fitted in parallel (joblib's process backend; each worker
+        gives TensorFlow its share of the cores). Results come in the order
+        the folds finish.
 
     Yields
     ------
@@ -156,46 +162,43 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True):
         "epochs": epochs,
         "total": len(estimators) * len(splits) * epochs,
     }
-    at_chance = {}
+    jobs = []
     for label, estimator in estimators.items():
         for fold, (train, test) in enumerate(splits):
             clf = clone(estimator)
-            if progress:
+            if progress and n_jobs == 1:
                 given = clf.callbacks if isinstance(clf.callbacks, list) else []
                 bar = _progress_callback(label, fold, len(splits), clock)
                 clf.set_params(callbacks=[*given, bar])
-            started = time.perf_counter()
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ChanceLevelWarning)
-                # The command's header already says how mixed sizes are resized.
-                warnings.simplefilter("ignore", MixedImageSizesWarning)
-                # With groups, the internal validation split holds out whole groups too.
-                clf.fit(X[train], y[train], groups=None if groups is None else groups[train])
-            fitted = time.perf_counter()
-            for warning in caught:
-                if issubclass(warning.category, ChanceLevelWarning):
-                    at_chance.setdefault(label, []).append(str(warning.message))
-                else:
-                    warnings.warn_explicit(
-                        warning.message, warning.category, warning.filename, warning.lineno
-                    )
-            proba = clf.predict_proba(X[test])
-            predicted = time.perf_counter()
-            # Columns follow clf.classes_; align them with all classes.
-            aligned = np.zeros((len(test), len(classes)))
-            aligned[:, np.searchsorted(classes, clf.classes_)] = proba
-            yield FoldResult(
-                label,
-                fold,
-                test,
-                aligned,
-                fold_metrics(y[test], aligned, classes),
-                {k: list(map(float, v)) for k, v in clf.history_.items()},
-                n_train=len(train),
-                fit_seconds=fitted - started,
-                predict_seconds=predicted - fitted,
+            fold_groups = None if groups is None else groups[train]
+            jobs.append((label, fold, clf, train, test, fold_groups))
+    if n_jobs == 1:
+        outcomes = (_fit_fold(X, y, classes, *job) for job in jobs)
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        outcomes = parallel(
+            delayed(_fit_fold_in_worker)(X, y, classes, label, fold, pickle.dumps(clf), *rest)
+            for label, fold, clf, *rest in jobs
+        )
+    at_chance, finished = {}, {label: 0 for label in estimators}
+    for result, chance_messages, other_warnings in outcomes:
+        for warning in other_warnings:
+            warnings.warn_explicit(*warning)
+        at_chance.setdefault(result.setting, []).extend(chance_messages)
+        finished[result.setting] += 1
+        if progress and n_jobs != 1:
+            elapsed = time.perf_counter() - clock["start"]
+            print(
+                f"[{result.setting}] fold {result.fold + 1}/{len(splits)} done  "
+                f"accuracy {result.metrics['accuracy']:.4f}  elapsed {format_duration(elapsed)}",
+                file=sys.stderr,
+                flush=True,
             )
-        if label in at_chance:  # once per setting, not once per fold
+        yield result
+        label = result.setting
+        if finished[label] == len(splits) and at_chance.get(label):  # once per setting
             messages = at_chance[label]
             print(
                 f"[{label}] warning: in {len(messages)} of {len(splits)} folds "
@@ -205,12 +208,63 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True):
             )
 
 
-def run_cv(estimators, X, y, cv, groups=None, progress=True):
+def _fit_fold_in_worker(X, y, classes, label, fold, estimator, train, test, groups):
+    """:func:`_fit_fold` in a worker process, ``estimator`` pickled.
+
+    The estimator is unpickled here, after TensorFlow is imported with its C++
+    start-up lines kept off the terminal (unpickling would import it first).
+    """
+    from ._commands._common import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    clf = pickle.loads(estimator)
+    return _fit_fold(X, y, classes, label, fold, clf, train, test, groups)
+
+
+def _fit_fold(X, y, classes, label, fold, clf, train, test, groups):
+    """Fit one fold and score it: ``(FoldResult, chance-level messages, other warnings)``."""
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ChanceLevelWarning)
+        # The command's header already says how mixed sizes are resized.
+        warnings.simplefilter("ignore", MixedImageSizesWarning)
+        # With groups, the internal validation split holds out whole groups too.
+        clf.fit(X[train], y[train], groups=groups)
+    fitted = time.perf_counter()
+    chance = [str(w.message) for w in caught if issubclass(w.category, ChanceLevelWarning)]
+    others = [
+        (w.message, w.category, w.filename, w.lineno)
+        for w in caught
+        if not issubclass(w.category, ChanceLevelWarning)
+    ]
+    proba = clf.predict_proba(X[test])
+    predicted = time.perf_counter()
+    # Columns follow clf.classes_; align them with all classes.
+    aligned = np.zeros((len(test), len(classes)))
+    aligned[:, np.searchsorted(classes, clf.classes_)] = proba
+    result = FoldResult(
+        label,
+        fold,
+        test,
+        aligned,
+        fold_metrics(y[test], aligned, classes),
+        {k: list(map(float, v)) for k, v in clf.history_.items()},
+        n_train=len(train),
+        fit_seconds=fitted - started,
+        predict_seconds=predicted - fitted,
+    )
+    return result, chance, others
+
+
+def run_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
     """Fit every estimator on every fold; return the :class:`FoldResult` list.
 
-    The same as ``list(iter_cv(...))``; see :func:`iter_cv` for the parameters.
+    ``iter_cv``'s results in setting and fold order; see :func:`iter_cv` for
+    the parameters.
     """
-    return list(iter_cv(estimators, X, y, cv, groups, progress))
+    order = list(estimators)
+    results = iter_cv(estimators, X, y, cv, groups, progress, n_jobs)
+    return sorted(results, key=lambda r: (order.index(r.setting), r.fold))
 
 
 def summarize(results):

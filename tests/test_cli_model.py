@@ -1,7 +1,9 @@
 """The commands that keep and use a model: train, predict; and preview."""
 
 import csv
+import json
 import os
+import re
 import shutil
 
 import numpy as np
@@ -115,3 +117,71 @@ def test_preview_needs_a_png_name(capsys):
         cli.main(["preview", "--digits", "--out", "preview.jpg"])
     assert exc.value.code == 2
     assert "ending in .png" in capsys.readouterr().err
+
+
+def test_training_options_reach_the_estimator():
+    from skimgaug._commands import _common
+
+    parser = cli.build_parser()
+    args = parser.parse_args(
+        [
+            "cv",
+            "--digits",
+            "--optimizer",
+            "sgd",
+            "--learning-rate",
+            "0.01",
+            "--loss",
+            "categorical_focal_crossentropy",
+            "--class-weight",
+            "balanced",
+            "--early-stopping",
+            "3",
+            "--tta",
+            "2",
+            "--cache",
+            "none",
+        ]
+    )
+    clf = _common.make_estimator(args, None, {})
+    params = clf.get_params()
+    assert params["optimizer"] == "sgd"
+    assert params["optimizer__learning_rate"] == 0.01
+    assert params["loss"] == "categorical_focal_crossentropy"
+    assert params["class_weight"] == "balanced"
+    assert params["tta"] == 2 and params["cache"] is None
+    (stopping,) = params["callbacks"]
+    assert (stopping.monitor, stopping.patience, stopping.restore_best_weights) == (
+        "val_loss",
+        3,
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--early-stopping", "2", "--validation-split", "0"], "needs|give --validation-split"),
+        (["--balance", "oversample", "--class-weight", "balanced"], "weight the classes twice"),
+        (["--learning-rate", "-1"], "expected a number > 0"),
+        (["--n-jobs", "0"], "expected a positive integer"),
+    ],
+)
+def test_training_option_mistakes_are_usage_errors(options, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["cv", "--digits", *options])
+    assert exc.value.code == 2
+    assert re.search(message, capsys.readouterr().err.splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_parallel_folds_give_the_serial_scores(tmp_path):
+    outs = []
+    for n_jobs in ("1", "2"):
+        out = tmp_path / n_jobs
+        args = ["cv", "--digits", "--folds", "2", "--epochs", "1", "--quiet"]
+        assert cli.main(args + ["--n-jobs", n_jobs, "--out", str(out)]) == 0
+        outs.append(json.loads((out / "results.json").read_text()))
+    serial, parallel = (o["settings"]["augmentation"]["folds"] for o in outs)
+    for a, b in zip(serial, parallel, strict=True):
+        assert a["accuracy"] == pytest.approx(b["accuracy"], abs=1e-6)

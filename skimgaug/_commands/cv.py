@@ -36,6 +36,7 @@ def add_parser(commands):
     )
     common.add_image_options(parser)
     common.add_model_options(parser)
+    common.add_n_jobs_option(parser)
     common.add_datagen_option(parser)
     parser.add_argument(
         "--compare",
@@ -147,7 +148,8 @@ def _cross_validate(args, source, datagen, model, out, started):
 
     results = []
     try:
-        for result in iter_cv(estimators, X, y, cv, groups, progress=not args.quiet):
+        progress = not args.quiet
+        for result in iter_cv(estimators, X, y, cv, groups, progress, n_jobs=args.n_jobs):
             results.append(result)
     except BaseException as exc:
         if args.out and results:
@@ -159,6 +161,8 @@ def _cross_validate(args, source, datagen, model, out, started):
             ]
             _write_partial(args.out, results, outputs, missing, exc, started)
         raise
+    order = list(settings)
+    results.sort(key=lambda r: (order.index(r.setting), r.fold))  # parallel folds: any order
     summary = summarize(results)
     print(format_summary(summary), file=out, flush=True)
     verdict = None

@@ -34,6 +34,7 @@ def add_parser(commands):
     )
     common.add_image_options(parser)
     common.add_model_options(parser)
+    common.add_n_jobs_option(parser)
     common.add_datagen_option(parser)
     parser.add_argument(
         "--cross-validate",
@@ -75,7 +76,8 @@ def run(args, out=None):
         print("", file=out)
     clf = common.make_estimator(args, model, datagen)
     if not args.quiet:
-        clf.set_params(callbacks=[_progress(args.epochs)])
+        given = clf.callbacks if isinstance(clf.callbacks, list) else []
+        clf.set_params(callbacks=[*given, _progress(args.epochs)])
     start = time.perf_counter()
     clf.fit(X, y)
     seconds = time.perf_counter() - start
