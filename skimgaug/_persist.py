@@ -353,7 +353,8 @@ def _saved_form(estimator):
         "versions": _versions(),
         "estimator": f"{cls.__module__}:{cls.__qualname__}",
         "params": params,
-        "kwargs": sorted(set(getattr(estimator, "_user_params", ())) & params.keys()),
+        # Routed parameters (datagen__*, model__*, ...), given to __init__ or set_params.
+        "kwargs": sorted(set(params) - _init_parameters(cls)),
         "not_saved": not_saved,
         "fitted": {
             "attributes": attributes,
@@ -720,11 +721,21 @@ def _notes(document, cls, ignored):
     return notes
 
 
-def _decode_params(document, cls):
-    """``(params, ignored)``: the saved parameters ``cls`` accepts, and the others' names."""
+def _init_parameters(cls):
+    """The names ``cls.__init__`` lists explicitly."""
     signature = inspect.signature(cls.__init__).parameters.values()
-    explicit = {p.name for p in signature if p.kind is not p.VAR_KEYWORD and p.name != "self"}
-    accepted = explicit | set(document["kwargs"])
+    return {p.name for p in signature if p.kind is not p.VAR_KEYWORD and p.name != "self"}
+
+
+def _decode_params(document, cls):
+    """``(params, ignored)``: the saved parameters ``cls`` accepts, and the others' names.
+
+    Routed parameters (``datagen__rescale``, ``model__filters``, ...) are accepted
+    whenever their prefix is one ``cls`` routes, however they were set.
+    """
+    prefixes = getattr(cls, "_routing_prefixes", set())
+    routed = {name for name in document["params"] if name.partition("__")[0] in prefixes}
+    accepted = _init_parameters(cls) | set(document["kwargs"]) | routed
     params, ignored = {}, []
     for name, value in document["params"].items():
         if not name.isidentifier() or name.startswith("_") or name.endswith("_"):

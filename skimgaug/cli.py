@@ -9,6 +9,9 @@
     image paths and labels, with groups, model, augmentation and outputs.
 ``skimgaug train SOURCE --out MODEL_DIR``
     Fit one model on all the data and save it.
+``skimgaug search SOURCE --grid KEY=V1,V2 --out DIR``
+    Grid search (scikit-learn's GridSearchCV) on the cv command's folds:
+    ranking, cv_results.csv, best.json and an HTML report.
 ``skimgaug predict MODEL_DIR SOURCE --out predictions.csv``
     A saved model's predictions for new images.
 ``skimgaug preview SOURCE``
@@ -28,13 +31,19 @@ import os
 import sys
 
 from ._commands import _common as common
-from ._commands import cv, predict, preview, train
+from ._commands import cv, predict, preview, search, train
 from ._commands._common import UsageError, parse_datagen, parse_value
 
 __all__ = ["UsageError", "build_parser", "main", "parse_datagen", "parse_value"]
 
 #: The command modules, in the order ``--help`` lists them.
-COMMANDS = {"cv": cv, "train": train, "predict": predict, "preview": preview}
+COMMANDS = {
+    "cv": cv,
+    "search": search,
+    "train": train,
+    "predict": predict,
+    "preview": preview,
+}
 
 
 def _build_parsers():

@@ -44,6 +44,8 @@ def default_learning_rate(steps):
     import keras
 
     return keras.optimizers.schedules.CosineDecay(DEFAULT_LEARNING_RATE, steps, alpha=0.05)
+
+
 #: The feature map size at which the default CNN stops pooling.
 _SMALLEST_MAP = 8
 

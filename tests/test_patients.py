@@ -43,7 +43,8 @@ def test_fit_with_groups_validates_on_whole_groups(patients, seen):
 
 def test_too_few_groups_for_a_validation_split_is_an_error(patients):
     X, y, _ = patients
-    with pytest.raises(ValueError, match=r"needs at least 2 groups, to hold out whole groups; got 1"):
+    message = r"needs at least 2 groups, to hold out whole groups; got 1"
+    with pytest.raises(ValueError, match=message):
         fast_clf(validation_split=0.2).fit(X, y, groups=np.zeros(len(y)))
 
 

@@ -547,3 +547,19 @@ def test_load_reports_a_registered_function_that_is_not_available(saved_register
         match=r"'skimgaug_tests>halve', which is not registered with Keras in this process",
     ):
         load_model(saved_registered)
+
+
+def test_routed_settings_set_after_construction_are_kept(toy, tmp_path):
+    """GridSearchCV's best estimator gets datagen__* through set_params, not __init__."""
+    import warnings
+
+    X, y = toy
+    clf = fast_clf().set_params(datagen__rescale=0.5, datagen__rotation_range=10)
+    clf.fit(X, y)
+    save_model(clf, tmp_path / "m")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing ignored
+        loaded = load_model(tmp_path / "m")
+    assert loaded.get_params()["datagen__rescale"] == 0.5
+    assert loaded.get_params()["datagen__rotation_range"] == 10
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), rtol=1e-5, atol=1e-6)
