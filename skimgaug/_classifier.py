@@ -14,6 +14,7 @@ from ._compat import (
     as_2d_proba,
     classifier_tags,
     preserved_op_determinism,
+    private_keras_seeds,
     quiet_cross_model_retracing,
     refine_target_type,
     route_params,
@@ -534,9 +535,11 @@ class AugmentedKerasClassifier(KerasClassifier):
         differ from each other although the caller's generator is restored.
         """
         limit_tensorflow_threads()
+        seed = None if self.random_state is None else resolve_seed(self.random_state)
         with (
             preserved_op_determinism(),
             preserved_global_rngs(fresh=self.random_state is None),
+            private_keras_seeds(seed),
             quiet_cross_model_retracing(),
         ):
             yield

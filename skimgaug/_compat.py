@@ -8,6 +8,7 @@ file, not the package.
 import contextlib
 import functools
 import logging
+import random
 import warnings
 
 from ._random import SharedSetting
@@ -143,6 +144,48 @@ def preserved_op_determinism():
     last of overlapping fits (threads) ends.
     """
     return _OP_DETERMINISM.preserved()
+
+
+def _keras_seed_module():
+    """Keras' module whose ``python_random`` draws default seeds, or None if it moved."""
+    try:
+        from keras.src.random import seed_generator
+    except ImportError:
+        return None
+    return seed_generator if hasattr(seed_generator, "python_random") else None
+
+
+def _keras_seed_source():
+    module = _keras_seed_module()
+    return None if module is None else module.python_random
+
+
+def _set_keras_seed_source(source):
+    module = _keras_seed_module()
+    if module is not None and source is not None:
+        module.python_random = source
+
+
+_KERAS_SEEDS = SharedSetting(_keras_seed_source, _set_keras_seed_source)
+
+
+@contextlib.contextmanager
+def private_keras_seeds(seed):
+    """Context: Keras draws its default seeds from a generator of its own, seeded.
+
+    Keras 3 draws the seeds of initializers and dropout layers made without
+    one from Python's global ``random`` (``keras.src.random.seed_generator``).
+    Another thread drawing from it meanwhile (Dask's worker does, to sample
+    sizes) changes which seeds a fit gets, so the same ``random_state`` gave
+    different models on Dask workers. A seeded fit draws them from
+    ``random.Random(seed)`` instead. ``seed=None`` changes nothing.
+    """
+    if seed is None or _keras_seed_module() is None:
+        yield
+        return
+    with _KERAS_SEEDS.preserved():
+        _set_keras_seed_source(random.Random(seed))
+        yield
 
 
 class _CrossModelRetracingFilter(logging.Filter):

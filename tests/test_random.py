@@ -128,3 +128,28 @@ def test_two_fits_in_two_threads_leave_the_process_as_it_was(toy):
         assert config.is_op_determinism_enabled() == determinism
     finally:
         cv2.setNumThreads(before)
+
+
+def test_a_seeded_fit_ignores_other_threads_drawing_from_python_random(toy):
+    """Dask's worker samples Python's global random while fits run in its threads."""
+    import random
+    import threading
+
+    from conftest import fast_clf
+
+    X, y = toy
+    quiet = fast_clf(random_state=0, model__dropout=0.5).fit(X, y).predict_proba(X)
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+
+    thread = threading.Thread(target=draw)
+    thread.start()
+    try:
+        busy = fast_clf(random_state=0, model__dropout=0.5).fit(X, y).predict_proba(X)
+    finally:
+        stop.set()
+        thread.join()
+    np.testing.assert_allclose(busy, quiet, rtol=1e-5, atol=1e-6)
