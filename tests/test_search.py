@@ -498,8 +498,13 @@ def _folder_args(folder):
 @pytest.fixture(scope="module")
 def seeded_builder(tmp_path_factory):
     """SEEDED's module on ``sys.path`` (worker processes started later inherit it)."""
+    from joblib.externals.loky import get_reusable_executor
+
     folder = tmp_path_factory.mktemp("builders")
     (folder / "skimgaug_search_tests.py").write_text(SEEDED_BUILDER)
+    # joblib reuses its worker processes across calls: ones an earlier test started
+    # do not have this folder on their path. Start fresh ones.
+    get_reusable_executor().shutdown(wait=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.syspath_prepend(str(folder))
         patch.setenv("PYTHONPATH", os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")]))
