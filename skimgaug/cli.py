@@ -91,6 +91,8 @@ def main(argv=None):
         parsers[args.command].error(str(exc))
     except KeyboardInterrupt:
         print("skimgaug: interrupted", file=sys.stderr)
+        if argv is None:  # the program itself: exit now (outputs are already written)
+            _exit_now(130)
         return 130
     except Exception as exc:
         if args.traceback:
@@ -98,6 +100,18 @@ def main(argv=None):
         print(f"skimgaug: error: {common.one_line(exc)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _exit_now(status):
+    """End the process at once, not waiting for threads still making batches.
+
+    After Ctrl-C, a batch-producing thread of TensorFlow's input pipeline may
+    be blocked on a queue nobody reads any more; a normal exit would wait for
+    it, and the command would seem to hang.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":  # pragma: no cover
