@@ -284,8 +284,14 @@ def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, capsys):
 @pytest.mark.slow
 def test_ctrl_c_during_training_ends_the_process_with_one_line():
     command = [sys.executable, "-m", "skimgaug.cli", "cv", "--digits", "--epochs", "100"]
+    # As from a terminal: Ctrl-C handled by default, whatever an earlier test in this
+    # process did with SIGINT (an ignored signal stays ignored across exec).
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     line = ""
     try:
