@@ -30,6 +30,7 @@ def _decoded_during(function):
     return decode_count() - before
 
 
+@pytest.mark.slow
 def test_a_cross_validation_decodes_each_file_once(folder, tmp_path):
     paths, labels = folder
     clf = AugmentedKerasClassifier(cache=str(tmp_path / "cache"), **{**FAST, "epochs": 3})

@@ -67,6 +67,7 @@ def test_predict_takes_loose_files_and_folders_without_classes(trained, image_fo
     assert rows[0]["proba_class0"] == rows[2]["proba_class0"]  # same image, same prediction
 
 
+@pytest.mark.slow
 def test_predict_with_tta_changes_probabilities_reproducibly(image_folder, tmp_path):
     model_dir = tmp_path / "augmented"
     args = ["train", image_folder, "--epochs", "1", "--quiet", "--out", str(model_dir)]

@@ -157,6 +157,7 @@ def test_scikeras_passes_meta_and_compile_kwargs():
 # ----------------------------------------------------------------------
 # Fitting through the estimator
 # ----------------------------------------------------------------------
+@pytest.mark.slow
 @chance_level_ok
 @pytest.mark.parametrize("shape", [(12, 12, 1), (32, 32, 3)], ids=["gray-upsampled", "rgb"])
 def test_fit_and_predict_through_the_estimator(shape):
@@ -219,6 +220,7 @@ def test_trainable_int_unfreezes_the_last_layers_with_weights_but_no_batchnorm()
     assert trained == {"expanded_conv_10_project", "conv_1"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("trainable, updates", [(False, False), (2, False), (True, True)])
 def test_batchnorm_statistics_move_only_when_fully_trainable(trainable, updates):
     model = build(trainable=trainable)
@@ -317,6 +319,7 @@ def test_preprocessing_layer_saves_and_loads_in_safe_mode(tmp_path):
     np.testing.assert_array_equal(run(loaded, X), run(model, X))
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
 def test_built_model_saves_and_loads_in_safe_mode(tmp_path):
     import keras

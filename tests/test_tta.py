@@ -82,6 +82,7 @@ def test_tta_predictions_see_augmented_standardized_copies_and_x_is_untouched(to
     np.testing.assert_array_equal(X, X_before)
 
 
+@pytest.mark.slow
 def test_tta_is_searchable_and_cloned(toy):
     X, y = toy
     clf = fast_clf(datagen=AUGMENT, random_state=0, tta=2)
@@ -107,6 +108,7 @@ def test_bad_tta_set_after_fit_is_refused_at_predict(fitted, toy):
         fitted.set_params(tta=0)
 
 
+@pytest.mark.slow
 def test_fit_is_the_same_with_or_without_tta(toy):
     X, y = toy
     plain = fast_clf(datagen=AUGMENT, random_state=0).fit(X, y)
