@@ -320,5 +320,6 @@ def test_save_writes_a_png_of_the_grid_and_leaves_no_figure_open(small_digits, t
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
-    assert (width, height) == (675, 485)  # 5 columns by 3 rows of 1.25 in, title, at 100 dpi
+    # 5 columns by 3 rows of 1.25 in, a title, at 100 dpi (matplotlib rounds a pixel apart)
+    assert abs(width - 675) <= 2 and abs(height - 485) <= 2
     assert len(data) > 10_000
