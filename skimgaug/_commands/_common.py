@@ -276,6 +276,34 @@ def add_datagen_option(parser):
     )
 
 
+def add_fit_command_options(parser, n_jobs=True):
+    """The data, image, model and datagen options of the commands that fit (cv, train, search)."""
+    add_source_options(parser)
+    add_common_options(
+        parser, ("folds", "epochs", "batch_size", "seed", "traceback"), defaults=False
+    )
+    add_image_options(parser)
+    add_model_options(parser)
+    if n_jobs:
+        add_n_jobs_option(parser)
+    add_datagen_option(parser)
+
+
+def check_model_dir(path, option="--out"):
+    """``option`` must name a new folder or an earlier model folder (before any training)."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"{option} {path!r} is a file; give a folder for the model")
+    if os.path.isdir(path) and os.listdir(path):
+        if not os.path.isfile(os.path.join(path, "skimgaug.json")):
+            raise UsageError(
+                f"{option} {path!r} is a folder holding other files; give a new folder (or an "
+                "earlier model folder, to replace that model)"
+            )
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+        raise UsageError(f"{option} {path!r}: cannot write in {parent!r}")
+
+
 def add_n_jobs_option(parser):
     parser.add_argument(
         "--n-jobs",

@@ -30,14 +30,7 @@ def add_parser(commands):
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common.add_source_options(parser)
-    common.add_common_options(
-        parser, ("folds", "epochs", "batch_size", "seed", "traceback"), defaults=False
-    )
-    common.add_image_options(parser)
-    common.add_model_options(parser)
-    common.add_n_jobs_option(parser)
-    common.add_datagen_option(parser)
+    common.add_fit_command_options(parser)
     parser.add_argument(
         "--compare",
         action="store_true",

@@ -78,13 +78,7 @@ def add_parser(commands):
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common.add_source_options(parser)
-    common.add_common_options(
-        parser, ("folds", "epochs", "batch_size", "seed", "traceback"), defaults=False
-    )
-    common.add_image_options(parser)
-    common.add_model_options(parser)
-    common.add_datagen_option(parser)
+    common.add_fit_command_options(parser, n_jobs=False)  # its own --n-jobs | --dask
     parser.add_argument(
         "--grid",
         action="append",
@@ -204,14 +198,7 @@ def _check_refit_out(args):
             "--refit-out must differ from --out (a model folder holds the model only); "
             f"e.g. --refit-out {os.path.join(args.out, 'best-model')}"
         )
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise common.UsageError(f"--refit-out {path!r} is a file; give a folder for the model")
-    if os.path.isdir(path) and os.listdir(path):
-        if not os.path.isfile(os.path.join(path, "skimgaug.json")):
-            raise common.UsageError(
-                f"--refit-out {path!r} is a folder holding other files; give a new folder "
-                "(or an earlier model folder, to replace that model)"
-            )
+    common.check_model_dir(path, "--refit-out")
 
 
 def connect_dask(address, timeout=DASK_TIMEOUT):

@@ -28,14 +28,7 @@ def add_parser(commands):
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common.add_source_options(parser)
-    common.add_common_options(
-        parser, ("folds", "epochs", "batch_size", "seed", "traceback"), defaults=False
-    )
-    common.add_image_options(parser)
-    common.add_model_options(parser)
-    common.add_n_jobs_option(parser)
-    common.add_datagen_option(parser)
+    common.add_fit_command_options(parser)
     parser.add_argument(
         "--cross-validate",
         action="store_true",
@@ -52,7 +45,7 @@ def run(args, out=None):
     common.check_source_args(args)
     common.check_model_args(args)
     datagen = common.default_datagen(args)
-    _check_model_dir(args.out)
+    common.check_model_dir(args.out)
 
     source = common.load_source(args)
     with common.without_cpp_logs():
@@ -93,23 +86,6 @@ def run(args, out=None):
         file=out,
     )
     return clf
-
-
-def _check_model_dir(path):
-    """``--out`` must be a new folder or an earlier model folder (before any training)."""
-    import os
-
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise common.UsageError(f"--out {path!r} is a file; give a folder for the model")
-    if os.path.isdir(path) and os.listdir(path):
-        if not os.path.isfile(os.path.join(path, "skimgaug.json")):
-            raise common.UsageError(
-                f"--out {path!r} is a folder holding other files; give a new folder (or an "
-                "earlier model folder, to replace that model)"
-            )
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
-        raise common.UsageError(f"--out {path!r}: cannot write in {parent!r}")
 
 
 def _progress(epochs):
