@@ -63,10 +63,10 @@ def test_few_groups_warn_that_the_validation_part_is_larger(patients):
     assert len(valid) == 5  # one patient
 
 
-def test_metadata_routing_sends_the_same_groups_to_the_splitter_and_to_fit(patients, monkeypatch):
+def _record_split_groups(monkeypatch):
+    """The list the internal split appends the groups it is given to, from now on."""
     import skimgaug._classifier as classifier
 
-    X, y, groups = patients
     seen_groups = []
     split = classifier.internal_validation_split
 
@@ -75,6 +75,12 @@ def test_metadata_routing_sends_the_same_groups_to_the_splitter_and_to_fit(patie
         return split(y, fraction, seed, groups=groups)
 
     monkeypatch.setattr(classifier, "internal_validation_split", recording_split)
+    return seen_groups
+
+
+def test_metadata_routing_sends_the_same_groups_to_the_splitter_and_to_fit(patients, monkeypatch):
+    X, y, groups = patients
+    seen_groups = _record_split_groups(monkeypatch)
     with sklearn.config_context(enable_metadata_routing=True):
         clf = fast_clf(validation_split=0.25, random_state=0).set_fit_request(groups=True)
         cross_validate(clf, X, y, cv=GroupKFold(3), params={"groups": groups})
@@ -85,17 +91,8 @@ def test_metadata_routing_sends_the_same_groups_to_the_splitter_and_to_fit(patie
 
 
 def test_without_routing_fit_gets_no_groups_as_before(patients, monkeypatch):
-    import skimgaug._classifier as classifier
-
     X, y, groups = patients
-    seen_groups = []
-    split = classifier.internal_validation_split
-
-    def recording_split(y, fraction, seed, groups=None):
-        seen_groups.append(groups)
-        return split(y, fraction, seed, groups=groups)
-
-    monkeypatch.setattr(classifier, "internal_validation_split", recording_split)
+    seen_groups = _record_split_groups(monkeypatch)
     cross_validate(fast_clf(validation_split=0.25), X, y, cv=GroupKFold(3), groups=groups)
     assert seen_groups == [None, None, None]
 
