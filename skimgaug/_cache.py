@@ -18,7 +18,6 @@ import os
 import tempfile
 import threading
 import uuid
-from collections import OrderedDict
 
 import numpy as np
 
@@ -103,36 +102,36 @@ class DiskCache:
 
 
 class MemoryCache:
-    """Decoded images in memory up to ``budget`` bytes, least recently used first out.
+    """Decoded images in memory up to ``budget`` bytes, then in ``spill``.
 
-    Images beyond the budget go to ``spill`` (a :class:`DiskCache`) when given.
+    Images that no longer fit go to ``spill`` (a :class:`DiskCache`) when
+    given; nothing is evicted. An epoch reads every training image in turn,
+    so evicting the least recently used one would miss on every read once
+    the images outgrow the budget; keeping the first ones in memory and
+    reading the rest from disk misses none.
     """
 
     def __init__(self, budget, spill=None):
         self.budget = int(budget)
         self.spill = spill
         self.used = 0
-        self._images = OrderedDict()
+        self._images = {}
         self._lock = threading.Lock()
 
     def get(self, key):
         with self._lock:
             image = self._images.get(key)
-            if image is not None:
-                self._images.move_to_end(key)
-                return image
+        if image is not None:
+            return image
         return self.spill.get(key) if self.spill is not None else None
 
     def put(self, key, image):
-        size = image.nbytes
-        if size <= self.budget:
-            with self._lock:
-                if key not in self._images:
-                    while self.used + size > self.budget and self._images:
-                        _, evicted = self._images.popitem(last=False)
-                        self.used -= evicted.nbytes
-                    self._images[key] = image
-                    self.used += size
+        with self._lock:
+            if key in self._images:
+                return
+            if self.used + image.nbytes <= self.budget:
+                self._images[key] = image
+                self.used += image.nbytes
                 return
         if self.spill is not None:
             self.spill.put(key, image)

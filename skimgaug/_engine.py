@@ -9,6 +9,12 @@ Inference path (:func:`inference_batch`, :class:`InferenceBatches`)
 read with :func:`skimgaug._paths.load_rows`, so files are decoded batch by
 batch and memory stays bounded by the batch.
 
+Training batches are produced ahead, on a thread pool sized to the cores left
+after TensorFlow's share (:func:`skimgaug._parallel.batch_threads`): OpenCV,
+NumPy and PIL release the GIL, so several batches are warped while the model
+trains on an earlier one. Each batch's randomness is keyed by (seed, epoch,
+batch), so the thread that makes it does not change it.
+
 The random transforms come from an *augmenter* (one of the engines in
 :mod:`skimgaug._transforms`); standardization from a *standardizer*, an
 ``ImageDataGenerator`` holding only the standardization settings and the
@@ -19,15 +25,19 @@ statistics learned from the training images. Both paths share
 import contextlib
 import copy
 import functools
+import threading
 
 import numpy as np
 
 from ._compat import py_dataset_class
 from ._multi import is_multi, n_samples, take
+from ._parallel import batch_threads, shared_executor
 from ._paths import load_rows
 from ._random import legacy_rng
 
 _CHUNK_BYTES = 16 * 2**20  # working memory per chunk of images
+#: Batches made ahead per producer thread.
+_AHEAD_PER_THREAD = 2
 
 
 def _chunk_rows(x):
@@ -320,6 +330,7 @@ class TrainingBatches(py_dataset_class()):
             if self._class_rows is None
             else len(self._class_rows) * max(len(rows) for rows in self._class_rows)
         )
+        self._ahead = _BatchesAhead(self._make_batch, _producer_threads(x, standardizer))
 
     def __len__(self):
         return -(-self.rows_per_epoch // self.batch_size)
@@ -347,12 +358,17 @@ class TrainingBatches(py_dataset_class()):
 
     @remembers_errors
     def __getitem__(self, idx):
-        rows = self._epoch_order()[idx * self.batch_size : (idx + 1) * self.batch_size]
+        order = self._epoch_order()
+        return self._ahead.get(self.epoch, idx, len(self), order)
+
+    def _make_batch(self, epoch, idx, order):
+        """Batch ``idx`` of ``epoch``; a pure function of its arguments (any thread)."""
+        rows = order[idx * self.batch_size : (idx + 1) * self.batch_size]
         if is_multi(self.x):  # several inputs: no image settings (refused in fit)
             return _keras_batch(take(self.x, rows), self.y, self.sample_weight, rows)
         batch = load_rows(self.x, rows, self.standardizer.dtype)  # always a copy
         if self.augmenter is not None:
-            batch = self.augmenter(batch, legacy_rng(self.seed, self.epoch, idx))
+            batch = self.augmenter(batch, legacy_rng(self.seed, epoch, idx))
         batch = standardize_inplace(self.standardizer, batch)
         return _keras_batch(batch, self.y, self.sample_weight, rows)
 
@@ -374,6 +390,55 @@ class TrainingBatches(py_dataset_class()):
                 batches.epoch = epoch
 
         return KeyEpochs()
+
+
+def _producer_threads(x, standardizer):
+    """Producer threads for a training set: :func:`batch_threads`, or 1.
+
+    One thread (still ahead of training) for several model inputs, which are
+    only sliced, and with a ``preprocessing_function``: every batch is made in
+    the pool, so the user's function is never called from two threads at once.
+    """
+    if is_multi(x) or standardizer.preprocessing_function is not None:
+        return 1
+    return batch_threads()
+
+
+class _BatchesAhead:
+    """Makes the next batches of an epoch on a shared thread pool while one is used.
+
+    ``get(epoch, idx, ...)`` returns batch ``idx`` (made ahead, or now) and
+    submits the following ones of the same epoch, up to ``1 + threads *
+    _AHEAD_PER_THREAD`` in flight, so memory stays bounded.
+    Batches of another epoch are dropped: an epoch's order is only known
+    once Keras starts it. An error making a batch is raised by ``get``.
+    """
+
+    def __init__(self, make, threads):
+        self.make = make
+        self.threads = threads
+        self.depth = threads * _AHEAD_PER_THREAD
+        self._futures = {}
+        self._lock = threading.Lock()
+
+    def get(self, epoch, idx, n_batches, order):
+        with self._lock:
+            for key in [key for key in self._futures if key[0] != epoch]:
+                self._futures.pop(key).cancel()
+            executor = shared_executor("batches", self.threads)
+            for wanted in range(idx, min(n_batches, idx + 1 + self.depth)):
+                if (epoch, wanted) not in self._futures:
+                    self._futures[(epoch, wanted)] = executor.submit(
+                        self.make, epoch, wanted, order
+                    )
+            future = self._futures.pop((epoch, idx))
+        return future.result()
+
+    def __getstate__(self):  # a dataset pickled (or deep-copied) keeps no futures
+        return {**self.__dict__, "_futures": {}, "_lock": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, _lock=threading.Lock())
 
 
 class InferenceBatches(py_dataset_class()):

@@ -12,26 +12,27 @@ worker process therefore caps TensorFlow's pools to the worker's share:
 
 Outside workers nothing is changed. A user who configured
 ``tf.config.threading`` before fitting keeps that configuration.
+
+The same budget sizes skimgaug's own thread pools (:func:`cpu_budget`):
+image decoding uses all of it, training-batch production the cores left
+after TensorFlow's share (:func:`batch_threads`).
 """
 
 import multiprocessing
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 ENV_THREADS = "SKIMGAUG_TF_THREADS"
+ENV_BATCH_THREADS = "SKIMGAUG_BATCH_THREADS"
 _configured = False
 
 
 def worker_threads():
     """Threads this process should give TensorFlow, or None to leave it alone."""
-    explicit = os.environ.get(ENV_THREADS)
-    if explicit:
-        try:
-            return max(1, int(explicit))
-        except ValueError:
-            raise ValueError(
-                f"The {ENV_THREADS} environment variable must be a positive integer. "
-                f"Got {explicit!r} instead."
-            ) from None
+    explicit = _env_threads(ENV_THREADS)
+    if explicit is not None:
+        return explicit
     if multiprocessing.current_process().name.startswith("LokyProcess"):
         budget = os.environ.get("OMP_NUM_THREADS")
         return max(1, int(budget)) if budget and budget.isdigit() else 1
@@ -43,6 +44,89 @@ def worker_threads():
         return max(1, int(get_worker().state.nthreads))
     except (ValueError, AttributeError):  # not inside a Dask worker
         return None
+
+
+def _env_threads(name):
+    """A positive integer from environment variable ``name``, or None when unset."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise ValueError(
+            f"The {name} environment variable must be a positive integer. Got {value!r} instead."
+        ) from None
+
+
+def cpu_budget():
+    """Cores this process may keep busy.
+
+    A parallel worker's share (:func:`worker_threads`: ``SKIMGAUG_TF_THREADS``,
+    a joblib worker's ``OMP_NUM_THREADS``, a Dask worker's threads), else the
+    CPUs the process may run on (its affinity mask, which container CPU
+    limits set), else ``os.cpu_count()``.
+    """
+    threads = worker_threads()
+    if threads is not None:
+        return threads
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def batch_threads(gpu=None):
+    """Threads producing training batches (copy, random transform, standardize).
+
+    ``SKIMGAUG_BATCH_THREADS`` if set; else the cores of :func:`cpu_budget`
+    left after TensorFlow's share, at least one. TensorFlow's share is its
+    configured intra-op thread count if the user (or a worker cap) set one;
+    otherwise one core when a GPU trains (the CPU only feeds it) and half the
+    budget when the CPU trains (its thread pools span every core, but a
+    training step does not keep them all busy while batches are produced).
+
+    Parameters
+    ----------
+    gpu : bool or None, default=None
+        Whether a GPU trains; None asks TensorFlow when it is already imported.
+    """
+    explicit = _env_threads(ENV_BATCH_THREADS)
+    if explicit is not None:
+        return explicit
+    budget = cpu_budget()
+    import sys
+
+    tf = sys.modules.get("tensorflow")
+    configured = 0
+    if tf is not None:
+        configured = tf.config.threading.get_intra_op_parallelism_threads()
+        if gpu is None:
+            gpu = bool(tf.config.list_physical_devices("GPU"))
+    if configured:
+        share = configured
+    elif gpu:
+        share = 1
+    else:
+        share = budget // 2
+    return max(1, budget - share)
+
+
+_executors = {}
+_executors_lock = threading.Lock()
+
+
+def shared_executor(purpose, threads):
+    """A process-wide thread pool of ``threads`` threads for ``purpose``, made once.
+
+    Keyed by process id too: a forked child inherits the pool object but not
+    its threads, and would wait forever on work submitted to it.
+    """
+    key = (purpose, int(threads), os.getpid())
+    with _executors_lock:
+        if key not in _executors:
+            _executors[key] = ThreadPoolExecutor(key[1], thread_name_prefix=f"skimgaug-{purpose}")
+        return _executors[key]
 
 
 def limit_tensorflow_threads():

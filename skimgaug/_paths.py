@@ -9,7 +9,6 @@ not the data set.
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -18,15 +17,17 @@ COLOR_MODES = {"grayscale": ("L", 1), "rgb": ("RGB", 3), "rgba": ("RGBA", 4)}
 #: divisor that brings them to the 0-255 range of 8-bit images.
 _HIGH_PRECISION = dict.fromkeys(["I;16", "I;16B", "I;16L", "I;16N", "I"], 257.0) | {"F": 1.0}
 _PATH_TYPES = (str, bytes, os.PathLike)
-_DECODE_THREADS = min(4, os.cpu_count() or 1)
-_pool = None
 
 
 def _executor():
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(_DECODE_THREADS, thread_name_prefix="skimgaug-decode")
-    return _pool
+    """The decoding pool: one thread per core of this process' budget.
+
+    PIL releases the GIL while it decodes and resizes. In a joblib or Dask
+    worker the budget is the worker's share (see :mod:`skimgaug._parallel`).
+    """
+    from ._parallel import cpu_budget, shared_executor
+
+    return shared_executor("decode", cpu_budget())
 
 
 def is_path_input(X):
@@ -101,6 +102,15 @@ def decode_image(path, target_size, color_mode, dtype=np.float32):
     ValueError
         If the file is not a readable image; the message names the file.
     """
+    return decode_pixels(path, target_size, color_mode, dtype).astype(dtype, copy=False)
+
+
+def decode_pixels(path, target_size, color_mode, dtype=np.float32):
+    """:func:`decode_image` in the most compact exact dtype: uint8 for 8-bit images.
+
+    Images of more than 8 bits come in ``dtype``. The decoded-image cache keeps
+    these, four times smaller than float32 for 8-bit files.
+    """
     from PIL import Image, UnidentifiedImageError
 
     name = path_name(path)
@@ -115,7 +125,7 @@ def decode_image(path, target_size, color_mode, dtype=np.float32):
             image = image.convert(mode)
             if image.size != (width, height):
                 image = image.resize((width, height), Image.Resampling.BILINEAR)
-            array = np.asarray(image, dtype=dtype)
+            array = np.asarray(image, dtype=np.uint8)
     except FileNotFoundError:
         raise FileNotFoundError(f"Image file not found: {name!r}") from None
     except IsADirectoryError:
@@ -203,10 +213,10 @@ class ImagePaths:
                 key = None
             image = cache.get(key) if key is not None else None
             if image is None:
-                image = decode_image(path, self.target_size, self.color_mode, dtype)
+                image = decode_pixels(path, self.target_size, self.color_mode, dtype)
                 if key is not None:
                     cache.put(key, image)
-            out[i] = image
+            out[i] = image  # uint8 pixels of 8-bit files become dtype here
 
         # list() re-raises the first error (missing or unreadable file).
         list(_executor().map(decode, range(len(self.paths))))

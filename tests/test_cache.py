@@ -83,8 +83,12 @@ def test_memory_cache_keeps_to_its_budget_and_spills(tmp_path):
     images = {k: np.full((10, 10), k, dtype=np.float32) for k in range(5)}  # 400 bytes each
     for key, image in images.items():
         cache.put(key, image)
-    assert cache.used <= cache.budget
-    assert cache.get(0) is None  # evicted from memory, never spilled (it fitted)
+    assert cache.used == cache.budget
+    for key in range(3):  # the first ones stay in memory, never evicted
+        assert cache.get(key) is images[key] and spill.get(key) is None
+    for key in (3, 4):  # the rest spill to disk
+        assert isinstance(cache.get(key), np.memmap)
+        np.testing.assert_array_equal(cache.get(key), images[key])
     big = np.zeros((40, 40), dtype=np.float32)  # over the whole budget: to disk
     cache.put("big", big)
     np.testing.assert_array_equal(cache.get("big"), big)
@@ -119,3 +123,19 @@ def test_a_file_as_cache_folder_is_refused(folder, tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match=r"is a file"):
         AugmentedKerasClassifier(cache=str(tmp_path / "file"), **FAST).fit(paths, labels)
+
+
+def test_8_bit_files_are_kept_as_uint8_and_16_bit_files_keep_their_values(tmp_path):
+    rng = np.random.default_rng(0)
+    eight = tmp_path / "eight.png"
+    Image.fromarray(rng.integers(0, 256, (6, 5, 3), dtype=np.uint8)).save(eight)
+    sixteen = tmp_path / "sixteen.png"
+    Image.fromarray(rng.integers(0, 65536, (6, 5), dtype=np.uint16)).save(sixteen)
+    spec = str(tmp_path / "c")
+    images = ImagePaths([str(eight), str(sixteen)], (6, 5), "rgb", cache=spec)
+    first = images.load()
+    stored = [get_cache(spec).get(file_key(p, (6, 5), "rgb", np.float32)) for p in images.paths]
+    assert stored[0].dtype == np.uint8  # a quarter of float32's bytes
+    assert stored[1].dtype == np.float32  # 16-bit values are not rounded to 8 bits
+    np.testing.assert_array_equal(first, ImagePaths(images.paths, (6, 5), "rgb").load())
+    np.testing.assert_array_equal(images.load(), first)

@@ -206,12 +206,14 @@ def _fails_after(n_calls):
 
 def test_an_error_in_a_later_training_batch_keeps_its_type_and_message(toy):
     X, y = toy
-    # One image is standardized up front, then 16 per batch: call 40 is in batch 3.
+    # One image is standardized up front, then 16 per batch: call 40 is in batch 3,
+    # made ahead on a producer thread (calls after it may be in flight and fail too).
     clf = AugmentedKerasClassifier(
         datagen={"preprocessing_function": _fails_after(39), "rotation_range": 5}, **FAST
     )
-    with pytest.raises(PreprocessingFailed, match="call 40"):
+    with pytest.raises(PreprocessingFailed, match=r"call \d+") as raised:
         clf.fit(X, y)
+    assert 40 <= int(str(raised.value).split()[1]) <= 40 + 3 * 16
 
 
 def test_an_error_in_a_validation_batch_keeps_its_type(toy):
@@ -280,3 +282,73 @@ def test_bad_predict_batch_sizes_are_refused(toy, batch_size):
     clf.set_params(batch_size=batch_size)
     with pytest.raises(ValueError, match=r"'batch_size' parameter .* Got"):
         clf.predict(X)
+
+
+def _vectorized_batches(X, y, seed=0):
+    from skimgaug._transforms import make_augmenter
+
+    config = resolve_datagen(ARTICLE, {})
+    return TrainingBatches(
+        X,
+        y,
+        None,
+        indices=None,
+        augmenter=make_augmenter("vectorized", config.augmenter()),
+        standardizer=config.standardizer(),
+        batch_size=8,
+        shuffle=True,
+        seed=seed,
+    )
+
+
+def _two_epochs(batches):
+    out = []
+    for epoch in range(2):
+        batches.epoch = epoch
+        out.extend(batches[i][0] for i in range(len(batches)))
+    return out
+
+
+def test_batches_made_ahead_on_several_threads_equal_batches_made_one_by_one(toy_rgb, monkeypatch):
+    from skimgaug._parallel import ENV_BATCH_THREADS
+
+    X, y = toy_rgb
+    monkeypatch.setenv(ENV_BATCH_THREADS, "1")
+    one = _vectorized_batches(X, y)
+    assert one._ahead.threads == 1
+    monkeypatch.setenv(ENV_BATCH_THREADS, "4")
+    four = _vectorized_batches(X, y)
+    assert four._ahead.threads == 4
+    for a, b in zip(_two_epochs(one), _two_epochs(four), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Asking for batch 0 submits the next ones of its epoch, and no further.
+    four.epoch = 5
+    four[0]
+    pending = sorted(four._ahead._futures)
+    assert pending == [(5, i) for i in range(1, min(len(four), 1 + 4 * 2))]
+
+
+def test_a_preprocessing_function_is_never_called_from_two_threads_at_once(toy, monkeypatch):
+    import threading
+    import time
+
+    from skimgaug._parallel import ENV_BATCH_THREADS
+
+    monkeypatch.setenv(ENV_BATCH_THREADS, "4")
+    running, most, lock = [0], [0], threading.Lock()
+
+    def preprocess(image):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.0005)
+        with lock:
+            running[0] -= 1
+        return image
+
+    X, y = toy
+    clf = AugmentedKerasClassifier(
+        datagen={"preprocessing_function": preprocess, "rotation_range": 5}, **FAST
+    )
+    clf.fit(X, y)
+    assert most[0] == 1

@@ -15,7 +15,13 @@ from conftest import fast_clf
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score, cross_validate
 
-from skimgaug._parallel import ENV_THREADS, worker_threads
+from skimgaug._parallel import (
+    ENV_BATCH_THREADS,
+    ENV_THREADS,
+    batch_threads,
+    cpu_budget,
+    worker_threads,
+)
 
 AUGMENT = {"rotation_range": 15, "zoom_range": 0.1}
 
@@ -53,6 +59,7 @@ def _threads_after_fit(X, y):
     return (
         os.environ.get("OMP_NUM_THREADS"),
         tf.config.threading.get_intra_op_parallelism_threads(),
+        cpu_budget(),
     )
 
 
@@ -60,8 +67,9 @@ def _threads_after_fit(X, y):
 def test_joblib_workers_cap_tensorflow_threads_to_their_share(toy):
     X, y = toy
     results = joblib.Parallel(n_jobs=2)(joblib.delayed(_threads_after_fit)(X, y) for _ in range(2))
-    for omp, intra in results:
-        assert omp is not None and intra == int(omp) == max(1, (os.cpu_count() or 1) // 2)
+    for omp, intra, budget in results:
+        share = max(1, (os.cpu_count() or 1) // 2)
+        assert omp is not None and intra == int(omp) == budget == share
 
 
 def test_thread_override_and_its_validation(monkeypatch):
@@ -165,3 +173,42 @@ def test_a_worker_killed_mid_search_is_retried(toy, dask_client):
     killer.join()
     assert victim not in dask_client.run(os.getpid).values()  # it really died
     np.testing.assert_allclose(remote, serial, atol=_tolerance(len(X), 3))
+
+
+@pytest.fixture
+def tensorflow_threads_unset(monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.setattr(tf.config.threading, "get_intra_op_parallelism_threads", lambda: 0)
+    return tf
+
+
+def test_batch_threads_are_the_cores_left_after_tensorflows_share(
+    monkeypatch, tensorflow_threads_unset
+):
+    monkeypatch.delenv(ENV_BATCH_THREADS, raising=False)
+    monkeypatch.setenv(ENV_THREADS, "8")  # this process' budget: 8 cores
+    assert cpu_budget() == 8
+    assert batch_threads(gpu=False) == 4  # the CPU trains: half each
+    assert batch_threads(gpu=True) == 7  # a GPU trains: one core feeds it
+    tf = tensorflow_threads_unset
+    monkeypatch.setattr(tf.config.threading, "get_intra_op_parallelism_threads", lambda: 6)
+    assert batch_threads(gpu=False) == 2  # TensorFlow configured to 6 threads
+    monkeypatch.setenv(ENV_THREADS, "1")
+    assert batch_threads(gpu=False) == 1  # at least one
+    monkeypatch.setenv(ENV_BATCH_THREADS, "3")
+    assert batch_threads() == 3
+    monkeypatch.setenv(ENV_BATCH_THREADS, "some")
+    with pytest.raises(ValueError, match=rf"{ENV_BATCH_THREADS} environment variable must be"):
+        batch_threads()
+
+
+def test_the_decoding_pool_follows_the_budget(monkeypatch):
+    from skimgaug._paths import _executor
+
+    monkeypatch.setenv(ENV_THREADS, "1")
+    assert _executor()._max_workers == 1
+    monkeypatch.setenv(ENV_THREADS, "3")
+    assert _executor()._max_workers == 3
+    monkeypatch.delenv(ENV_THREADS)
+    assert _executor()._max_workers == len(os.sched_getaffinity(0))
