@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._progress import TimeLeft, epoch_progress, format_duration
 from .exceptions import ChanceLevelWarning, MixedImageSizesWarning
 
 METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc")
@@ -94,35 +95,6 @@ def fold_metrics(y_true, proba, classes):
     }
 
 
-def _progress_callback(label, fold, n_folds, clock):
-    import keras
-
-    class Progress(keras.callbacks.Callback):
-        """Prints fold, epoch, losses and the estimated time remaining."""
-
-        def on_epoch_end(self, epoch, logs=None):
-            clock["done"] += 1
-            elapsed = time.perf_counter() - clock["start"]
-            remaining = elapsed / clock["done"] * (clock["total"] - clock["done"])
-            losses = "  ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items() if "loss" in k)
-            print(
-                f"[{label}] fold {fold + 1}/{n_folds} epoch {epoch + 1}/{clock['epochs']}  "
-                f"{losses}  elapsed {format_duration(elapsed)}  "
-                f"remaining ~{format_duration(remaining)}",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    return Progress()
-
-
-def format_duration(seconds):
-    """``"1:02:03"``, ``"2:03"``: hours, minutes and seconds."""
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-
-
 def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
     """Fit every estimator on every fold, yielding each :class:`FoldResult` when done.
 
@@ -155,20 +127,15 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
 
     splits = list(cv.split(X, y, groups))
     classes = np.unique(y)
-    epochs = next(iter(estimators.values())).epochs
-    clock = {
-        "start": time.perf_counter(),
-        "done": 0,
-        "epochs": epochs,
-        "total": len(estimators) * len(splits) * epochs,
-    }
+    n_fits = len(estimators) * len(splits)
+    time_left = TimeLeft(sum(e.epochs for e in estimators.values()) * len(splits), n_fits)
     jobs = []
     for label, estimator in estimators.items():
         for fold, (train, test) in enumerate(splits):
             clf = clone(estimator)
             if progress and n_jobs == 1:
                 given = clf.callbacks if isinstance(clf.callbacks, list) else []
-                bar = _progress_callback(label, fold, len(splits), clock)
+                bar = epoch_progress(time_left, f"[{label}] fold {fold + 1}/{len(splits)}")
                 clf.set_params(callbacks=[*given, bar])
             fold_groups = None if groups is None else groups[train]
             jobs.append((label, fold, clf, train, test, fold_groups))
@@ -189,7 +156,7 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
         at_chance.setdefault(result.setting, []).extend(chance_messages)
         finished[result.setting] += 1
         if progress and n_jobs != 1:
-            elapsed = time.perf_counter() - clock["start"]
+            elapsed = time_left.elapsed
             print(
                 f"[{result.setting}] fold {result.fold + 1}/{len(splits)} done  "
                 f"accuracy {result.metrics['accuracy']:.4f}  elapsed {format_duration(elapsed)}",

@@ -11,7 +11,8 @@ import base64
 import html
 import math
 
-from ._cv import METRICS, format_duration
+from ._cv import METRICS
+from ._progress import format_duration
 
 #: Column titles of the metrics.
 METRIC_NAMES = {

@@ -25,6 +25,8 @@ import numbers
 import platform
 from importlib import metadata
 
+from ._progress import format_duration
+
 #: Distributions whose versions :func:`versions` reports, by display name.
 _DISTRIBUTIONS = {
     "skimgaug": ("skimgaug",),
@@ -83,13 +85,6 @@ def format_cell(value, digits=4):
         value = float(value)
         return "-" if math.isnan(value) else f"{value:.{digits}f}"
     return str(value)
-
-
-def format_duration(seconds):
-    """``"0:42"``, ``"12:05"`` or ``"1:02:03"`` (hours:minutes:seconds)."""
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 def versions():

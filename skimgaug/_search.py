@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._grid import format_params
-from ._report import format_duration
+from ._progress import TimeLeft, epoch_progress, format_duration
 
 
 @dataclass
@@ -44,9 +44,8 @@ class _SerialProgress:
         self.n_splits = n_splits
         self.stream = stream
         self.fit = -1
-        self.start = time.perf_counter()
-        self.done = 0
-        self.total = n_splits * sum(_epochs_of(c, default_epochs) for c in candidates)
+        epochs = n_splits * sum(_epochs_of(c, default_epochs) for c in candidates)
+        self.time_left = TimeLeft(epochs, n_splits * len(candidates))
 
     def fit_started(self):
         self.fit += 1
@@ -59,20 +58,12 @@ class _SerialProgress:
                 flush=True,
             )
 
-    def epoch_ended(self, epoch, epochs, logs):
-        self.done += 1
-        self.total = max(self.total, self.done)
-        elapsed = time.perf_counter() - self.start
-        remaining = elapsed / self.done * (self.total - self.done)
-        losses = "  ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items() if "loss" in k)
+    def prefix(self):
         candidate, fold = divmod(self.fit, self.n_splits)
-        print(
-            f"[candidate {candidate + 1}/{len(self.candidates)}] fold {fold + 1}/{self.n_splits} "
-            f"epoch {epoch + 1}/{epochs}  {losses}  elapsed {format_duration(elapsed)}  "
-            f"remaining ~{format_duration(remaining)}",
-            file=self.stream,
-            flush=True,
-        )
+        return f"[candidate {candidate + 1}/{len(self.candidates)}] fold {fold + 1}/{self.n_splits}"
+
+    def callback(self):
+        return epoch_progress(self.time_left, self.prefix, self.stream, self.fit_started)
 
 
 def _given_callbacks(estimator):
@@ -81,29 +72,6 @@ def _given_callbacks(estimator):
     if callbacks is None:
         return []
     return list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
-
-
-def epoch_printer(on_begin, on_epoch):
-    """A Keras callback calling ``on_begin()`` when a fit starts, ``on_epoch(...)`` per epoch.
-
-    ``GridSearchCV`` clones the estimator, and so deep-copies its callbacks,
-    for every fit; this callback's copies are itself, so that every fit
-    reports to the same counters (serial searches only) and the Keras model
-    of the previous fit, which Keras leaves on the callback, is not copied.
-    """
-    import keras
-
-    class EpochPrinter(keras.callbacks.Callback):
-        def __deepcopy__(self, memo):
-            return self
-
-        def on_train_begin(self, logs=None):
-            on_begin()
-
-        def on_epoch_end(self, epoch, logs=None):
-            on_epoch(epoch, self.params.get("epochs") or 0, logs)
-
-    return EpochPrinter()
 
 
 class _ParallelProgress:
@@ -202,9 +170,8 @@ def run_search(
     serial = n_jobs == 1 and backend is None
     if progress and serial:
         counter = _SerialProgress(candidates, n_splits, estimator.epochs, stream)
-        printer = epoch_printer(counter.fit_started, counter.epoch_ended)
         estimator = clone(estimator)
-        estimator.set_params(callbacks=[*_given_callbacks(estimator), printer])
+        estimator.set_params(callbacks=[*_given_callbacks(estimator), counter.callback()])
     search = GridSearchCV(
         estimator,
         grid,
@@ -317,20 +284,8 @@ def refit_best(estimator, best_params, X, y, progress=True, stream=None):
         best.set_params(datagen={**(best.datagen or {}), **routed})
     given = _given_callbacks(best)
     if progress:
-        start = time.perf_counter()
-
-        def on_epoch(epoch, epochs, logs):
-            elapsed = time.perf_counter() - start
-            remaining = elapsed / (epoch + 1) * (epochs - epoch - 1)
-            losses = "  ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items() if "loss" in k)
-            print(
-                f"[refit] epoch {epoch + 1}/{epochs}  {losses}  elapsed "
-                f"{format_duration(elapsed)}  remaining ~{format_duration(remaining)}",
-                file=stream,
-                flush=True,
-            )
-
-        best.set_params(callbacks=[*given, epoch_printer(lambda: None, on_epoch)])
+        time_left = TimeLeft(_epochs_of(params, best.epochs), 1)
+        best.set_params(callbacks=[*given, epoch_progress(time_left, "[refit]", stream)])
     from .exceptions import ChanceLevelWarning, MixedImageSizesWarning
 
     start = time.perf_counter()

@@ -69,8 +69,10 @@ def run(args, out=None):
         print("", file=out)
     clf = common.make_estimator(args, model, datagen)
     if not args.quiet:
+        from .._progress import TimeLeft, epoch_progress
+
         given = clf.callbacks if isinstance(clf.callbacks, list) else []
-        clf.set_params(callbacks=[*given, _progress(args.epochs)])
+        clf.set_params(callbacks=[*given, epoch_progress(TimeLeft(args.epochs, 1), "[train]")])
     start = time.perf_counter()
     clf.fit(X, y)
     seconds = time.perf_counter() - start
@@ -86,26 +88,3 @@ def run(args, out=None):
         file=out,
     )
     return clf
-
-
-def _progress(epochs):
-    import keras
-
-    class Progress(keras.callbacks.Callback):
-        """Prints the epoch, losses and the estimated time remaining."""
-
-        def on_train_begin(self, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            elapsed = time.perf_counter() - self.start
-            remaining = elapsed / (epoch + 1) * (epochs - epoch - 1)
-            losses = "  ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items() if "loss" in k)
-            print(
-                f"[train] epoch {epoch + 1}/{epochs}  {losses}  elapsed {elapsed:.0f} s  "
-                f"remaining ~{remaining:.0f} s",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    return Progress()
