@@ -15,16 +15,10 @@ Appends a section to ``benchmarks/RESULTS.md`` (``--no-write`` to print only).
 """
 
 import argparse
-import datetime
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import RESULTS, machine  # noqa: E402
+import _bench as bench
+import numpy as np
 
 TARGET = 0.85
 
@@ -67,10 +61,6 @@ def main(argv=None):
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     lines = [
-        f"## {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: default model",
-        "",
-        f"Machine: {machine()}",
-        "",
         f"### The default CNN on digits upscaled, {args.images} images, 3-fold CV, "
         f"{args.epochs} epochs, defaults (Adam at the default model's learning rate)",
         "",
@@ -89,9 +79,8 @@ def main(argv=None):
         print(line, flush=True)
         lines.append(line)
     if not args.no_write:
-        with open(RESULTS, "a") as f:
-            f.write("\n" + "\n".join(lines) + "\n")
-        print(f"appended to {RESULTS}")
+        bench.append_results("default model", "\n".join(lines))
+        print(f"appended to {bench.RESULTS}")
     return 0
 
 

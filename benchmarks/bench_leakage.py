@@ -48,21 +48,15 @@ writes the figure there, also with ``--no-write``).
 """
 
 import argparse
-import datetime
 import os
 import sys
 import time
 import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import _bench as bench
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from run import RESULTS, machine  # noqa: E402
-
-FIGURE = os.path.join(HERE, "leakage.png")
+FIGURE = os.path.join(bench.HERE, "leakage.png")
 
 #: Random augmentation used by every method (inside fit, or for the copies of 2
 #: and the validation images of 4).
@@ -467,11 +461,6 @@ def main(argv=None):
         "patients": f"(b) patients: {settings['patients']} development patients",
     }
     lines = [
-        f"## {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: what leakage costs"
-        + (" (quick)" if args.quick else ""),
-        "",
-        f"Machine: {machine()}",
-        "",
         f"`benchmarks/bench_leakage.py`: {settings['repeats']} repeats (seeds 0-"
         f"{settings['repeats'] - 1}), {minutes:.1f} min. Default CNN, batch 32, "
         f"{settings['epochs']} epochs ({settings['max_epochs']} at most with EarlyStopping, "
@@ -496,9 +485,10 @@ def main(argv=None):
     lines.append("")
     print("\n".join(lines), flush=True)
     if not args.no_write:
-        with open(RESULTS, "a") as f:
-            f.write("\n" + "\n".join(lines))
-        print(f"appended to {RESULTS}")
+        bench.append_results(
+            "what leakage costs" + (" (quick)" if args.quick else ""), "\n".join(lines)
+        )
+        print(f"appended to {bench.RESULTS}")
     figure = args.figure or (None if args.no_write else FIGURE)
     if figure:
         plot({titles[name]: table for name, table in tables.items()}, figure)

@@ -20,6 +20,7 @@ after TensorFlow's share (:func:`batch_threads`).
 
 import multiprocessing
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,12 +37,11 @@ def worker_threads():
     if multiprocessing.current_process().name.startswith("LokyProcess"):
         budget = os.environ.get("OMP_NUM_THREADS")
         return max(1, int(budget)) if budget and budget.isdigit() else 1
-    try:
-        from distributed import get_worker
-    except ImportError:
+    distributed = sys.modules.get("distributed")  # a Dask worker has imported it
+    if distributed is None:
         return None
     try:
-        return max(1, int(get_worker().state.nthreads))
+        return max(1, int(distributed.get_worker().state.nthreads))
     except (ValueError, AttributeError):  # not inside a Dask worker
         return None
 
@@ -95,8 +95,6 @@ def batch_threads(gpu=None):
     if explicit is not None:
         return explicit
     budget = cpu_budget()
-    import sys
-
     tf = sys.modules.get("tensorflow")
     configured = 0
     if tf is not None:

@@ -414,3 +414,18 @@ def test_a_truncated_image_in_a_later_training_batch_exits_1_naming_the_file(tmp
     assert code == 1
     err = capsys.readouterr().err
     assert err == f"skimgaug: error: Cannot read image file {broken!r}: image file is truncated\n"
+
+
+def test_digits_are_resized_to_the_image_size_asked_for():
+    import argparse
+
+    from skimgaug._commands._common import load_source
+    from skimgaug.datasets import load_digits_images
+
+    X, y, _, _, _ = load_source(argparse.Namespace(digits=True, image_size=(32, 24)))
+    assert X.shape == (1797, 32, 24, 1) and X.dtype == np.float32
+    original = load_digits_images()[0]
+    assert 0 <= X.min() and X.max() <= 16  # bilinear: no values outside the original range
+    np.testing.assert_allclose(X.mean(axis=(1, 2, 3)), original.mean(axis=(1, 2, 3)), atol=0.5)
+    same, _, _, _, _ = load_source(argparse.Namespace(digits=True, image_size=None))
+    np.testing.assert_array_equal(same, original)

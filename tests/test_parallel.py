@@ -144,9 +144,10 @@ def test_grid_search_on_dask_matches_the_serial_run(toy, dask_client):
         remote = _search().fit(X, y).cv_results_
     for key in ("split0_test_score", "split1_test_score", "split2_test_score"):
         np.testing.assert_allclose(remote[key], serial[key], atol=_tolerance(len(X), 3))
-    # Each worker has one thread: its fits give TensorFlow one intra-op thread.
+    # Each worker has one thread: its fits give TensorFlow one intra-op thread,
+    # and skimgaug's own pools a budget of one core.
     futures = [dask_client.submit(_threads_after_fit, X, y, pure=False) for _ in range(2)]
-    assert [intra for _, intra in dask_client.gather(futures)] == [1, 1]
+    assert [(intra, budget) for _, intra, budget in dask_client.gather(futures)] == [(1, 1)] * 2
 
 
 @pytest.mark.slow

@@ -637,6 +637,9 @@ def load_source(args):
     if args.digits:
         X, y = datasets.load_digits_images()
         samples = np.array([f"digits[{i}]" for i in range(len(X))])
+        size = getattr(args, "image_size", None)
+        if size is not None:  # as files are: resized to --image-size (bilinear)
+            X = _resized(X, size)
         return X, y, None, samples, "scikit-learn digits"
     if os.path.isdir(args.source):
         loaded = datasets.load_image_folder(args.source, groups=getattr(args, "groups", None))
@@ -652,6 +655,20 @@ def load_source(args):
     paths, labels = loaded[:2]
     groups = loaded[2] if len(loaded) == 3 else None
     return paths, labels, groups, paths, args.source
+
+
+def _resized(X, size):
+    """Images ``(n, h, w, c)`` resized to ``size`` ``(height, width)``, bilinear, as floats."""
+    import cv2
+    import numpy as np
+
+    height, width = size
+    out = np.empty((len(X), height, width, X.shape[-1]), dtype=np.float32)
+    for i, image in enumerate(X):
+        out[i] = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR).reshape(
+            height, width, -1
+        )
+    return out
 
 
 def _load_model(spec):
