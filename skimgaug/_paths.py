@@ -137,20 +137,26 @@ def decode_pixels(path, target_size, color_mode, dtype=np.float32):
 
 def _decode_high_precision(image, target_size, channels, dtype):
     """A single-channel image of more than 8 bits, without rounding (see decode_image)."""
-    from PIL import Image
-
     height, width = target_size
     values = np.asarray(image)
     if image.size != (width, height):
-        resized = Image.fromarray(values.astype(np.float32)).resize(
-            (width, height), Image.Resampling.BILINEAR
-        )
-        values = np.asarray(resized)
+        values = resize_plane(values, target_size)
     gray = (values.astype(np.float64) / _HIGH_PRECISION[image.mode]).astype(dtype)
     planes = [gray] if channels == 1 else [gray] * 3
     if channels == 4:
         planes.append(np.full_like(gray, 255))  # opaque alpha
     return np.stack(planes, axis=-1)
+
+
+def resize_plane(values, target_size):
+    """One 2-D plane resized to ``target_size`` ``(height, width)``: PIL bilinear, in float32."""
+    from PIL import Image
+
+    height, width = target_size
+    resized = Image.fromarray(np.asarray(values, dtype=np.float32)).resize(
+        (width, height), Image.Resampling.BILINEAR
+    )
+    return np.asarray(resized)
 
 
 def _directory_message(name):

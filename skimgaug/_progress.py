@@ -46,10 +46,10 @@ class TimeLeft:
         self.start = clock()
         self.epochs_done = 0
         self.fits_started = 0
-        self._fit_epochs = 0
+        self._fit_epochs = 0  # epochs of the current fit so far
         self._last_end = self.start  # end of the last epoch, or the start of the run
+        self._fit_began_at = self.start  # the _last_end a fit's first batch followed
         self._first_batch_end = None
-        self._epoch_batches = None
         self._steady_epochs = []
         self._overheads = []
 
@@ -71,18 +71,15 @@ class TimeLeft:
     def epoch_ended(self, n_batches):
         """Call after each epoch with its number of batches; returns the time left."""
         now = self.clock()
-        first_epoch_of_fit = self._first_batch_end is not None and self._epoch_batches is None
-        if first_epoch_of_fit:
-            after_first = now - self._first_batch_end
-            steady = after_first * n_batches / max(1, n_batches - 1)
-            if n_batches > 1:
+        if self._fit_epochs == 0 and self._first_batch_end is not None:
+            if n_batches > 1:  # the first batch holds the fit's overhead; the rest are steady
+                steady = (now - self._first_batch_end) * n_batches / (n_batches - 1)
+                overhead = self._first_batch_end - self._fit_began_at - steady / n_batches
                 self._steady_epochs.append(steady)
-                batch = steady / n_batches
-                self._overheads.append(max(0.0, self._first_batch_end - self._fit_began_at - batch))
+                self._overheads.append(max(0.0, overhead))
             else:  # one batch: the epoch cannot be told from its overhead
                 self._steady_epochs.append(now - self._fit_began_at)
                 self._overheads.append(0.0)
-            self._epoch_batches = n_batches
         else:
             self._steady_epochs.append(now - self._last_end)
         self._last_end = now
@@ -94,8 +91,6 @@ class TimeLeft:
         """Call when a fit ends; one stopped early gives back the epochs it did not run."""
         if planned_epochs is not None:
             self.total_epochs -= max(0, planned_epochs - self._fit_epochs)
-        self._epoch_batches = None
-        self._first_batch_end = None
 
     def remaining(self):
         """Seconds left: epochs to come x steady epoch + fits to come x overhead."""

@@ -658,17 +658,17 @@ def load_source(args):
 
 
 def _resized(X, size):
-    """Images ``(n, h, w, c)`` resized to ``size`` ``(height, width)``, bilinear, as floats."""
-    import cv2
+    """Images ``(n, h, w, c)`` resized to ``size`` ``(height, width)`` as float files are."""
     import numpy as np
 
-    height, width = size
-    out = np.empty((len(X), height, width, X.shape[-1]), dtype=np.float32)
-    for i, image in enumerate(X):
-        out[i] = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR).reshape(
-            height, width, -1
-        )
-    return out
+    from .._paths import resize_plane
+
+    return np.stack(
+        [
+            np.stack([resize_plane(image[..., c], size) for c in range(X.shape[-1])], axis=-1)
+            for image in X
+        ]
+    )
 
 
 def _load_model(spec):
