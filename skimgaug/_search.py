@@ -147,6 +147,9 @@ def run_search(
     X, y : array-like
     cv : scikit-learn splitter
     groups : array-like, optional
+        Given to the splitter and to every fit, whose internal validation
+        split then keeps each group on one side (scikit-learn's metadata
+        routing, switched on for this search only).
     scoring : str, default="accuracy"
     n_jobs : int, default=1
     backend : str, optional
@@ -158,6 +161,7 @@ def run_search(
     stream : file, default=sys.stderr
     """
     import joblib
+    import sklearn
     from sklearn.base import clone
     from sklearn.exceptions import FitFailedWarning
     from sklearn.model_selection import GridSearchCV, ParameterGrid
@@ -172,6 +176,12 @@ def run_search(
         counter = _SerialProgress(candidates, n_splits, estimator.epochs, stream)
         estimator = clone(estimator)
         estimator.set_params(callbacks=[*_given_callbacks(estimator), counter.callback()])
+    routed = {"enable_metadata_routing": groups is not None}
+    if groups is not None:
+        # The groups reach the splitter and fit (the internal split); scikit-learn
+        # hands this setting to its workers, local or on Dask.
+        with sklearn.config_context(**routed):
+            estimator = clone(estimator).set_fit_request(groups=True)
     search = GridSearchCV(
         estimator,
         grid,
@@ -190,7 +200,12 @@ def run_search(
     else:
         output = contextlib.nullcontext()
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught, joblib.parallel_config(**config), output:
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        joblib.parallel_config(**config),
+        output,
+        sklearn.config_context(**routed),
+    ):
         warnings.simplefilter("always", FitFailedWarning)
         # Summed up in one line below; in parallel, workers print theirs raw (or,
         # on Dask, into the workers' logs): scikit-learn hands them this filter.
@@ -254,8 +269,10 @@ def failure_summary(failures):
     return lines
 
 
-def refit_best(estimator, best_params, X, y, progress=True, stream=None):
+def refit_best(estimator, best_params, X, y, groups=None, progress=True, stream=None):
     """Fit a clone of ``estimator`` with ``best_params`` on all of ``X``, ``y``.
+
+    ``groups`` keep each group on one side of the internal validation split.
 
     ``datagen__<key>`` parameters are written into the clone's ``datagen``
     (the same settings), so that a saved model keeps them.
@@ -292,7 +309,7 @@ def refit_best(estimator, best_params, X, y, progress=True, stream=None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ChanceLevelWarning)
         warnings.simplefilter("ignore", MixedImageSizesWarning)
-        best.fit(X, y)
+        best.fit(X, y, groups=groups)
     seconds = time.perf_counter() - start
     best.set_params(callbacks=given or None)  # a progress printer is no setting of the model
     lines = []

@@ -27,8 +27,10 @@ terminal unless ``TF_CPP_MIN_LOG_LEVEL`` is set.
 """
 
 import argparse
+import contextlib
 import os
 import sys
+import warnings
 
 from ._commands import _common as common
 from ._commands import cv, predict, preview, search, train
@@ -86,7 +88,8 @@ def main(argv=None):
     # Silences TensorFlow's C++ logging once it is set up (level 2 lets ERROR lines through).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        run(args)
+        with _warnings_as_lines():
+            run(args)
     except UsageError as exc:
         parsers[args.command].error(str(exc))
     except KeyboardInterrupt:
@@ -100,6 +103,27 @@ def main(argv=None):
         print(f"skimgaug: error: {common.one_line(exc)}", file=sys.stderr)
         return 1
     return 0
+
+
+@contextlib.contextmanager
+def _warnings_as_lines():
+    """Each warning as one ``skimgaug: warning: ...`` line, a repeated one once.
+
+    Python's own format names a file and line of skimgaug's or Keras' code
+    and repeats its source line; the same warning from every fold (a few
+    groups, say) would be printed once per fold.
+    """
+    shown = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = f"skimgaug: warning: {message}"
+        if text not in shown:
+            shown.add(text)
+            print(text, file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 def _exit_now(status):

@@ -160,3 +160,46 @@ def test_bad_balance_values_are_refused(imbalanced):
     X, y = imbalanced
     with pytest.raises(ValueError, match=r"'balance' parameter .* None or 'oversample'. Got 'up'"):
         fast_clf(balance="up").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["cv", "--folds", "2"],
+        ["train", "--cross-validate", "--folds", "2"],
+        ["search", "--folds", "2", "--grid", "epochs=1", "--refit-out", "{tmp}/best"],
+    ],
+    ids=["cv", "train", "search"],
+)
+def test_cli_groups_reach_every_internal_split(command, image_folder, tmp_path, monkeypatch):
+    from skimgaug import _classifier, cli
+
+    split = _classifier.internal_validation_split
+    calls = []
+
+    def recording_split(y, fraction, seed, groups=None):
+        calls.append((len(y), None if groups is None else len(set(groups.tolist()))))
+        return split(y, fraction, seed, groups)
+
+    monkeypatch.setattr(_classifier, "internal_validation_split", recording_split)
+    name, *options = [part.format(tmp=tmp_path) for part in command]
+    out = ["--out", str(tmp_path / ("model" if name == "train" else "out"))]
+    args = [name, image_folder, "--groups", r"^(p\d+)_", "--epochs", "1", "--quiet"]
+    assert cli.main(args + options + out) == 0
+    # 24 images of 8 patients: folds of 12 images (4 patients), all 24 for a final fit
+    final = {"cv": 0, "train": 1, "search": 1}[name]
+    assert calls == [(12, 4), (12, 4)] + [(24, 8)] * final
+
+
+def test_cli_says_a_warning_of_every_fold_once_in_one_line(image_folder, tmp_path, capsys):
+    from skimgaug import cli
+
+    args = ["cv", image_folder, "--groups", r"^(p\d+)_", "--folds", "2", "--epochs", "1"]
+    assert cli.main([*args, "--quiet"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    few = [line for line in err if "Only 4 groups" in line]
+    assert few == [
+        "skimgaug: warning: Only 4 groups for validation_split=0.1: one group of 4 is held "
+        "out for internal validation, about 25% of the samples."
+    ]
+    assert not [line for line in err if "UserWarning" in line or line.startswith("  ")]

@@ -399,8 +399,37 @@ def add_model_options(parser):
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
 
 
+def describe_settings(args):
+    """The ``model: ...`` line of the commands' headers: every training option given."""
+    model = args.model or "default CNN"
+    if _pretrained_name(args.model) is not None:
+        trainable = {None: "frozen", "all": "trainable"}.get(
+            args.trainable, f"last {args.trainable} layers trainable"
+        )
+        model += f" (weights {args.weights or 'imagenet'}, {trainable})"
+    parts = [
+        f"model: {model}",
+        f"epochs={args.epochs}",
+        f"batch_size={args.batch_size}",
+        f"validation_split={args.validation_split}",
+        f"tta={args.tta}",
+        f"seed={args.seed}",
+    ]
+    for option in ("optimizer", "learning_rate", "loss", "class_weight", "balance"):
+        value = getattr(args, option, None)
+        if value is not None and not (option == "optimizer" and value == "adam"):
+            parts.append(f"{option}={value}")
+    if getattr(args, "early_stopping", None):
+        parts.append(f"early_stopping={args.early_stopping} epochs")
+    return ", ".join(parts)
+
+
 def check_source_args(args):
     """SOURCE or --digits, and a valid --groups (UsageError)."""
+    trainable = getattr(args, "trainable", None)
+    if trainable not in (None, "all") and not trainable.isdigit() and not args.source:
+        # "--trainable scans/": the bare flag, then SOURCE (argparse took it as N).
+        args.source, args.trainable = trainable, "all"
     if args.digits:
         if args.source:
             raise UsageError("give either SOURCE or --digits, not both")

@@ -125,9 +125,7 @@ def _cross_validate(args, source, datagen, model, out, started):
         f"({data['images']}, {len(data['classes'])} classes"
         + (f", {data['groups']} groups" if groups is not None else "")
         + ")\n"
-        f"model: {args.model or 'default CNN'}, epochs={args.epochs}, "
-        f"batch_size={args.batch_size}, validation_split={args.validation_split}, "
-        f"tta={args.tta}, seed={args.seed}",
+        + common.describe_settings(args),
         file=out,
     )
     for name, setting in settings.items():

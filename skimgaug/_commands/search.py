@@ -353,9 +353,7 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
         f"skimgaug: grid search of {n_candidates} candidates x {args.folds} "
         f"{'stratified group' if groups is not None else 'stratified'} folds = {n_fits} fits "
         f"on {data}, scoring {args.scoring}\n"
-        f"model: {args.model or 'default CNN'}, epochs={args.epochs}, "
-        f"batch_size={args.batch_size}, validation_split={args.validation_split}, "
-        f"tta={args.tta}, seed={args.seed}\n"
+        f"{common.describe_settings(args)}\n"
         f"datagen (fixed): {fixed}\n"
         + "".join(f"grid: {table}\n" for table in tables)
         + f"running on {where}",
@@ -388,7 +386,7 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
     if args.refit_out:
         best_params = result.search.best_params_
         best, seconds, notes = search.refit_best(
-            estimator, best_params, X, y, progress=not args.quiet
+            estimator, best_params, X, y, groups, progress=not args.quiet
         )
         for line in notes:
             print(line, file=sys.stderr, flush=True)

@@ -32,7 +32,10 @@ def add_parser(commands):
     parser.add_argument(
         "--cross-validate",
         action="store_true",
-        help="cross-validate the settings first (--folds, --groups) and print the scores",
+        help=(
+            "cross-validate the settings first (--folds, --groups) and print the scores "
+            "(skimgaug cv --out DIR writes them with a report)"
+        ),
     )
     parser.add_argument(
         "--out", metavar="MODEL_DIR", required=True, help="the folder to save the model in"
@@ -55,17 +58,19 @@ def run(args, out=None):
     n_classes = len(set(y.tolist()))
     print(
         f"skimgaug: training on {description} ({common.describe_images(X, args)}, "
-        f"{n_classes} classes)\nmodel: {args.model or 'default CNN'}, epochs={args.epochs}, "
-        f"batch_size={args.batch_size}, validation_split={args.validation_split}, "
-        f"tta={args.tta}, seed={args.seed}",
+        f"{n_classes} classes"
+        + (f", {len(set(groups.tolist()))} groups" if groups is not None else "")
+        + ")\n"
+        + common.describe_settings(args),
         file=out,
         flush=True,
     )
     if args.cross_validate:
-        args.compare = False
         from .cv import _cross_validate
 
-        _cross_validate(args, source, datagen, model, out)
+        # Scores only: MODEL_DIR holds the model (skimgaug cv --out writes the report).
+        cv_args = argparse.Namespace(**{**vars(args), "compare": False, "out": None})
+        _cross_validate(cv_args, source, datagen, model, out, time.perf_counter())
         print("", file=out)
     clf = common.make_estimator(args, model, datagen)
     if not args.quiet:
@@ -74,7 +79,7 @@ def run(args, out=None):
         given = clf.callbacks if isinstance(clf.callbacks, list) else []
         clf.set_params(callbacks=[*given, epoch_progress(TimeLeft(args.epochs, 1), "[train]")])
     start = time.perf_counter()
-    clf.fit(X, y)
+    clf.fit(X, y, groups=groups)  # groups: patients on one side of the internal split
     seconds = time.perf_counter() - start
     clf.set_params(callbacks=None)  # a progress printer is no setting of the model
     from .._persist import save_model
