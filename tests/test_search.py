@@ -761,3 +761,51 @@ def test_a_wrong_dask_address_fails_within_seconds_with_one_line(tmp_path):
     )
     assert stderr.count("\n") == 1
     assert not out.exists()  # no empty --out folder left behind
+
+
+@pytest.fixture
+def not_dask():
+    """Ports on loopback where something that is no Dask scheduler listens."""
+    import socket
+    import threading
+
+    servers, accepted = [], []
+
+    def serve(reply):
+        server = socket.create_server(("127.0.0.1", 0))
+        servers.append(server)
+
+        def loop():
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                accepted.append(conn)
+                if reply:
+                    conn.sendall(reply)
+
+        threading.Thread(target=loop, daemon=True).start()
+        return f"tcp://127.0.0.1:{server.getsockname()[1]}"
+
+    yield {"silent": serve(b""), "web server": serve(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4)}
+    for sock in servers + accepted:
+        sock.close()
+
+
+@pytest.mark.parametrize(
+    "listener, reason",
+    [
+        ("silent", "something listens there, but gave no Dask answer"),
+        ("web server", "does not answer as a Dask scheduler (it speaks another protocol"),
+    ],
+)
+def test_a_port_where_no_scheduler_listens_fails_within_seconds(not_dask, listener, reason):
+    pytest.importorskip("distributed")
+    from skimgaug._commands.search import connect_dask
+
+    start = time.monotonic()
+    with pytest.raises(OSError, match=re.escape(reason)) as exc:
+        connect_dask(not_dask[listener], timeout=1)
+    assert time.monotonic() - start < 10
+    assert "'dask scheduler'" in str(exc.value)

@@ -209,6 +209,7 @@ def connect_dask(address, timeout=DASK_TIMEOUT):
         raise ImportError(
             "--dask needs Dask's distributed scheduler: pip install 'skimgaug[dask]'"
         ) from None
+    _check_is_scheduler(address, timeout)
     try:
         client = distributed.Client(address, timeout=timeout)
     except (OSError, TimeoutError) as exc:
@@ -228,6 +229,57 @@ def connect_dask(address, timeout=DASK_TIMEOUT):
             f"'dask worker {address}'"
         ) from None
     return client
+
+
+def _check_is_scheduler(address, timeout):
+    """Ask ``address`` who it is, within ``timeout`` seconds in all (OSError if not a scheduler).
+
+    ``distributed.Client``'s own timeout covers opening the connection, not
+    Dask's handshake after it: a port where something else listens (a Dask
+    dashboard, a web server) would keep it waiting forever, and a service that
+    answers with other bytes gives errors about frame sizes.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def identity():
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    hint = (
+        "check the address (a scheduler's, as 'dask scheduler' prints it: tcp://HOST:8786), "
+        "or start one with 'dask scheduler' and workers with 'dask worker ADDRESS'"
+    )
+    try:
+        # A little longer than connect's own timeout, whose error says more.
+        answer = asyncio.run(asyncio.wait_for(identity(), timeout + 2))
+    except (OSError, TimeoutError, asyncio.TimeoutError) as exc:
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+            reason = "something listens there, but gave no Dask answer"
+        raise OSError(
+            f"cannot reach the Dask scheduler at {address!r} within {timeout} s ({reason}); " + hint
+        ) from None
+    except ValueError as exc:  # a malformed address
+        raise ValueError(f"--dask {address!r}: {exc}") from None
+    except Exception as exc:  # bytes that are no Dask message
+        raise OSError(
+            f"{address!r} does not answer as a Dask scheduler (it speaks another protocol: "
+            f"{type(exc).__name__} reading its answer); " + hint
+        ) from None
+    if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+        kind = answer.get("type") if isinstance(answer, dict) else None
+        raise OSError(
+            f"{address!r} is not a Dask scheduler"
+            + (f" (it is a {kind})" if kind else "")
+            + "; "
+            + hint
+        )
 
 
 def run(args, out=None):
