@@ -350,6 +350,7 @@ class AugmentedKerasClassifier(KerasClassifier):
     def _planned_steps(self):
         """Training steps the fit being built plans: epochs x batches per epoch."""
         n = self.X_shape_[0] if getattr(self, "X_shape_", None) else 0
+        n = getattr(self, "_rows_per_epoch", None) or n  # balanced epochs: more rows
         split = self.validation_split if isinstance(self.validation_split, float) else 0.0
         batch_size = self.batch_size if isinstance(self.batch_size, int) else 32
         batch_size = n if batch_size == -1 else batch_size
@@ -495,6 +496,7 @@ class AugmentedKerasClassifier(KerasClassifier):
                     f"groups must be 1-D with one entry per sample of X ({n_samples(X)}); "
                     f"got shape {groups.shape}."
                 )
+        self._check_balanced_weights(y, sample_weight, kwargs)
         if self.warm_start and self.initialized_:
             self._update_settings_for_continued_fit()
         self._fit_groups = groups
@@ -515,11 +517,45 @@ class AugmentedKerasClassifier(KerasClassifier):
         """
         check_training_params({}, type(self).__name__, fit_kwargs=kwargs)
         sample_weight = check_sample_weight(sample_weight)
+        self._check_balanced_weights(y, sample_weight, kwargs)
         if self.initialized_:
             self._update_settings_for_continued_fit()
         with self._process_state_preserved():
             super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
         return self
+
+    def _check_balanced_weights(self, y, sample_weight, kwargs):
+        """With ``balance``, no class weights from ``fit`` or ``fit__`` (refused), and a
+        warning for a ``sample_weight`` that only weights the classes."""
+        if self.balance is None:
+            return
+        routed = route_params(self.get_params(), destination="fit", pass_filter={"class_weight"})
+        owner = type(self).__name__
+        check_balance(self.balance, kwargs.get("class_weight", routed.get("class_weight")), owner)
+        if sample_weight is None or np.ndim(sample_weight) != 1 or isinstance(y, dict):
+            return  # no weights, a scalar, or a multi-output target (balance refuses it)
+        try:
+            labels = _strata(np.asarray(y))
+        except ValueError:  # a ragged multi-output target
+            return
+        weights = np.asarray(sample_weight, dtype=float)
+        if labels is None or len(labels) != len(weights):
+            return  # multilabel (refused below), or a length error to come
+        per_class = {}
+        for label, weight in zip(labels.tolist(), weights.tolist(), strict=True):
+            per_class.setdefault(label, set()).add(weight)
+        if (
+            all(len(w) == 1 for w in per_class.values())
+            and len(set().union(*per_class.values())) > 1
+        ):
+            warnings.warn(
+                f"{owner}: sample_weight gives each class one weight, and "
+                f"balance={self.balance!r} already shows every class equally often: the "
+                "classes are weighted twice. Pass balance=None, or weights that differ "
+                "within classes.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def initialize(self, X, y=None):
         """Build the model without training it (see scikeras); settings are checked."""
@@ -569,6 +605,7 @@ class AugmentedKerasClassifier(KerasClassifier):
     def _initialize(self, X, y=None):
         # (Re)building the model: validate settings first, then data.
         self._settings = self._check_settings()
+        self._rows_per_epoch = _rows_per_epoch(y, self._settings.balance)
         X, y = super()._initialize(X, y)
         self.augmentation_ = dict(self._settings.datagen.augmentation)
         self.standardizer_ = self._settings.datagen.standardizer()
@@ -656,7 +693,11 @@ class AugmentedKerasClassifier(KerasClassifier):
                 )
         finally:
             self._fit_callbacks = user_callbacks
-        _warn_if_chance_level(self, y if train is None else take(y, train))
+        if train is not None:
+            y = take(y, train)
+            if np.ndim(sample_weight) == 1:
+                sample_weight = np.asarray(sample_weight)[train]
+        _warn_if_chance_level(self, y, sample_weight)
 
     def _balance_by(self, y):
         """The class of each sample when epochs are balanced, else None."""
@@ -778,26 +819,51 @@ _CROSSENTROPY = {
 }
 
 
-def chance_level_loss(y, target_type):
-    """The cross-entropy of always predicting the class frequencies of encoded ``y``.
+def _rows_per_epoch(y, balance):
+    """Rows an epoch shows with ``balance`` (every class as often as the largest), or None."""
+    if balance is None or y is None or isinstance(y, dict):
+        return None
+    try:
+        labels = _strata(np.asarray(y))
+        _, counts = np.unique(labels, return_counts=True)
+    except (TypeError, ValueError):  # a y that validation refuses next, with its message
+        return None
+    return None if labels is None else int(len(counts) * counts.max())
 
-    ``ln k`` for ``k`` balanced classes; ``None`` for other kinds of targets.
+
+def chance_level_loss(y, target_type, sample_weight=None, balanced=False):
+    """The cross-entropy of the best constant prediction for encoded ``y``.
+
+    Keras averages ``weight * loss`` over the samples, so the best constant
+    prediction is each class's share of the weight, and its loss is
+    ``-sum_c m_c log(m_c / sum(m))`` with ``m_c`` the class's weight per sample:
+    the entropy of the class frequencies without weights, ``ln k`` with
+    ``class_weight="balanced"`` or balanced epochs (``balanced=True``, each
+    class shown equally often). ``None`` for other kinds of targets.
     """
     y = np.asarray(y)
     if target_type == "multiclass":
-        frequencies = np.bincount(y.astype(np.int64).ravel()) / y.size
-    elif target_type in ("binary", "multiclass-onehot"):
-        y = y.reshape(len(y), -1)
-        frequencies = y.mean(axis=0)
-        if target_type == "binary":
-            frequencies = np.array([1 - frequencies[0], frequencies[0]])
+        labels = y.astype(np.int64).ravel()
+    elif target_type == "binary":
+        labels = (y.reshape(len(y), -1)[:, 0] > 0.5).astype(np.int64)
+    elif target_type == "multiclass-onehot":
+        labels = y.reshape(len(y), -1).argmax(axis=1)
     else:
         return None
-    frequencies = frequencies[frequencies > 0]
-    return float(-(frequencies * np.log(frequencies)).sum())
+    weights = np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight)
+    weights = np.broadcast_to(weights.astype(float), labels.shape)
+    mass = np.bincount(labels, weights=weights)
+    if balanced:
+        counts = np.bincount(labels)
+        present = counts > 0
+        mass = mass[present] / counts[present] / present.sum()
+    else:
+        mass = mass / len(labels)
+    mass = mass[mass > 0]
+    return float(-(mass * np.log(mass / mass.sum())).sum())
 
 
-def _warn_if_chance_level(estimator, y):
+def _warn_if_chance_level(estimator, y, sample_weight=None):
     """Warn when the training loss ended within 2 % of the chance-level loss, or above.
 
     Only after two epochs or more: a first epoch's mean loss includes its
@@ -809,9 +875,8 @@ def _warn_if_chance_level(estimator, y):
         loss = getattr(loss, "name", None) or getattr(loss, "__name__", None)
     if not losses or len(losses) < 2 or loss not in _CROSSENTROPY:
         return
-    chance = chance_level_loss(y, estimator.target_type_)
-    if estimator.balance is not None and chance is not None:  # balanced epochs: ln k
-        chance = float(np.log(estimator.n_classes_))
+    balanced = estimator.balance is not None
+    chance = chance_level_loss(y, estimator.target_type_, sample_weight, balanced)
     final = float(losses[-1])
     if chance is None or chance <= 0 or final < 0.98 * chance:  # NaN compares False
         return
@@ -824,7 +889,7 @@ def _warn_if_chance_level(estimator, y):
     owner = type(estimator).__name__
     warnings.warn(
         f"{owner}: the training loss ended at {final:.4f}, which {where} the chance-level "
-        f"loss {chance:.4f} (always predicting the class frequencies): the model has not "
+        f"loss {chance:.4f} (the best constant prediction): the model has not "
         "learned. Likely causes: images too large for the model or too few epochs "
         f"(epochs={estimator.epochs}: try more epochs, or a smaller target_size), a learning "
         f"rate too high or too low (optimizer={estimator.optimizer!r}; try "

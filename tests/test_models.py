@@ -193,3 +193,27 @@ def test_chance_level_is_the_loss_of_predicting_class_frequencies(y, target_type
         assert chance_level_loss(y, target_type) is None
     else:
         assert chance_level_loss(y, target_type) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "weights, balanced, expected",
+    [
+        (None, False, -(0.8 * np.log(0.8) + 0.2 * np.log(0.2))),
+        # class_weight="balanced": 40 / (2 * 32) and 40 / (2 * 8)
+        (np.where(np.arange(40) < 32, 40 / 64, 40 / 16), False, np.log(2)),
+        (None, True, np.log(2)),  # balanced epochs
+        (np.where(np.arange(40) < 32, 1.0, 3.0), False, None),  # computed below
+    ],
+)
+def test_chance_level_with_weights_is_the_best_constant_weighted_loss(weights, balanced, expected):
+    from skimgaug._classifier import chance_level_loss
+
+    y = (np.arange(40) >= 32).astype("float32")  # 32 negatives, 8 positives
+    chance = chance_level_loss(y, "binary", weights, balanced)
+    w = np.ones(40) if weights is None else weights
+    q = np.linspace(0.001, 0.999, 9999)  # every constant prediction of the positive class
+    losses = [np.mean(w * -np.where(y == 1, np.log(p), np.log(1 - p))) for p in q[::50]]
+    if not balanced:
+        assert chance == pytest.approx(min(losses), rel=1e-3)
+    if expected is not None:
+        assert chance == pytest.approx(expected)

@@ -1,5 +1,7 @@
 """Patients and imbalance: group-aware internal validation, balanced epochs."""
 
+import warnings
+
 import numpy as np
 import pytest
 import sklearn
@@ -154,6 +156,43 @@ def test_balance_and_class_weight_together_are_refused(imbalanced):
     X, y = imbalanced
     with pytest.raises(ValueError, match=r"class_weight='balanced' would weight the classes"):
         fast_clf(balance="oversample", class_weight="balanced").fit(X, y)
+
+
+@pytest.mark.parametrize("where", ["fit", "fit__"])
+def test_balance_and_class_weight_given_to_fit_are_refused(imbalanced, where):
+    X, y = imbalanced
+    weights = {0: 1.0, 1: 10.0}
+    clf = fast_clf(balance="oversample")
+    kwargs = {"class_weight": weights}
+    if where == "fit__":
+        clf.set_params(fit__class_weight=weights)
+        kwargs = {}
+    with pytest.raises(ValueError, match=r"class_weight=\{0: 1.0, 1: 10.0\} would weight"):
+        clf.fit(X, y, **kwargs)
+    assert not clf.initialized_  # refused before any model is built
+
+
+def test_balance_with_class_derived_sample_weights_warns(imbalanced):
+    X, y = imbalanced
+    with pytest.warns(UserWarning, match=r"sample_weight gives each class one weight"):
+        fast_clf(balance="oversample").fit(X, y, sample_weight=np.where(y == 1, 3.0, 1.0))
+    with warnings.catch_warnings():  # weights that differ within a class: no warning
+        warnings.simplefilter("error", UserWarning)
+        weights = np.linspace(0.5, 1.5, len(y))
+        fast_clf(balance="oversample", validation_split=0.0).fit(X, y, sample_weight=weights)
+
+
+def test_the_learning_rate_schedule_spans_the_balanced_epochs(imbalanced):
+    X, y = imbalanced
+    rows = {}
+    for balance in (None, "oversample"):
+        clf = fast_clf(balance=balance, validation_split=0.0, batch_size=8)
+        clf.fit(X, y)
+        schedule = clf.model_.optimizer.get_config()["learning_rate"]  # the default cosine
+        rows[balance] = schedule["config"]["decay_steps"]
+    counts = np.bincount(y)
+    assert rows[None] == -(-len(y) // 8)
+    assert rows["oversample"] == -(-len(counts) * counts.max() // 8)
 
 
 def test_bad_balance_values_are_refused(imbalanced):
