@@ -8,6 +8,7 @@ file, not the package.
 import contextlib
 import functools
 import logging
+import os
 import random
 import warnings
 
@@ -127,7 +128,29 @@ def _set_op_determinism(enabled):
             config.disable_op_determinism()
 
 
-_OP_DETERMINISM = SharedSetting(_op_determinism, _set_op_determinism)
+def _seeded_state():
+    """What scikeras' seeded fit sets besides op determinism: an environment
+    variable and TensorFlow's global seed."""
+    from scikeras.utils.random_state import tf_get_seed
+
+    return os.environ.get("TF_DETERMINISTIC_OPS"), tf_get_seed()
+
+
+def _set_seeded_state(state):
+    from scikeras.utils.random_state import tf_set_seed
+
+    variable, seed = state
+    if variable is None:
+        os.environ.pop("TF_DETERMINISTIC_OPS", None)
+    else:
+        os.environ["TF_DETERMINISTIC_OPS"] = variable
+    tf_set_seed(seed)
+
+
+_OP_DETERMINISM = SharedSetting(
+    lambda: (_op_determinism(), _seeded_state()),
+    lambda state: (_set_op_determinism(state[0]), _set_seeded_state(state[1])),
+)
 
 
 def preserved_op_determinism():

@@ -22,7 +22,6 @@ statistics learned from the training images. Both paths share
 :func:`standardize_inplace`.
 """
 
-import contextlib
 import copy
 import functools
 import threading
@@ -233,9 +232,11 @@ def remembers_errors(getitem):
     return wrapper
 
 
-@contextlib.contextmanager
-def batch_errors_raised(*datasets):
+class batch_errors_raised:
     """Re-raise an error a dataset's ``__getitem__`` raised, instead of TensorFlow's.
+
+    A class, not a generator: Python turns a ``StopIteration`` raised inside a
+    generator into ``RuntimeError``, and the error must keep its type.
 
     Parameters
     ----------
@@ -243,15 +244,22 @@ def batch_errors_raised(*datasets):
         Datasets whose ``__getitem__`` is decorated with
         :func:`remembers_errors`; None entries are skipped.
     """
-    try:
-        yield
-    except Exception as exc:
-        for dataset in datasets:
+
+    def __init__(self, *datasets):
+        self._datasets = datasets
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, traceback):
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        for dataset in self._datasets:
             error = getattr(dataset, "error", None)
             if error is not None and error is not exc:
                 dataset.error = None  # a dataset left alive must not keep the traceback
                 raise error.with_traceback(error.__traceback__) from None
-        raise
+        return False
 
 
 class TrainingBatches(py_dataset_class()):

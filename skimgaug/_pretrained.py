@@ -399,7 +399,8 @@ class PretrainedBuilder(functools.partial):
                 f"when it is missing ({type(err).__name__}: {err}). Without internet, "
                 f"copy that file there (download it elsewhere with keras.applications."
                 f"{spec.keras_name}(include_top=False)), or pass a local file: "
-                f"pretrained({self.name!r}, weights='path/to/{spec.imagenet_file}'). "
+                f"pretrained({self.name!r}, weights='path/to/{spec.imagenet_file}') (on "
+                f"the command line: --weights path/to/{spec.imagenet_file}). "
                 "weights=None starts from random weights."
             ) from err
 

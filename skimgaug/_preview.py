@@ -222,8 +222,8 @@ def _draw_preview(
     image_shape=None,
 ):
     """Validate everything, then sample rows and augment them as ``fit`` does."""
-    _check_count(n, "n")
-    _check_count(images, "images")
+    _check_count(n, "n", MAX_COPIES)
+    _check_count(images, "images", MAX_ROWS)
     check_engine(engine, _OWNER)
     check_random_state(random_state, _OWNER)
     config = resolve_datagen(datagen, {}, owner=_OWNER)
@@ -269,10 +269,18 @@ def _draw_preview(
     )
 
 
-def _check_count(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+#: The most rows (images) and augmented copies per row a preview draws: beyond
+#: them the figure is too large to read, and to hold in memory.
+MAX_ROWS = 50
+MAX_COPIES = 30
+
+
+def _check_count(value, name, most):
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not ok or not 1 <= value <= most:
         raise ValueError(
-            f"The {name!r} parameter of {_OWNER} must be an int >= 1. Got {value!r} instead."
+            f"The {name!r} parameter of {_OWNER} must be an int from 1 to {most}. "
+            f"Got {value!r} instead."
         )
 
 

@@ -349,6 +349,7 @@ def test_tensorflow_log_lines_never_reach_the_terminal():
         ("20", 20),
         ("0.2", 0.2),
         ("1/255", 1 / 255),
+        ("1/127.5", 1 / 127.5),
         ("0.9,1.1", [0.9, 1.1]),
         ("reflect", "reflect"),
         ("none", None),

@@ -192,27 +192,30 @@ class PreprocessingFailed(Exception):
     """A user's own exception type, raised from inside a training batch."""
 
 
-def _fails_after(n_calls):
+def _fails_after(n_calls, error=PreprocessingFailed):
     calls = []
 
     def preprocess(image):
         calls.append(1)
         if len(calls) > n_calls:
-            raise PreprocessingFailed(f"call {len(calls)}")
+            raise error(f"call {len(calls)}")
         return image
 
     return preprocess
 
 
-def test_an_error_in_a_later_training_batch_keeps_its_type_and_message(toy):
+# StopIteration: Python turns it into RuntimeError when it crosses a generator.
+@pytest.mark.parametrize("error", [PreprocessingFailed, StopIteration])
+def test_an_error_in_a_later_training_batch_keeps_its_type_and_message(toy, error):
     X, y = toy
     # One image is standardized up front, then 16 per batch: call 40 is in batch 3,
     # made ahead on a producer thread (calls after it may be in flight and fail too).
     clf = AugmentedKerasClassifier(
-        datagen={"preprocessing_function": _fails_after(39), "rotation_range": 5}, **FAST
+        datagen={"preprocessing_function": _fails_after(39, error), "rotation_range": 5}, **FAST
     )
-    with pytest.raises(PreprocessingFailed, match=r"call \d+") as raised:
+    with pytest.raises(error, match=r"call \d+") as raised:
         clf.fit(X, y)
+    assert type(raised.value) is error
     assert 40 <= int(str(raised.value).split()[1]) <= 40 + 3 * 16
 
 

@@ -107,16 +107,22 @@ def test_two_fits_in_two_threads_leave_the_process_as_it_was(toy):
     np.random.seed(5)
     python_state, numpy_state = random.getstate(), np.random.get_state()[1].copy()
     determinism = config.is_op_determinism_enabled()
+    variable = os.environ.get("TF_DETERMINISTIC_OPS")
+    from scikeras.utils.random_state import tf_get_seed
+
+    seed = tf_get_seed()
     try:
         errors = []
 
-        def fit():
+        def fit(random_state):
             try:
-                AugmentedKerasClassifier(datagen=AUGMENT, random_state=0, **FAST).fit(X, y)
+                AugmentedKerasClassifier(datagen=AUGMENT, random_state=random_state, **FAST).fit(
+                    X, y
+                )
             except Exception as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=fit) for _ in range(2)]
+        threads = [threading.Thread(target=fit, args=(seed,)) for seed in (0, 1)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -126,6 +132,9 @@ def test_two_fits_in_two_threads_leave_the_process_as_it_was(toy):
         assert random.getstate() == python_state
         assert np.array_equal(np.random.get_state()[1], numpy_state)
         assert config.is_op_determinism_enabled() == determinism
+        # scikeras' seeded fit also sets this variable and TensorFlow's global seed
+        assert os.environ.get("TF_DETERMINISTIC_OPS") == variable
+        assert tf_get_seed() == seed
     finally:
         cv2.setNumThreads(before)
 

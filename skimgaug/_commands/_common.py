@@ -12,7 +12,6 @@ import os
 import re
 import sys
 import tempfile
-from fractions import Fraction
 
 #: Augmentation used by the digits demo: small geometric changes, no flips
 #: (a mirrored digit is another symbol).
@@ -129,7 +128,10 @@ def parse_value(text):
     except ValueError:
         pass
     try:
-        return float(Fraction(text)) if "/" in text else float(text)
+        if "/" in text:  # 1/255, 1/127.5
+            numerator, denominator = text.split("/")
+            return float(numerator) / float(denominator)
+        return float(text)
     except (ValueError, ZeroDivisionError):
         return text
 
@@ -276,14 +278,19 @@ def add_datagen_option(parser):
     )
 
 
-def add_fit_command_options(parser, n_jobs=True):
-    """The data, image, model and datagen options of the commands that fit (cv, train, search)."""
+def add_fit_command_options(parser, n_jobs=True, validation_split=0.1):
+    """The data, image, model and datagen options of the commands that fit (cv, train, search).
+
+    ``validation_split`` is the default of ``--validation-split``: ``train``
+    fits on all the data unless asked.
+    """
     add_source_options(parser)
     add_common_options(
         parser, ("folds", "epochs", "batch_size", "seed", "traceback"), defaults=False
     )
     add_image_options(parser)
     add_model_options(parser)
+    parser.set_defaults(validation_split=validation_split)
     if n_jobs:
         add_n_jobs_option(parser)
     add_datagen_option(parser)
@@ -345,7 +352,10 @@ def add_model_options(parser):
         type=_fraction,
         default=0.1,
         metavar="FRACTION",
-        help="internal validation fraction per fit, for learning curves (0.1; 0 to disable)",
+        help=(
+            "internal validation fraction per fit, for learning curves and --early-stopping "
+            "(default: 0.1 for cv and search, 0 for train: all images train)"
+        ),
     )
     parser.add_argument(
         "--tta",

@@ -116,6 +116,13 @@ def _cross_validate(args, source, datagen, model, out, started):
     else:
         cv = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
     settings = settings_to_compare(datagen, args.compare)
+    if args.compare and len(settings) == 1:
+        print(
+            "note: --compare needs random augmentation (--datagen rotation_range=15, ...): "
+            "there is one setting to score",
+            file=sys.stderr,
+            flush=True,
+        )
     estimators = {
         name: common.make_estimator(args, model, setting) for name, setting in settings.items()
     }

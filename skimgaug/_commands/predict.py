@@ -80,7 +80,8 @@ def run(args, out=None):
     predicted = clf.classes_[np.argmax(proba, axis=1)]
     _write_csv(args.out, paths, predicted, proba, clf.classes_, labels)
     print(
-        f"skimgaug: predicted {len(paths)} images with {args.model_dir} "
+        f"skimgaug: predicted {len(paths)} image{'' if len(paths) == 1 else 's'} "
+        f"with {args.model_dir} "
         f"(tta={clf.tta}); wrote {args.out}",
         file=out,
     )

@@ -49,6 +49,13 @@ def add_parser(commands):
 def run(args, out=None):
     out = out or sys.stdout
     common.check_source_args(args)
+    from .._preview import MAX_COPIES, MAX_ROWS  # before the data is read
+
+    for option, value, most in (("--images", args.images, MAX_ROWS), ("--n", args.n, MAX_COPIES)):
+        if value > most:
+            raise common.UsageError(
+                f"{option} {value}: at most {most} (a larger grid is too large to read)"
+            )
     if not args.out.lower().endswith(".png"):
         raise common.UsageError(f"--out {args.out!r}: give a file name ending in .png")
     folder = os.path.dirname(os.path.abspath(args.out))

@@ -28,7 +28,7 @@ def add_parser(commands):
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common.add_fit_command_options(parser)
+    common.add_fit_command_options(parser, validation_split=0.0)
     parser.add_argument(
         "--cross-validate",
         action="store_true",
