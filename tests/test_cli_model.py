@@ -186,3 +186,28 @@ def test_parallel_folds_give_the_serial_scores(tmp_path):
     serial, parallel = (o["settings"]["augmentation"]["folds"] for o in outs)
     for a, b in zip(serial, parallel, strict=True):
         assert a["accuracy"] == pytest.approx(b["accuracy"], abs=1e-6)
+
+
+@pytest.mark.parametrize("option, value, most", [("--images", "51", 50), ("--n", "31", 30)])
+def test_preview_refuses_a_grid_too_large_to_draw(option, value, most, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["preview", "--digits", option, value, "--out", "preview.png"])
+    assert exc.value.code == 2
+    message = f"{option} {value}: at most {most} (a larger grid is too large to read)"
+    assert capsys.readouterr().err.splitlines()[-1].endswith(message)
+
+
+def test_train_fits_on_all_images_unless_asked_for_a_validation_split():
+    parser = cli.build_parser()
+    assert parser.parse_args(["train", "--digits", "--out", "m"]).validation_split == 0
+    assert parser.parse_args(["cv", "--digits"]).validation_split == 0.1
+    args = ["train", "--digits", "--validation-split", "0.2", "--out", "m"]
+    assert parser.parse_args(args).validation_split == 0.2
+
+
+def test_compare_without_random_augmentation_says_why_there_is_one_setting(image_folder, capsys):
+    args = ["cv", image_folder, "--folds", "2", "--epochs", "1", "--compare", "--quiet"]
+    assert cli.main(args) == 0
+    captured = capsys.readouterr()
+    assert "note: --compare needs random augmentation" in captured.err
+    assert "verdict" not in captured.out.lower()

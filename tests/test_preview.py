@@ -245,10 +245,11 @@ def test_file_paths_are_decoded_at_their_own_size_or_target_size(image_folder):
         (
             {"n": 0},
             ValueError,
-            r"The 'n' parameter of plot_augmentations must be an int >= 1\. Got 0",
+            r"The 'n' parameter of plot_augmentations must be an int from 1 to 30\. Got 0",
         ),
         ({"n": True}, ValueError, r"The 'n' parameter .* Got True"),
-        ({"images": 1.5}, ValueError, r"The 'images' parameter .* int >= 1\. Got 1\.5"),
+        ({"images": 1.5}, ValueError, r"The 'images' parameter .* from 1 to 50\. Got 1\.5"),
+        ({"images": 51}, ValueError, r"The 'images' parameter .* from 1 to 50\. Got 51"),
         ({"engine": "fast"}, ValueError, r"'engine' parameter of plot_augmentations .* Got 'fast'"),
         ({"random_state": -1}, ValueError, r"'random_state' parameter .* Got -1"),
         ({"random_state": "0"}, TypeError, r"'random_state' parameter .* Got '0'"),
