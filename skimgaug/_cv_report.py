@@ -284,6 +284,20 @@ def _data_section(document):
     return _section("data", _facts(facts))
 
 
+def _patience(patience):
+    if not patience:
+        return "none"
+    return f"after {patience} epochs without a better validation loss (best weights kept)"
+
+
+def _balancing(config):
+    if config.get("balance"):
+        return f"balance={config['balance']} (every class equally often per epoch)"
+    if config.get("class_weight"):
+        return f"class_weight={config['class_weight']}"
+    return "none"
+
+
 def _settings_section(document):
     config = document["config"]
     model = config.get("model") or "default CNN"
@@ -296,8 +310,13 @@ def _settings_section(document):
         ("Epochs", config.get("epochs", "n/a")),
         ("Batch size", config.get("batch_size", "n/a")),
         ("Validation split", config.get("validation_split", "n/a")),
+        ("Optimizer", config.get("optimizer") or "adam"),
+        ("Learning rate", config.get("learning_rate") or "the default"),
+        ("Loss", config.get("loss") or "the one that fits the labels"),
+        ("Early stopping", _patience(config.get("early_stopping"))),
         ("Test-time augmentation", config.get("tta") or "none"),
-        ("Class balancing", config.get("balance") or "none"),
+        ("Class balancing", _balancing(config)),
+        ("Parallel folds (n_jobs)", config.get("n_jobs") or 1),
         ("Seed", config.get("seed", "n/a")),
         ("Image size", "x".join(map(str, size)) if size else "as read"),
         ("Color mode", config.get("color_mode", "n/a")),

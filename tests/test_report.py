@@ -666,3 +666,27 @@ def test_a_run_stopped_before_any_fold_finished_leaves_no_out_folder(
     assert code == 130
     assert err == "skimgaug: interrupted\n"
     assert not out.exists()
+
+
+def test_report_settings_name_every_training_option():
+    from skimgaug._cv_report import _settings_section
+
+    config = {
+        "optimizer": "sgd",
+        "learning_rate": 0.05,
+        "loss": "categorical_focal_crossentropy",
+        "early_stopping": 3,
+        "class_weight": "balanced",
+        "n_jobs": 2,
+        "datagen": {},
+    }
+    text = " ".join(" ".join(parse(_settings_section({"config": config})).text).split())
+    for fact in (
+        "Optimizer sgd",
+        "Learning rate 0.05",
+        "Loss categorical_focal_crossentropy",
+        "Early stopping after 3 epochs without a better validation loss",
+        "Class balancing class_weight=balanced",
+        "Parallel folds (n_jobs) 2",
+    ):
+        assert fact in text
