@@ -48,9 +48,20 @@ COMMANDS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line: ``skimgaug cv: error: ...``.
+
+    argparse would print the whole usage block first; ``--help`` shows it.
+    The commands' parsers are made by this class too.
+    """
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def _build_parsers():
     """The top-level parser and each command's parser, by name."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="skimgaug",
         description=(
             "Leak-free k-fold cross-validation of Keras image classifiers: augmentation "
@@ -69,6 +80,16 @@ def _build_parsers():
     return parser, parsers
 
 
+def _check_options_apply(parser, command_parser, args):
+    """An option given before a command that the command does not have is an error."""
+    own = {action.dest for action in command_parser._actions}
+    for action in parser._actions:
+        if not action.option_strings or action.dest in own or action.dest == "help":
+            continue
+        if getattr(args, action.dest, action.default) != action.default:
+            command_parser.error(f"{action.option_strings[0]} does not apply to {args.command}")
+
+
 def build_parser():
     """The argument parser (exposed for tests and documentation)."""
     return _build_parsers()[0]
@@ -85,6 +106,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command is None:  # the digits demo, with the options given
         args = parser.parse_args(["cv", "--digits", "--compare"], namespace=args)
+    _check_options_apply(parser, parsers[args.command], args)
     # Silences TensorFlow's C++ logging once it is set up (level 2 lets ERROR lines through).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:

@@ -210,8 +210,26 @@ def test_what_needs_no_tensorflow_is_checked_before_importing_it(
         cwd=tmp_path,
     )
     assert result.stdout.split() == ["2", "False"], result.stderr
-    assert result.stderr.startswith("usage: skimgaug")
-    assert message in result.stderr.splitlines()[-1]
+    (line,) = result.stderr.splitlines()  # one line, no usage block
+    assert line.startswith("skimgaug") and ": error: " in line and message in line
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--seed", "7", "predict", "m", "x", "--out", "p.csv"],
+            "--seed does not apply",
+        ),
+        (["--epochs", "3", "preview", "--digits", "--out", "p.png"], "--epochs does not apply"),
+    ],
+)
+def test_options_before_a_command_that_lacks_them_are_usage_errors(args, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args)
+    assert exc.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == f"skimgaug {args[2]}: error: {message} to {args[2]}"
 
 
 def test_options_given_before_the_command_apply_to_it(monkeypatch):
