@@ -250,8 +250,81 @@ def _value_checkers():
         color_mode=lambda value, name: v.check_color_mode(value, _OWNER),
         image_shape=lambda value, name: v.check_image_shape(value, _OWNER),
         balance=lambda value, name: v.check_balance(value, None, _OWNER),
+        class_weight=_check_class_weight,
+        optimizer__learning_rate=_check_learning_rate,
+        verbose=_check_verbose,
+        **{name: _check_bool for name in ("shuffle", "warm_start", "run_eagerly")},
     )
     return checkers
+
+
+def _check_class_weight(value, name):
+    ok = value is None or value == "balanced"
+    if isinstance(value, dict):
+        ok = all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in value.values())
+    if not ok:
+        raise ValueError(
+            f"{name}={_short(value)}: expected None, 'balanced' or a table of class weights"
+        )
+
+
+def _check_learning_rate(value, name):
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not value > 0 or not math.isfinite(value):
+        raise ValueError(f"{name}={_short(value)}: expected a number > 0")
+
+
+def _check_verbose(value, name):
+    if value not in (0, 1, 2, "auto") or isinstance(value, bool):
+        raise ValueError(f"{name}={_short(value)}: expected 0, 1, 2 or 'auto'")
+
+
+def _check_bool(value, name):
+    if not isinstance(value, bool):
+        raise ValueError(f"{name}={_short(value)}: expected true or false")
+
+
+def _default_model_checkers():
+    """``model__<name>`` checks of the default model's arguments."""
+    from .models import check_default_model_argument
+
+    def check(value, name):
+        check_default_model_argument(name.removeprefix("model__"), value)
+
+    return {f"model__{n}": check for n in ("filters", "max_filters", "dense_units", "dropout")}
+
+
+def check_grid_with_keras(grid):
+    """What only Keras can tell: optimizer and loss names, ``fit__`` argument names.
+
+    Called once TensorFlow is imported, before anything is trained.
+
+    Raises
+    ------
+    GridError
+    """
+    import keras
+
+    fit_arguments = set(inspect.signature(keras.Model.fit).parameters) - {"self"}
+    problems = []
+    for table in grid:
+        for key, values in table.items():
+            argument = key.removeprefix("fit__")
+            if key.startswith("fit__") and argument not in fit_arguments:
+                hint = _did_you_mean(argument, sorted(fit_arguments))
+                problems.append(
+                    f"unknown parameter {key!r}: keras.Model.fit has no argument {argument!r}{hint}"
+                )
+                continue
+            lookup = {"optimizer": keras.optimizers.get, "loss": keras.losses.get}.get(key)
+            for value in values if lookup else ():
+                if isinstance(value, str):
+                    try:
+                        lookup(value)
+                    except (ValueError, TypeError):
+                        problems.append(f"{key}={value!r}: Keras has no {key} of that name")
+    if problems:
+        raise GridError("; ".join(dict.fromkeys(problems)))
 
 
 def _key_problem(key, known, model_parameters):
@@ -318,7 +391,7 @@ def _short(value, limit=60):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def check_grid(grid, model_parameters=None):
+def check_grid(grid, model_parameters=None, default_model=False):
     """Check every name and value of a grid; return its number of candidates.
 
     Parameters
@@ -328,6 +401,9 @@ def check_grid(grid, model_parameters=None):
     model_parameters : list of str or None, default=None
         The model builder's parameters (:func:`builder_parameters`), to check
         ``model__<name>`` keys; None accepts any ``model__<name>``.
+    default_model : bool, default=False
+        The builder is :func:`skimgaug.models.default_model`: its arguments'
+        values are checked too.
 
     Returns
     -------
@@ -346,6 +422,8 @@ def check_grid(grid, model_parameters=None):
     known += [f"datagen__{k}" for k in DATAGEN_KEYS if k != "validation_split"]
     known += [f"model__{name}" for name in model_parameters or ()]
     checkers = _value_checkers()
+    if default_model:
+        checkers.update(_default_model_checkers())
     problems = []
     for table in grid:
         for key, values in table.items():

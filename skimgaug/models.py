@@ -8,6 +8,8 @@ grid-searched through the estimator as ``model__<name>``, for example
 - :func:`pretrained`: a ``keras.applications`` backbone with a new head.
 """
 
+import numbers
+
 from ._pretrained import PRETRAINED_NAMES, pretrained
 
 __all__ = [
@@ -104,6 +106,30 @@ def output_layer_and_loss(meta):
     )
 
 
+def check_default_model_argument(name, value):
+    """Refuse a value of :func:`default_model`'s ``name`` argument (``model__<name>``).
+
+    Raises
+    ------
+    ValueError
+        Naming ``model__<name>``, the value and what is allowed.
+    """
+    integer = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if name in ("filters", "max_filters"):
+        ok, allowed = integer and value >= 1, "an int >= 1"
+    elif name == "dense_units":
+        ok, allowed = integer and value >= 0, "an int >= 0 (0: no hidden dense layer)"
+    elif name == "dropout":
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        ok, allowed = real and 0 <= value < 1, "a number >= 0 and < 1"
+    else:
+        return
+    if not ok:
+        raise ValueError(
+            f"model__{name} of the default model must be {allowed}. Got {value!r} instead."
+        )
+
+
 def default_model(meta, compile_kwargs, filters=16, max_filters=128, dense_units=0, dropout=0.25):
     """A CNN whose depth follows the image size, or an MLP for feature rows.
 
@@ -151,6 +177,13 @@ def default_model(meta, compile_kwargs, filters=16, max_filters=128, dense_units
     >>> from skimgaug import AugmentedKerasClassifier
     >>> clf = AugmentedKerasClassifier(model__filters=8, epochs=1, verbose=0)
     """
+    for name, value in (
+        ("filters", filters),
+        ("max_filters", max_filters),
+        ("dense_units", dense_units),
+        ("dropout", dropout),
+    ):
+        check_default_model_argument(name, value)
     import keras
 
     input_shape = tuple(meta["X_shape_"][1:])

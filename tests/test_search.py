@@ -30,6 +30,17 @@ from skimgaug.exceptions import ChanceLevelWarning
 # ----------------------------------------------------------------------------
 #: (arguments after "search --digits --out out", the line after "skimgaug search: error: ").
 USAGE_ERRORS = [
+    (
+        ["--grid", "model__filters=0,abc"],
+        "bad grid: model__filters of the default model must be an int >= 1. Got 0 instead; "
+        "model__filters of the default model must be an int >= 1. Got 'abc' instead",
+    ),
+    (
+        ["--grid", "class_weight=balancd", "--grid", "optimizer__learning_rate=-1"],
+        "bad grid: class_weight='balancd': expected None, 'balanced' or a table of class "
+        "weights; optimizer__learning_rate=-1: expected a number > 0",
+    ),
+    (["--grid", "shuffle=x"], "bad grid: shuffle='x': expected true or false"),
     (["--grid", "rotation"], "--grid expects KEY=V1,V2,..., got 'rotation'"),
     (
         ["--grid", "epochs=1", "--grid", "epochs=2"],
@@ -808,3 +819,22 @@ def test_a_port_where_no_scheduler_listens_fails_within_seconds(not_dask, listen
         connect_dask(not_dask[listener], timeout=1)
     assert time.monotonic() - start < 10
     assert "'dask scheduler'" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "grid, message",
+    [
+        ("optimizer=adamm,sgd", "optimizer='adamm': Keras has no optimizer of that name"),
+        ("loss=foo", "loss='foo': Keras has no loss of that name"),
+        ("fit__bogus=1", "unknown parameter 'fit__bogus': keras.Model.fit has no argument 'bogus'"),
+    ],
+)
+def test_names_only_keras_knows_are_usage_errors_before_training(grid, message, tmp_path, capsys):
+    from skimgaug import cli
+
+    out = tmp_path / "search"
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["search", "--digits", "--grid", grid, "--out", str(out), "--quiet"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [f"skimgaug search: error: bad grid: {message}"]
+    assert not out.exists()

@@ -176,7 +176,7 @@ def check_grid_args(args):
         raise common.UsageError(f"--grid-file {exc}") from None
     grid = combine_grids(options, tables)
     try:
-        n_candidates = check_grid(grid, _model_parameters(args))
+        n_candidates = check_grid(grid, _model_parameters(args), default_model=args.model is None)
     except GridError as exc:
         raise common.UsageError(f"bad grid: {exc}") from None
     if n_candidates > MAX_CANDIDATES and not args.yes:
@@ -302,6 +302,7 @@ def run(args, out=None):
             if model is not None and args.model and common._pretrained_name(args.model) is None:
                 _recheck_model_keys(grid, model)
             common.import_tensorflow_quietly()
+            _check_grid_with_keras(grid)
             return _search(args, source, datagen, model, grid, n_candidates, client, start, out)
         finally:
             if client is not None:
@@ -316,6 +317,16 @@ def _recheck_model_keys(grid, model):
 
     try:
         check_grid(grid, builder_parameters(model))
+    except GridError as exc:
+        raise common.UsageError(f"bad grid: {exc}") from None
+
+
+def _check_grid_with_keras(grid):
+    """Optimizer and loss names and fit__ arguments, once Keras is imported (UsageError)."""
+    from .._grid import GridError, check_grid_with_keras
+
+    try:
+        check_grid_with_keras(grid)
     except GridError as exc:
         raise common.UsageError(f"bad grid: {exc}") from None
 
