@@ -678,6 +678,7 @@ def _restore(folder):
         np.zeros((1, *X_shape[1:]), dtype=attributes["X_dtype_"])
     )
     model = _read_keras_model(folder / MODEL_FILE)
+    _check_model_fits(model, feature_encoder, attributes)
 
     vars(estimator).update(attributes)
     if isinstance(attributes.get("history_"), dict):
@@ -694,6 +695,36 @@ def _restore(folder):
     estimator.model_ = model
     estimator._initialize_callbacks()
     return estimator, notes
+
+
+def _check_model_fits(model, feature_encoder, attributes):
+    """The Keras model takes the saved input shape and gives one output per saved class.
+
+    Catches a folder whose files come from different saves before ``predict``
+    fails with Keras' message (or writes columns for classes the model lacks).
+    """
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        return  # several inputs or outputs: their encoders decide
+    X_shape = tuple(attributes["X_shape_"])
+    encoded = feature_encoder.transform(np.zeros((1, *X_shape[1:]), attributes["X_dtype_"]))
+    expected = tuple(getattr(encoded, "shape", ())[1:])
+    takes = tuple(model.inputs[0].shape[1:])
+    if len(takes) != len(expected) or any(
+        t is not None and t != e for t, e in zip(takes, expected, strict=True)
+    ):
+        raise ValueError(
+            f"{MODEL_FILE} takes inputs of shape {takes}, but {SETTINGS_FILE} says the model "
+            f"was fitted on samples of shape {expected}: the files come from different models."
+        )
+    units = model.outputs[0].shape[-1]
+    n_classes = int(attributes["n_classes_"])
+    target_type = attributes["target_type_"]
+    allowed = {"binary": (1, 2), "multiclass": (n_classes,), "multiclass-onehot": (n_classes,)}
+    if units is not None and target_type in allowed and units not in allowed[target_type]:
+        raise ValueError(
+            f"{MODEL_FILE} has {units} output units, but {SETTINGS_FILE} names {n_classes} "
+            f"classes: the files come from different models."
+        )
 
 
 def _notes(document, cls, ignored):

@@ -514,6 +514,32 @@ def test_load_reports_a_truncated_keras_file(saved, tmp_path):
         load_model(folder)
 
 
+@pytest.mark.parametrize(
+    "other, message",
+    [
+        (
+            "rgb",
+            r"model\.keras takes inputs of shape \(8, 10, 3\), but skimgaug\.json says .* "
+            r"\(8, 8, 1\): the files come from different models",
+        ),
+        (
+            "three_classes",
+            r"model\.keras has 3 output units, but skimgaug\.json names 2 "
+            r"classes: the files come from different models",
+        ),
+    ],
+)
+def test_load_reports_a_model_file_from_another_model(
+    saved, toy, toy_rgb, tmp_path, other, message
+):
+    X, y = toy_rgb if other == "rgb" else (toy[0], np.arange(len(toy[1])) % 3)
+    save_model(clf().fit(X, y), tmp_path / "other")
+    folder = copy_of(saved, tmp_path)
+    shutil.copy(tmp_path / "other" / "model.keras", folder / "model.keras")
+    with pytest.raises(ValueError, match=message):
+        load_model(folder)
+
+
 def test_load_reports_statistics_missing_an_array(saved, tmp_path):
     folder = copy_of(saved, tmp_path)
     with np.load(folder / "statistics.npz") as statistics:
