@@ -91,7 +91,10 @@ def decode_image(path, target_size, color_mode, dtype=np.float32):
     as 16-bit) are divided by 257, which maps 0-65535 onto 0-255 as floats,
     and float images (mode ``"F"``, e.g. a float TIFF) keep their values as
     they are. Such an image has one channel: ``"rgb"`` repeats it, ``"rgba"``
-    also adds an opaque alpha of 255. It is resized (bilinear) in float.
+    also adds an opaque alpha of 255. 16-bit color PNGs and TIFFs (which PIL
+    would round to 8 bits) are read with OpenCV and divided by 257 too
+    (``"grayscale"``: PIL's weighted sum of R, G and B). Images of more than
+    8 bits are resized (bilinear) in float.
 
     Raises
     ------
@@ -122,6 +125,8 @@ def decode_pixels(path, target_size, color_mode, dtype=np.float32):
         with Image.open(name) as image:
             if image.mode in _HIGH_PRECISION:
                 return _decode_high_precision(image, target_size, channels, dtype)
+            if _is_16_bit_color(image):
+                return _decode_16_bit_color(name, target_size, channels, dtype)
             image = image.convert(mode)
             if image.size != (width, height):
                 image = image.resize((width, height), Image.Resampling.BILINEAR)
@@ -146,6 +151,42 @@ def _decode_high_precision(image, target_size, channels, dtype):
     if channels == 4:
         planes.append(np.full_like(gray, 255))  # opaque alpha
     return np.stack(planes, axis=-1)
+
+
+def _is_16_bit_color(image):
+    """A 16-bit RGB(A) PNG or TIFF, which PIL opens as 8-bit RGB(A), rounding its values."""
+    if image.mode not in ("RGB", "RGBA") or not image.tile:
+        return False
+    args = image.tile[0][3]
+    rawmode = args[0] if isinstance(args, tuple) and args else args
+    return isinstance(rawmode, str) and ";16" in rawmode
+
+
+#: PIL's weights of R, G and B when it converts to grayscale ("L"), as ITU-R 601-2.
+_LUMA = (0.299, 0.587, 0.114)
+
+
+def _decode_16_bit_color(name, target_size, channels, dtype):
+    """A 16-bit color image read by OpenCV (which keeps 16 bits), divided by 257.
+
+    Grayscale is PIL's weighted sum of R, G and B; RGBA without alpha in the
+    file gets an opaque alpha of 255. Each channel is resized in float.
+    """
+    import cv2
+
+    data = np.fromfile(name, dtype=np.uint8)
+    values = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if values is None or values.dtype != np.uint16 or values.ndim != 3:
+        raise ValueError(f"Cannot read the 16-bit color image {name!r}")
+    rgb = values[..., [2, 1, 0]].astype(np.float64) / 257.0  # OpenCV gives BGR(A)
+    alpha = values[..., 3] / 257.0 if values.shape[2] == 4 else np.full(rgb.shape[:2], 255.0)
+    if channels == 1:
+        planes = [rgb @ np.array(_LUMA)]
+    else:
+        planes = [rgb[..., 0], rgb[..., 1], rgb[..., 2]] + ([alpha] if channels == 4 else [])
+    if planes[0].shape != tuple(target_size):
+        planes = [resize_plane(plane, target_size) for plane in planes]
+    return np.stack(planes, axis=-1).astype(dtype)
 
 
 def resize_plane(values, target_size):

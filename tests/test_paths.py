@@ -296,6 +296,39 @@ def test_16_bit_and_float_images_keep_their_values(
         np.testing.assert_array_equal(got[..., 3], 255)  # opaque alpha
 
 
+#: 16-bit color: R a ramp, G its reverse, B constant, A half transparent.
+RGBA16 = np.stack([RAMP16, 65535 - RAMP16, np.full_like(RAMP16, 40000), RAMP16 * 0 + 32768], -1)
+
+
+@pytest.mark.parametrize("color_mode", ["grayscale", "rgb", "rgba"])
+@pytest.mark.parametrize("size", [(6, 8), (3, 4)], ids=["same", "resized"])
+@pytest.mark.parametrize("file", ["rgb.png", "rgba.png", "rgb.tif"])
+def test_16_bit_color_images_keep_their_values(tmp_path, file, size, color_mode):
+    import cv2
+
+    values = RGBA16 if file == "rgba.png" else RGBA16[..., :3]
+    order = [2, 1, 0, 3][: values.shape[-1]]  # OpenCV writes BGR(A)
+    assert cv2.imwrite(str(tmp_path / file), values[..., order])
+    expected = values / 257
+    if color_mode == "grayscale":  # PIL's weights of R, G and B
+        expected = expected[..., :3] @ np.array([0.299, 0.587, 0.114])
+        expected = expected[..., None]
+    elif color_mode == "rgba" and values.shape[-1] == 3:
+        expected = np.concatenate([expected, np.full((6, 8, 1), 255.0)], axis=-1)
+    elif color_mode == "rgb":
+        expected = expected[..., :3]
+    if size != (6, 8):
+        planes = [
+            Image.fromarray(expected[..., c].astype(np.float32)) for c in range(expected.shape[-1])
+        ]
+        expected = np.stack(
+            [np.asarray(p.resize(size[::-1], Image.Resampling.BILINEAR)) for p in planes], -1
+        )
+    got = decode_image(str(tmp_path / file), size, color_mode)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-3)
+
+
 @pytest.mark.parametrize("size", [(6, 8), (3, 4)], ids=["same", "resized"])
 def test_a_16_bit_image_decodes_like_its_8_bit_twin(tmp_path, size):
     eight = np.arange(48, dtype=np.uint8).reshape(6, 8) * 5
