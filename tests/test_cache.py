@@ -17,7 +17,7 @@ from skimgaug.datasets import load_image_folder
 
 
 @pytest.fixture
-def folder(image_folder, tmp_path):
+def copied_folder(image_folder, tmp_path):
     """A private copy of the 24-image folder (its files may be changed)."""
     root = tmp_path / "images"
     shutil.copytree(image_folder, root)
@@ -31,8 +31,8 @@ def _decoded_during(function):
 
 
 @pytest.mark.slow
-def test_a_cross_validation_decodes_each_file_once(folder, tmp_path):
-    paths, labels = folder
+def test_a_cross_validation_decodes_each_file_once(copied_folder, tmp_path):
+    paths, labels = copied_folder
     clf = AugmentedKerasClassifier(cache=str(tmp_path / "cache"), **{**FAST, "epochs": 3})
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     decoded = _decoded_during(lambda: cross_val_score(clf, paths, labels, cv=cv))
@@ -41,15 +41,15 @@ def test_a_cross_validation_decodes_each_file_once(folder, tmp_path):
     assert _decoded_during(lambda: cross_val_score(clf, paths, labels, cv=cv)) == 0
 
 
-def test_without_a_cache_every_epoch_decodes_again(folder):
-    paths, labels = folder
+def test_without_a_cache_every_epoch_decodes_again(copied_folder):
+    paths, labels = copied_folder
     clf = AugmentedKerasClassifier(cache=None, **{**FAST, "epochs": 2})
     assert _decoded_during(lambda: clf.fit(paths, labels)) >= 2 * len(paths)
 
 
 @pytest.mark.parametrize("kind", ["memory", "disk"])
-def test_cached_pixels_equal_decoded_pixels(folder, tmp_path, kind):
-    paths, _ = folder
+def test_cached_pixels_equal_decoded_pixels(copied_folder, tmp_path, kind):
+    paths, _ = copied_folder
     spec = "auto" if kind == "memory" else str(tmp_path / "c")
     plain = ImagePaths(paths, (12, 10), "grayscale").load()
     cached = ImagePaths(paths, (12, 10), "grayscale", cache=spec)
@@ -58,8 +58,8 @@ def test_cached_pixels_equal_decoded_pixels(folder, tmp_path, kind):
     np.testing.assert_array_equal(second, plain)
 
 
-def test_a_changed_file_is_decoded_again(folder, tmp_path):
-    paths, _ = folder
+def test_a_changed_file_is_decoded_again(copied_folder, tmp_path):
+    paths, _ = copied_folder
     images = ImagePaths(paths[:2], (16, 16), "rgb", cache=str(tmp_path / "c"))
     images.load()
     Image.new("RGB", (16, 16), (255, 0, 0)).save(paths[0])  # same name, new pixels
@@ -69,8 +69,8 @@ def test_a_changed_file_is_decoded_again(folder, tmp_path):
     np.testing.assert_array_equal(reloaded[0, 0, 0], [255, 0, 0])
 
 
-def test_the_key_holds_size_and_decoding_settings(folder):
-    path = folder[0][0]
+def test_the_key_holds_size_and_decoding_settings(copied_folder):
+    path = copied_folder[0][0]
     a = file_key(path, (8, 8), "rgb", np.float32)
     assert a != file_key(path, (8, 9), "rgb", np.float32)
     assert a != file_key(path, (8, 8), "grayscale", np.float32)
@@ -102,8 +102,8 @@ def test_disk_writes_are_atomic_and_leave_no_temporary_files(tmp_path):
     assert len(files) == 1 and files[0].endswith(".npy")
 
 
-def test_pickling_an_estimator_never_pickles_pixels(folder):
-    paths, labels = folder
+def test_pickling_an_estimator_never_pickles_pixels(copied_folder):
+    paths, labels = copied_folder
     clf = AugmentedKerasClassifier(**FAST).fit(paths, labels)
     size = len(pickle.dumps(ImagePaths(paths, (16, 16), "rgb", cache="auto")))
     assert size < 200 * len(paths)  # the names only, not 16 * 16 * 3 * 4 bytes each
@@ -112,14 +112,14 @@ def test_pickling_an_estimator_never_pickles_pixels(folder):
 
 
 @pytest.mark.parametrize("cache", [3, ["a"], b"x"])
-def test_bad_cache_values_are_refused(folder, cache):
-    paths, labels = folder
+def test_bad_cache_values_are_refused(copied_folder, cache):
+    paths, labels = copied_folder
     with pytest.raises(ValueError, match=r"'cache' parameter .* None, 'auto' or a folder"):
         AugmentedKerasClassifier(cache=cache, **FAST).fit(paths, labels)
 
 
-def test_a_file_as_cache_folder_is_refused(folder, tmp_path):
-    paths, labels = folder
+def test_a_file_as_cache_folder_is_refused(copied_folder, tmp_path):
+    paths, labels = copied_folder
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match=r"is a file"):
         AugmentedKerasClassifier(cache=str(tmp_path / "file"), **FAST).fit(paths, labels)

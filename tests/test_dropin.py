@@ -12,7 +12,8 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skimgaug import AugmentedKerasClassifier
 
-FAST = {"epochs": 1, "verbose": 0, "random_state": 0}
+#: scikeras' defaults (its batch size of 32 included, which some tests count on), 1 epoch.
+PLAIN = {"epochs": 1, "verbose": 0, "random_state": 0}
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ class BatchCounter(keras.callbacks.Callback):
 def test_fit_batch_size_and_epochs_given_to_fit_override_the_parameters(rows):
     X, y = rows
     counter = BatchCounter()
-    clf = AugmentedKerasClassifier(small_mlp, batch_size=12, callbacks=[counter], **FAST)
+    clf = AugmentedKerasClassifier(small_mlp, batch_size=12, callbacks=[counter], **PLAIN)
     clf.fit(X, y, batch_size=4, epochs=2)
     assert counter.batches == 2 * 3  # 2 epochs of 12 / 4 batches
     assert len(clf.history_["loss"]) == 2
@@ -58,7 +59,7 @@ def test_fit_batch_size_and_epochs_given_to_fit_override_the_parameters(rows):
 
 def test_fit_validation_split_given_to_fit_holds_out_a_validation_set(rows):
     X, y = rows
-    clf = AugmentedKerasClassifier(small_mlp, **FAST).fit(X, y, validation_split=0.25)
+    clf = AugmentedKerasClassifier(small_mlp, **PLAIN).fit(X, y, validation_split=0.25)
     assert "val_loss" in clf.history_
     assert clf.validation_split == 0.0
 
@@ -66,7 +67,7 @@ def test_fit_validation_split_given_to_fit_holds_out_a_validation_set(rows):
 def test_fit_validation_split_given_to_fit_is_checked(rows):
     X, y = rows
     with pytest.raises(ValueError, match="'validation_split' parameter .* Got 1.5"):
-        AugmentedKerasClassifier(small_mlp, **FAST).fit(X, y, validation_split=1.5)
+        AugmentedKerasClassifier(small_mlp, **PLAIN).fit(X, y, validation_split=1.5)
 
 
 # ----------------------------------------------------------------------------
@@ -79,7 +80,7 @@ class OwnBuilder(AugmentedKerasClassifier):
 
 def test_a_subclass_keras_build_fn_is_used_instead_of_the_default_model(rows):
     X, y = rows
-    clf = OwnBuilder(**FAST).fit(X, y)
+    clf = OwnBuilder(**PLAIN).fit(X, y)
     assert clf.model_.name == "small_mlp"
     assert clf.predict(X).shape == (12,)
 
@@ -128,14 +129,14 @@ def multilabel(rows):
 
 def test_a_multi_output_target_trains_and_predicts(multilabel):
     X, y = multilabel
-    clf = MultiOutputClassifier(two_sigmoid_outputs, batch_size=5, **FAST)
+    clf = MultiOutputClassifier(two_sigmoid_outputs, batch_size=5, **PLAIN)
     clf.fit(X, y, sample_weight=np.ones(len(y)))
     assert clf.predict(X).shape == (12, 2)
 
 
 def test_a_multi_output_target_can_hold_out_a_validation_set(multilabel):
     X, y = multilabel
-    clf = MultiOutputClassifier(two_sigmoid_outputs, validation_split=0.25, **FAST)
+    clf = MultiOutputClassifier(two_sigmoid_outputs, validation_split=0.25, **PLAIN)
     clf.fit(X, y)
     assert "val_loss" in clf.history_
 
@@ -144,7 +145,7 @@ def test_multi_output_predictions_made_in_chunks_are_joined_output_by_output(
     multilabel, monkeypatch
 ):
     X, y = multilabel
-    clf = MultiOutputClassifier(two_sigmoid_outputs, batch_size=5, **FAST).fit(X, y)
+    clf = MultiOutputClassifier(two_sigmoid_outputs, batch_size=5, **PLAIN).fit(X, y)
     monkeypatch.setattr("skimgaug._engine._CHUNK_BYTES", 8 * X.shape[1] * 5)  # 5 rows each
     expected = np.column_stack(clf.model_.predict(X, verbose=0))
     np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-5)
@@ -185,7 +186,7 @@ def two_inputs(meta, compile_kwargs, named=False):
 def test_multi_input_X_is_passed_through_untouched(rows, split):
     X, y = rows
     clf = MultiInputClassifier(
-        two_inputs, split=split, model__named=split is split_dict, batch_size=5, **FAST
+        two_inputs, split=split, model__named=split is split_dict, batch_size=5, **PLAIN
     )
     clf.fit(X, y, validation_data=(X[:4], y[:4]))
     assert "val_loss" in clf.history_
@@ -202,7 +203,7 @@ def test_multi_input_X_with_image_settings_is_refused_naming_X():
         return [images, images.mean(axis=(1, 2))]
 
     clf = MultiInputClassifier(
-        two_inputs, split=image_and_mean, datagen={"rotation_range": 10}, **FAST
+        two_inputs, split=image_and_mean, datagen={"rotation_range": 10}, **PLAIN
     )
     with pytest.raises(ValueError, match=r"X reaches the model as a list of 2 arrays"):
         clf.fit(X, y)
@@ -213,7 +214,7 @@ def test_multi_input_X_with_image_settings_is_refused_naming_X():
 # ----------------------------------------------------------------------------
 def test_partial_fit_with_an_added_target_dimension_raises(rows):
     X, y = rows
-    clf = AugmentedKerasClassifier(small_mlp, **FAST).fit(X, y)
+    clf = AugmentedKerasClassifier(small_mlp, **PLAIN).fit(X, y)
     with pytest.raises(ValueError, match="y has 2 dimensions, but this "):
         clf.partial_fit(X, y.reshape(-1, 1))
 
@@ -222,7 +223,7 @@ def test_partial_fit_with_more_target_columns_raises(rows):
     X, y = rows
     column = y.reshape(-1, 1)
     with pytest.warns(UserWarning, match="column-vector y"):  # scikit-learn's warning
-        clf = AugmentedKerasClassifier(small_mlp, **FAST).fit(X, column)
+        clf = AugmentedKerasClassifier(small_mlp, **PLAIN).fit(X, column)
         clf.partial_fit(X, column)  # the shape of fit's y is fine
     with pytest.raises(ValueError, match="target features"):
         clf.partial_fit(X, np.column_stack([column, column]))
@@ -230,7 +231,7 @@ def test_partial_fit_with_more_target_columns_raises(rows):
 
 def test_partial_fit_with_an_unsafely_cast_X_dtype_raises():
     X, y = np.array([[1, 2], [2, 3]] * 3), np.array([1, 3] * 3)
-    clf = AugmentedKerasClassifier(small_mlp, **FAST).fit(X, y)
+    clf = AugmentedKerasClassifier(small_mlp, **PLAIN).fit(X, y)
     clf.partial_fit(X.astype(np.uint8), y)  # a safe cast is fine
     with pytest.raises(ValueError, match="Got X with dtype float64, but this "):
         clf.partial_fit(X.astype(np.float64), y)

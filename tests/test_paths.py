@@ -6,37 +6,26 @@ import re
 
 import numpy as np
 import pytest
-from conftest import FAST
+from conftest import FAST, fast_clf
 from PIL import Image
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_validate
 
 from skimgaug import AugmentedKerasClassifier
 from skimgaug._paths import ImagePaths, decode_image
-from skimgaug.datasets import load_image_csv, load_image_folder, write_image_folder
+from skimgaug.datasets import load_image_csv, load_image_folder
 
 SIZE = (16, 16)
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    """24 RGB PNGs and 12 grayscale JPEGs in two class folders."""
-    root = tmp_path_factory.mktemp("images")
-    write_image_folder(root, n_per_class=12, n_classes=2, image_size=16, patients_per_class=4)
-    write_image_folder(
-        root,
-        n_per_class=6,
-        n_classes=2,
-        image_size=20,
-        extension=".jpg",
-        mode="L",
-        patients_per_class=2,
-        random_state=1,
-    )
-    return root
+def folder(mixed_image_folder):
+    """24 RGB PNGs and 12 grayscale JPEGs in two class folders (conftest's, shared)."""
+    return mixed_image_folder
 
 
 def _clf(**params):
-    return AugmentedKerasClassifier(target_size=SIZE, **{**FAST, **params})
+    """``fast_clf`` resizing every file to SIZE."""
+    return fast_clf(target_size=SIZE, **params)
 
 
 def test_load_image_folder_returns_paths_labels_and_groups(folder):

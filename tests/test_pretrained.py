@@ -14,12 +14,14 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import FAST
 from sklearn.base import clone
 
 from skimgaug import AugmentedKerasClassifier
 from skimgaug._pretrained import PRETRAINED_NAMES, pretrained
 
-FAST = {"epochs": 1, "verbose": 0, "batch_size": 8, "run_eagerly": True, "random_state": 0}
+#: conftest's FAST, smaller batches, eager (faster than tracing for a few steps), seeded.
+FAST = {**FAST, "batch_size": 8, "run_eagerly": True, "random_state": 0}
 
 #: The fit tests train on random pixels: the chance-level warning is expected.
 chance_level_ok = pytest.mark.filterwarnings("ignore:.*chance-level")
