@@ -384,6 +384,8 @@ class PretrainedBuilder(functools.partial):
             backbone = application(weights=None, **kwargs)
             if self.weights is not None:
                 _load_weights(backbone, self.weights, spec, self)
+                if spec.keras_name.startswith("EfficientNetB"):
+                    _match_imagenet_efficientnet(backbone)
             return backbone
         try:
             with warnings.catch_warnings():
@@ -472,6 +474,38 @@ def _load_weights(backbone, path, spec, builder):
             ) from err
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+
+#: ImageNet's channel means and standard deviations, as EfficientNet normalizes with them.
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def _match_imagenet_efficientnet(backbone):
+    """Make an EfficientNet built with a local ImageNet weights file compute as Keras' own.
+
+    Keras' ImageNet file stores ImageNet's std, not std², as the variance of
+    the stem's ``Normalization`` (tensorflow/tensorflow#49930), so with
+    ``weights="imagenet"`` Keras adds a ``Rescaling(1 / sqrt(std))`` after it;
+    with ``weights=None`` and the file loaded after, it does not, and every
+    image would be scaled differently from the ImageNet training. When the
+    loaded normalization holds ImageNet's mean and std, its variance is
+    multiplied by std, which gives Keras' outputs: ``(x - mean) / sqrt(std ·
+    std)``. A file whose statistics differ (a backbone saved after this
+    correction, say) is left as it is.
+    """
+    import keras
+
+    layers = [layer for layer in backbone.layers if isinstance(layer, keras.layers.Normalization)]
+    if not layers:
+        return
+    mean, variance, *rest = layers[0].get_weights()
+    std = np.array(_IMAGENET_STD, dtype=variance.dtype)
+    if np.allclose(mean.ravel(), _IMAGENET_MEAN, atol=1e-3) and np.allclose(
+        variance.ravel(), std, rtol=1e-2
+    ):
+        layers[0].set_weights([mean, variance * std.reshape(variance.shape), *rest])
+        layers[0].finalize_state()  # the layer computes with what this derives from them
 
 
 def _keras_cache_dir():

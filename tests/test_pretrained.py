@@ -363,6 +363,38 @@ def test_a_local_weights_file_is_loaded(saved_mobilenet):
     assert_same_weights(backbone_of(model), source)
 
 
+def test_a_local_imagenet_efficientnet_file_computes_as_keras_imagenet_model(tmp_path):
+    """Keras adds Rescaling(1/sqrt(std)) for weights="imagenet" only; its file holds std as
+    the stem's variance. A local copy of that file must give the same stem outputs."""
+    import keras
+
+    def efficientnet():
+        return keras.applications.EfficientNetB0(
+            input_shape=(32, 32, 3), include_top=False, weights=None
+        )
+
+    imagenet_like = efficientnet()  # the ImageNet statistics, as Keras' file holds them
+    (norm,) = [x for x in imagenet_like.layers if isinstance(x, keras.layers.Normalization)]
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    norm.set_weights([mean, std, *norm.get_weights()[2:]])
+    path = tmp_path / "efficientnetb0_notop.weights.h5"
+    imagenet_like.save_weights(path)
+    built = backbone_of(build("efficientnet_b0", weights=path))
+
+    def stem(model, x):  # the first convolution's input: after normalization and rescaling
+        pad = model.get_layer("stem_conv_pad")
+        return keras.Model(model.inputs, pad.input)(x).numpy()
+
+    X = pixels((32, 32, 3))
+    expected = (X / 255 - mean) / std  # what Keras' imagenet model computes
+    np.testing.assert_allclose(stem(built, X), expected, rtol=1e-4, atol=1e-4)
+    # a file with other statistics (random weights) is loaded as it is
+    random_path = tmp_path / "random.weights.h5"
+    efficientnet().save_weights(random_path)
+    random = backbone_of(build("efficientnet_b0", weights=random_path))
+    np.testing.assert_allclose(stem(random, X), X / 255, rtol=1e-5, atol=1e-5)
+
+
 def test_a_missing_weights_file_is_named(tmp_path):
     path = str(tmp_path / "nowhere.weights.h5")
     with pytest.raises(FileNotFoundError, match=f"the weights file '{path}' does not exist"):
