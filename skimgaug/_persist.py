@@ -496,9 +496,18 @@ def _write_atomically(destination, document, statistics, model):
         try:
             keras.saving.load_model(str(staging / MODEL_FILE), safe_mode=True)
         except Exception as exc:  # whatever Keras cannot load back, it must not be saved
+            unregistered = _unregistered_layers(model)
+            if unregistered:
+                raise ValueError(
+                    f"Cannot save the Keras model so that it loads safely: its layer "
+                    f"classes {', '.join(unregistered)} are not registered with Keras; "
+                    f"{_REGISTER_HINT}."
+                ) from exc
+            reason = " ".join(str(exc).split())
+            reason = reason if len(reason) <= 300 else reason[:297] + "..."
             raise ValueError(
                 f"Cannot save the Keras model so that it loads safely ({type(exc).__name__}: "
-                f"{exc}). Custom layers, models, losses and metrics must be registered: "
+                f"{reason}). Custom layers, models, losses and metrics must be registered: "
                 f"{_REGISTER_HINT}. Lambda layers hold Python bytecode, which load_model "
                 "refuses to run: replace them with a registered layer."
             ) from exc
@@ -509,6 +518,20 @@ def _write_atomically(destination, document, statistics, model):
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _unregistered_layers(model):
+    """``'Name' (module)`` of each layer or model class Keras cannot find by name."""
+    import keras
+
+    found = {}
+    for layer in [model, *model._flatten_layers(include_self=False)]:
+        cls = type(layer)
+        if cls.__module__.startswith("keras."):
+            continue
+        if ">" not in keras.saving.get_registered_name(cls):  # "package>Name" once registered
+            found[f"{cls.__name__!r} ({cls.__module__})"] = None
+    return list(found)
 
 
 def _replace(staging, destination):

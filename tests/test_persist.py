@@ -446,8 +446,14 @@ def test_save_refuses_an_unregistered_preprocessing_function(toy, tmp_path):
 def test_save_refuses_a_model_with_an_unregistered_layer(toy, tmp_path):
     X, y = toy
     estimator = clf(model=model_with_unregistered_layer).fit(X, y)
-    with pytest.raises(ValueError, match="Cannot save the Keras model so that it loads safely"):
+    message = (
+        r"Cannot save the Keras model so that it loads safely: its layer classes "
+        r"'Unregistered' \(test_persist\) are not registered with Keras; decorate it with "
+        r"@keras\.saving\.register_keras_serializable"
+    )
+    with pytest.raises(ValueError, match=message) as raised:
         save_model(estimator, tmp_path / "model")
+    assert len(str(raised.value)) < 400  # not Keras' dump of the model's config
     assert entries(tmp_path) == []
 
 
