@@ -67,6 +67,39 @@ def test_predict_takes_loose_files_and_folders_without_classes(trained, image_fo
     assert rows[0]["proba_class0"] == rows[2]["proba_class0"]  # same image, same prediction
 
 
+def test_predict_scores_the_labelled_images_and_says_which_are_not(
+    trained, image_folder, tmp_path, capsys
+):
+    paths, labels = load_image_folder(image_folder)
+    labels = labels.astype(object)
+    labels[0], labels[1] = "", "c9"  # not known; not a class of the model
+    index = tmp_path / "index.csv"
+    with open(index, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label"])
+        writer.writerows(zip(paths, labels, strict=True))
+    out = tmp_path / "p.csv"
+    assert cli.main(["predict", trained, str(index), "--out", str(out)]) == 0
+    rows = _rows(out)
+    assert [r["true_label"] for r in rows] == ["", "c9", *labels[2:]]
+    printed = capsys.readouterr().out
+    scored = [r["predicted_label"] == r["true_label"] for r in rows[2:]]
+    assert f"accuracy {np.mean(scored):.4f}, balanced accuracy" in printed
+    assert (
+        "not scored: 1 without a label; 1 labelled 'c9', not a class of this model "
+        "('class0', 'class1')"
+    ) in printed
+
+
+def test_predict_says_when_subfolders_are_not_classes(trained, image_folder, tmp_path, capsys):
+    dated = tmp_path / "dated"
+    shutil.copytree(os.path.join(image_folder, "class0"), dated / "2024-01")
+    out = tmp_path / "p.csv"
+    assert cli.main(["predict", trained, str(dated), "--out", str(out)]) == 0
+    assert "note: subfolders of" in capsys.readouterr().err
+    assert "true_label" not in _rows(out)[0]
+
+
 @pytest.mark.slow
 def test_predict_with_tta_changes_probabilities_reproducibly(image_folder, tmp_path):
     model_dir = tmp_path / "augmented"

@@ -86,7 +86,7 @@ def run(args, out=None):
         file=out,
     )
     if labels is not None:
-        print(_report(labels, predicted, clf.classes_), file=out)
+        print(_scored(labels, predicted, clf.classes_), file=out)
     return predicted
 
 
@@ -94,7 +94,7 @@ def collect_images(sources, classes, args):
     """``(paths, labels or None)`` from folders, CSV files and image files."""
     from ..datasets import IMAGE_EXTENSIONS, load_image_csv
 
-    paths, labels, all_labelled = [], [], True
+    paths, labels = [], []
     for source in sources:
         if os.path.isdir(source):
             found, found_labels = _folder_images(source, classes, IMAGE_EXTENSIONS)
@@ -107,12 +107,10 @@ def collect_images(sources, classes, args):
         if not len(found):
             raise ValueError(f"no image files in {source!r}")
         paths.extend(found)
-        if found_labels is None:
-            all_labelled = False
-        else:
-            labels.extend(found_labels)
-    labels = _as_classes(labels, classes) if all_labelled else None
-    return np.array(paths, dtype=object), labels
+        labels.extend(found_labels if found_labels is not None else [None] * len(found))
+    if all(label is None for label in labels):
+        return np.array(paths, dtype=object), None
+    return np.array(paths, dtype=object), np.array(labels, dtype=object)
 
 
 def _folder_images(root, classes, extensions):
@@ -121,6 +119,13 @@ def _folder_images(root, classes, extensions):
     entries = sorted(os.listdir(root))
     subfolders = [e for e in entries if os.path.isdir(os.path.join(root, e))]
     loose = [e for e in entries if e.lower().endswith(extensions)]
+    if subfolders and not loose and not set(subfolders) <= names:
+        others = sorted(set(subfolders) - names)
+        print(
+            f"note: subfolders of {root!r} ({', '.join(map(repr, others[:5]))}) are not classes "
+            "of this model: predicting every image below it, without labels",
+            file=sys.stderr,
+        )
     if subfolders and not loose and set(subfolders) <= names:
         paths, labels = [], []
         for label in subfolders:
@@ -146,25 +151,40 @@ def _csv_images(path, args, load_image_csv):
             f"{path!r} has no column {args.path_column!r} (columns: {', '.join(header)}); "
             "name the column of image paths with --path-column"
         )
-    if args.label_column in header:
-        found, labels = load_image_csv(path, args.path_column, args.label_column)[:2]
-        return list(found), [str(label) for label in labels]
+    if args.label_column in header:  # a blank label: not known for that image
+        found, given = load_image_csv(path, args.path_column, args.label_column)[:2]
+        return list(found), [str(label).strip() or None for label in given]
     with open(path, newline="") as f:
         rows = [row[args.path_column] for row in csv.DictReader(f)]
     base = os.path.dirname(os.path.abspath(path))
     return [os.path.join(base, row) for row in rows], None
 
 
-def _as_classes(labels, classes):
-    """Known labels (text) as the model's classes; a label it does not know is an error."""
+def _scored(labels, predicted, classes):
+    """Accuracy and confusion matrix of the images whose label is a class of the model.
+
+    Images without a label, or with a label the model does not know, are
+    not scored; a line says how many and which labels.
+    """
     by_name = {str(c): c for c in classes}
-    unknown = sorted({label for label in labels if label not in by_name})
-    if unknown:
-        raise ValueError(
-            f"labels {', '.join(map(repr, unknown[:5]))} are not classes of this model "
-            f"({', '.join(map(repr, by_name))})"
-        )
-    return np.array([by_name[label] for label in labels])
+    known = np.array([label in by_name for label in labels])
+    lines = []
+    missing = sum(label is None for label in labels)
+    unknown = sorted({label for label in labels if label is not None and label not in by_name})
+    if missing or unknown:
+        parts = [f"{missing} without a label"] if missing else []
+        if unknown:
+            n = sum(label in unknown for label in labels)
+            parts.append(
+                f"{n} labelled {', '.join(map(repr, unknown[:5]))}"
+                + (" ..." if len(unknown) > 5 else "")
+                + f", not a class of this model ({', '.join(map(repr, by_name))})"
+            )
+        lines.append(f"not scored: {'; '.join(parts)}")
+    if known.any():
+        truth = np.array([by_name[label] for label in labels[known]])
+        lines.insert(0, _report(truth, predicted[known], classes))
+    return "\n".join(lines)
 
 
 def _write_csv(path, paths, predicted, proba, classes, labels):
@@ -174,7 +194,8 @@ def _write_csv(path, paths, predicted, proba, classes, labels):
         writer.writerow(header + (["true_label"] if labels is not None else []))
         for i, image in enumerate(paths):
             row = [image, predicted[i], *(f"{p:.6f}" for p in proba[i])]
-            writer.writerow(row + ([labels[i]] if labels is not None else []))
+            label = "" if labels is None or labels[i] is None else labels[i]
+            writer.writerow(row + ([label] if labels is not None else []))
 
 
 def _report(labels, predicted, classes):
