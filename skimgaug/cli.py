@@ -109,6 +109,11 @@ def main(argv=None):
     _check_options_apply(parser, parsers[args.command], args)
     # Silences TensorFlow's C++ logging once it is set up (level 2 lets ERROR lines through).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # After Ctrl-C, joblib's resource tracker (a process of its own, started by
+    # --n-jobs) would warn about the semaphores of the workers it stopped.
+    quiet_tracker = "ignore::UserWarning:joblib.externals.loky.backend.resource_tracker"
+    given = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = f"{given},{quiet_tracker}" if given else quiet_tracker
     try:
         with _warnings_as_lines():
             run(args)

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -300,30 +301,40 @@ def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, capsys):
 
 
 @pytest.mark.slow
-def test_ctrl_c_during_training_ends_the_process_with_one_line():
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_ctrl_c_during_training_ends_the_process_with_one_line(n_jobs):
     command = [sys.executable, "-m", "skimgaug.cli", "cv", "--digits", "--epochs", "100"]
+    command += ["--n-jobs", str(n_jobs)]
+    started = "fold 1/5 epoch 1/100" if n_jobs == 1 else "[augmentation] fold"
     # As from a terminal: Ctrl-C handled by default, whatever an earlier test in this
-    # process did with SIGINT (an ignored signal stays ignored across exec).
+    # process did with SIGINT (an ignored signal stays ignored across exec), and sent
+    # to the whole process group (the workers too).
     process = subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        start_new_session=True,
     )
     line = ""
     try:
-        for line in process.stderr:  # until the first progress line: training has begun
-            if "fold 1/5 epoch 1/100" in line:
-                break
-        process.send_signal(signal.SIGINT)
+        if n_jobs == 1:
+            for line in process.stderr:  # until the first progress line: training has begun
+                if started in line:
+                    break
+        else:
+            time.sleep(30)  # workers started and training (no per-epoch lines in parallel)
+            line = started
+        os.killpg(process.pid, signal.SIGINT)
         rest = process.communicate(timeout=60)[1]
     finally:
         process.kill()
-    assert "fold 1/5 epoch 1/100" in line
+    assert started in line
     assert process.returncode == 130
     assert rest.splitlines()[-1] == "skimgaug: interrupted"
-    assert "Traceback" not in rest
+    # no resource-tracker warning about the stopped workers' semaphores
+    assert "Traceback" not in rest and "Warning" not in rest
 
 
 @pytest.mark.parametrize(
