@@ -36,6 +36,7 @@ centering, ZCA): their values would not be viewable.
 """
 
 import numbers
+import os
 import textwrap
 from dataclasses import dataclass
 
@@ -65,6 +66,7 @@ class _Preview:
     """What the figure shows: sampled rows, their originals and augmented copies."""
 
     rows: np.ndarray  # indices into X
+    names: tuple  # each row's label: its file name, or X[i]
     originals: np.ndarray  # (images, h, w, c), before standardization
     copies: np.ndarray  # (images, n, h, w, c), before standardization
     fixed_range: bool  # 0-255 display scale (uint8 arrays, image files)
@@ -257,8 +259,10 @@ def _draw_preview(
                     # copied (or decoded) as fit reads it, then transformed.
                     batch = load_rows(x, np.full(n, row), generator.dtype)
                     copies[r] = augmenter(batch, legacy_rng(batch_seed, _FIRST_EPOCH, r))
+    names = tuple(_short_name(x.paths[i]) if isinstance(x, ImagePaths) else f"X[{i}]" for i in rows)
     return _Preview(
         rows=rows,
+        names=names,
         originals=originals,
         copies=copies,
         fixed_range=fixed_range,
@@ -306,6 +310,12 @@ def _first_image_size(paths):
     return height, width
 
 
+def _short_name(path, limit=20):
+    """A file's name for a row label, shortened in the middle beyond ``limit`` characters."""
+    name = os.path.basename(path)
+    return name if len(name) <= limit else f"{name[: limit // 2 - 1]}…{name[-(limit // 2) :]}"
+
+
 def _sample_rows(n_total, images, seed):
     """Indices of the rows shown: all, or ``images`` of them, sorted."""
     if n_total <= images:
@@ -336,7 +346,7 @@ def _draw_figure(preview, make_figure):
             ax.set_yticks([])
             if r == 0:
                 ax.set_title("original" if c == 0 else str(c), fontsize="medium")
-        axes[r][0].set_ylabel(f"X[{preview.rows[r]}]", fontsize="medium")
+        axes[r][0].set_ylabel(preview.names[r], fontsize="medium")
     width_chars = max(40, int(fig_w * 14))
     figure.suptitle(_title(preview, width_chars), fontsize="medium")
     return figure
