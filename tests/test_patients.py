@@ -201,11 +201,12 @@ def test_bad_balance_values_are_refused(imbalanced):
         fast_clf(balance="up").fit(X, y)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
     [
         ["cv", "--folds", "2"],
-        ["train", "--cross-validate", "--folds", "2"],
+        ["train", "--cross-validate", "--folds", "2", "--validation-split", "0.1"],
         ["search", "--folds", "2", "--grid", "epochs=1", "--refit-out", "{tmp}/best"],
     ],
     ids=["cv", "train", "search"],
