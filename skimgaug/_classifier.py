@@ -532,15 +532,12 @@ class AugmentedKerasClassifier(KerasClassifier):
         routed = route_params(self.get_params(), destination="fit", pass_filter={"class_weight"})
         owner = type(self).__name__
         check_balance(self.balance, kwargs.get("class_weight", routed.get("class_weight")), owner)
-        if sample_weight is None or np.ndim(sample_weight) != 1 or isinstance(y, dict):
-            return  # no weights, a scalar, or a multi-output target (balance refuses it)
-        try:
-            labels = _strata(np.asarray(y))
-        except ValueError:  # a ragged multi-output target
-            return
+        labels = _class_of_each_sample(y)
+        if labels is None or sample_weight is None or np.ndim(sample_weight) != 1:
+            return  # no single class per sample (refused later), no weights, or a scalar
         weights = np.asarray(sample_weight, dtype=float)
-        if labels is None or len(labels) != len(weights):
-            return  # multilabel (refused below), or a length error to come
+        if len(labels) != len(weights):
+            return  # a length error to come
         per_class = {}
         for label, weight in zip(labels.tolist(), weights.tolist(), strict=True):
             per_class.setdefault(label, set()).add(weight)
@@ -819,16 +816,30 @@ _CROSSENTROPY = {
 }
 
 
-def _rows_per_epoch(y, balance):
-    """Rows an epoch shows with ``balance`` (every class as often as the largest), or None."""
-    if balance is None or y is None or isinstance(y, dict):
+def _class_of_each_sample(y):
+    """The class of each sample of the user's ``y``, or None.
+
+    None for multi-output and multilabel targets, and for a ``y`` that
+    validation refuses next with its own message (mixed types, say).
+    """
+    if y is None or isinstance(y, dict):
         return None
     try:
         labels = _strata(np.asarray(y))
-        _, counts = np.unique(labels, return_counts=True)
-    except (TypeError, ValueError):  # a y that validation refuses next, with its message
+        if labels is not None:
+            np.unique(labels)  # comparable: one kind of label
+    except (TypeError, ValueError):
         return None
-    return None if labels is None else int(len(counts) * counts.max())
+    return labels
+
+
+def _rows_per_epoch(y, balance):
+    """Rows an epoch shows with ``balance`` (every class as often as the largest), or None."""
+    labels = None if balance is None else _class_of_each_sample(y)
+    if labels is None:
+        return None
+    _, counts = np.unique(labels, return_counts=True)
+    return int(len(counts) * counts.max())
 
 
 def chance_level_loss(y, target_type, sample_weight=None, balanced=False):
