@@ -238,6 +238,7 @@ def test_train_fits_on_all_images_unless_asked_for_a_validation_split():
     assert parser.parse_args(args).validation_split == 0.2
 
 
+@pytest.mark.slow  # 6-25 s: run by CI once
 def test_compare_without_random_augmentation_says_why_there_is_one_setting(image_folder, capsys):
     args = ["cv", image_folder, "--folds", "2", "--epochs", "1", "--compare", "--quiet"]
     assert cli.main(args) == 0

@@ -363,6 +363,7 @@ def test_a_local_weights_file_is_loaded(saved_mobilenet):
     assert_same_weights(backbone_of(model), source)
 
 
+@pytest.mark.slow  # 6-25 s: run by CI once
 def test_a_local_imagenet_efficientnet_file_computes_as_keras_imagenet_model(tmp_path):
     """Keras adds Rescaling(1/sqrt(std)) for weights="imagenet" only; its file holds std as
     the stem's variance. A local copy of that file must give the same stem outputs."""

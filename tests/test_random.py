@@ -139,6 +139,7 @@ def test_two_fits_in_two_threads_leave_the_process_as_it_was(toy):
         cv2.setNumThreads(before)
 
 
+@pytest.mark.slow  # 6-25 s: run by CI once
 def test_a_seeded_fit_ignores_other_threads_drawing_from_python_random(toy):
     """Dask's worker samples Python's global random while fits run in its threads."""
     import random
