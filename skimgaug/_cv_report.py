@@ -287,7 +287,8 @@ def _data_section(document):
 def _patience(patience):
     if not patience:
         return "none"
-    return f"after {patience} epochs without a better validation loss (best weights kept)"
+    epochs = "epoch" if patience == 1 else "epochs"
+    return f"after {patience} {epochs} without a better validation loss (best weights kept)"
 
 
 def _balancing(config):

@@ -430,7 +430,7 @@ def describe_settings(args):
         if value is not None and not (option == "optimizer" and value == "adam"):
             parts.append(f"{option}={value}")
     if getattr(args, "early_stopping", None):
-        parts.append(f"early_stopping={args.early_stopping} epochs")
+        parts.append(f"early_stopping={args.early_stopping}")
     return ", ".join(parts)
 
 
