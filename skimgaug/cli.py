@@ -112,8 +112,9 @@ def main(argv=None):
     # After Ctrl-C, joblib's resource tracker (a process of its own, started by
     # --n-jobs) would warn about the semaphores of the workers it stopped.
     quiet_tracker = "ignore::UserWarning:joblib.externals.loky.backend.resource_tracker"
-    given = os.environ.get("PYTHONWARNINGS")
-    os.environ["PYTHONWARNINGS"] = f"{given},{quiet_tracker}" if given else quiet_tracker
+    given = os.environ.get("PYTHONWARNINGS", "")
+    if quiet_tracker not in given.split(","):  # once, however often main() runs
+        os.environ["PYTHONWARNINGS"] = f"{given},{quiet_tracker}" if given else quiet_tracker
     try:
         with _warnings_as_lines():
             run(args)

@@ -119,14 +119,14 @@ def _folder_images(root, classes, extensions):
     entries = sorted(os.listdir(root))
     subfolders = [e for e in entries if os.path.isdir(os.path.join(root, e))]
     loose = [e for e in entries if e.lower().endswith(extensions)]
-    if subfolders and not loose and not set(subfolders) <= names:
-        others = sorted(set(subfolders) - names)
+    others = sorted(set(subfolders) - names)
+    if subfolders and not loose and others:
         print(
             f"note: subfolders of {root!r} ({', '.join(map(repr, others[:5]))}) are not classes "
             "of this model: predicting every image below it, without labels",
             file=sys.stderr,
         )
-    if subfolders and not loose and set(subfolders) <= names:
+    elif subfolders and not loose:
         paths, labels = [], []
         for label in subfolders:
             for name in sorted(os.listdir(os.path.join(root, label))):
@@ -174,9 +174,9 @@ def _scored(labels, predicted, classes):
     if missing or unknown:
         parts = [f"{missing} without a label"] if missing else []
         if unknown:
-            n = sum(label in unknown for label in labels)
             parts.append(
-                f"{n} labelled {', '.join(map(repr, unknown[:5]))}"
+                f"{len(labels) - known.sum() - missing} labelled "
+                f"{', '.join(map(repr, unknown[:5]))}"
                 + (" ..." if len(unknown) > 5 else "")
                 + f", not a class of this model ({', '.join(map(repr, by_name))})"
             )

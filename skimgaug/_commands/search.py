@@ -255,16 +255,16 @@ def _check_is_scheduler(address, timeout):
         "check the address (a scheduler's, as 'dask scheduler' prints it: tcp://HOST:8786), "
         "or start one with 'dask scheduler' and workers with 'dask worker ADDRESS'"
     )
+    unreachable = f"cannot reach the Dask scheduler at {address!r} within {timeout} s"
     try:
         # A little longer than connect's own timeout, whose error says more.
         answer = asyncio.run(asyncio.wait_for(identity(), timeout + 2))
-    except (OSError, TimeoutError, asyncio.TimeoutError) as exc:
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
-            reason = "something listens there, but gave no Dask answer"
+    except TimeoutError:  # asyncio's too (an OSError: caught first)
         raise OSError(
-            f"cannot reach the Dask scheduler at {address!r} within {timeout} s ({reason}); " + hint
+            f"{unreachable} (something listens there, but gave no Dask answer); " + hint
         ) from None
+    except OSError as exc:
+        raise OSError(f"{unreachable} ({type(exc).__name__}: {exc}); " + hint) from None
     except ValueError as exc:  # a malformed address
         raise ValueError(f"--dask {address!r}: {exc}") from None
     except Exception as exc:  # bytes that are no Dask message
