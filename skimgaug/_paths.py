@@ -147,10 +147,7 @@ def _decode_high_precision(image, target_size, channels, dtype):
     if image.size != (width, height):
         values = resize_plane(values, target_size)
     gray = (values.astype(np.float64) / _HIGH_PRECISION[image.mode]).astype(dtype)
-    planes = [gray] if channels == 1 else [gray] * 3
-    if channels == 4:
-        planes.append(np.full_like(gray, 255))  # opaque alpha
-    return np.stack(planes, axis=-1)
+    return _as_channels([gray], channels)
 
 
 def _is_16_bit_color(image):
@@ -178,15 +175,29 @@ def _decode_16_bit_color(name, target_size, channels, dtype):
     values = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if values is None or values.dtype != np.uint16 or values.ndim != 3:
         raise ValueError(f"Cannot read the 16-bit color image {name!r}")
-    rgb = values[..., [2, 1, 0]].astype(np.float64) / 257.0  # OpenCV gives BGR(A)
-    alpha = values[..., 3] / 257.0 if values.shape[2] == 4 else np.full(rgb.shape[:2], 255.0)
-    if channels == 1:
-        planes = [rgb @ np.array(_LUMA)]
-    else:
-        planes = [rgb[..., 0], rgb[..., 1], rgb[..., 2]] + ([alpha] if channels == 4 else [])
+    order = [2, 1, 0, 3][: values.shape[2]]  # OpenCV gives BGR(A)
+    planes = [values[..., c].astype(np.float64) / 257.0 for c in order]
     if planes[0].shape != tuple(target_size):
         planes = [resize_plane(plane, target_size) for plane in planes]
-    return np.stack(planes, axis=-1).astype(dtype)
+    return _as_channels(planes, channels).astype(dtype)
+
+
+def _as_channels(planes, channels):
+    """The float planes of an image of more than 8 bits (one gray plane, or R, G, B and
+    maybe A) as ``channels`` channels: gray repeated for RGB, PIL's weighted sum of R, G
+    and B for grayscale, an opaque alpha of 255 where the file has none."""
+    color = planes * 3 if len(planes) == 1 else planes[:3]
+    if channels == 1:
+        chosen = (
+            planes[:1]
+            if len(planes) == 1
+            else [sum(w * p for w, p in zip(_LUMA, color, strict=True))]
+        )
+    else:
+        chosen = color
+        if channels == 4:
+            chosen += [planes[3] if len(planes) == 4 else np.full_like(planes[0], 255)]
+    return np.stack(chosen, axis=-1)
 
 
 def resize_plane(values, target_size):
