@@ -258,6 +258,7 @@ def test_predict_traces_once_whatever_the_number_of_images(toy):
     assert clf.model_.predict_function.experimental_get_tracing_count() == 1
 
 
+@pytest.mark.slow  # 12-15 s: run by CI once
 def test_cross_validation_does_not_warn_about_retracing(toy):
     from sklearn.model_selection import cross_val_score
 

@@ -160,6 +160,7 @@ def test_groups_never_cross_folds(folder):
     assert np.all(np.isfinite(result["test_score"]))
 
 
+@pytest.mark.slow  # 12-15 s: run by CI once
 def test_grid_search_and_pickle_with_paths(folder):
     paths, labels = load_image_folder(folder)
     search = GridSearchCV(_clf(random_state=0), {"datagen__rotation_range": [0, 20]}, cv=2)
