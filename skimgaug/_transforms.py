@@ -232,25 +232,35 @@ class VectorizedAugmenter:
 
     def _warp_and_flip(self, batch, p):
         # Flips come after the warp and channel shift in apply_transform; both
-        # commute with the (per-image uniform) channel shift, so a flip is
-        # folded into the warp matrix: sampling at mirrored output positions.
-        # An image with no transform at all is left untouched, as in Keras.
+        # commute with the (per-image uniform) channel shift. An image that is
+        # only flipped is flipped with np.flip (exact by construction); for a
+        # warped image the flip is folded into the warp matrix (sampling at
+        # mirrored output positions). An image with no transform at all is
+        # left untouched, as in Keras.
         moved = (p["theta"] != 0) | (p["tx"] != 0) | (p["ty"] != 0) | (p["shear"] != 0)
         moved |= (p["zx"] != 1) | (p["zy"] != 1)
-        flipped = p["flip_horizontal"].astype(bool) | p["flip_vertical"].astype(bool)
-        if not (moved | flipped).any():
+        horizontal = np.asarray(p["flip_horizontal"], dtype=bool)
+        vertical = np.asarray(p["flip_vertical"], dtype=bool)
+        _flip_rows(batch, horizontal & ~moved, vertical & ~moved)
+        if not moved.any():
             return batch
         height, width = batch.shape[1:3]
         keys = ("theta", "tx", "ty", "shear", "zx", "zy")
+        rows = np.flatnonzero(moved)
         matrices = affine_matrices(
-            *(np.asarray(p[k], dtype=np.float64) for k in keys), height, width
+            *(np.asarray(p[k], dtype=np.float64)[rows] for k in keys), height, width
         )
-        matrices[~moved] = [[1, 0, 0], [0, 1, 0]]  # exact identity where Keras skips the warp
-        matrices = _fold_flips(matrices, p["flip_horizontal"], p["flip_vertical"], height, width)
-        rows = np.flatnonzero(moved | flipped)
+        matrices = _fold_flips(matrices, horizontal[rows], vertical[rows], height, width)
         g = self.generator
         order = g.interpolation_order
-        return warp_batch(batch, matrices[rows], rows, order, g.fill_mode, g.cval)
+        return warp_batch(batch, matrices, rows, order, g.fill_mode, g.cval)
+
+
+def _flip_rows(batch, horizontal, vertical):
+    """Flip ``batch[i]`` left-right where ``horizontal[i]``, up-down where ``vertical[i]``."""
+    for axis, rows in ((2, np.flatnonzero(horizontal)), (1, np.flatnonzero(vertical))):
+        if len(rows):
+            batch[rows] = np.flip(batch[rows], axis=axis)
 
 
 def _fold_flips(matrices, horizontal, vertical, height, width):
