@@ -25,6 +25,15 @@ from ._datagen import (
     misplaced_datagen_keys,
     resolve_datagen,
 )
+from ._diagnostics import (
+    chance_level_loss,
+    clean_sample,
+    encoded_labels,
+    loss_name,
+    reestimate_batch_norm,
+    warn_if_chance_level,
+    warn_if_clean_at_chance,
+)
 from ._engine import (
     InferenceBatches,
     TrainingBatches,
@@ -43,7 +52,7 @@ from ._inputs import (
     check_same_sample_shape,
     column_to_1d,
 )
-from ._multi import check_single_input, concatenate, n_samples, stacked, take
+from ._multi import check_single_input, concatenate, is_multi, n_samples, stacked, take
 from ._parallel import limit_tensorflow_threads
 from ._paths import (
     COLOR_MODES,
@@ -74,7 +83,7 @@ from ._validation import (
     check_tta,
     check_validation_split,
 )
-from .exceptions import ChanceLevelWarning, MixedImageSizesWarning
+from .exceptions import MixedImageSizesWarning
 
 _PREFIX = "datagen__"
 
@@ -611,7 +620,7 @@ class AugmentedKerasClassifier(KerasClassifier):
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         settings = self._settings
         check_single_input(X, settings.datagen, type(self).__name__)
-        split_seed, batch_seed = child_seeds(resolve_seed(self.random_state), 2)
+        split_seed, batch_seed, _, sample_seed = child_seeds(resolve_seed(self.random_state), 4)
         batching = {"batch_size", "shuffle", "validation_batch_size", "validation_split"}
         fit_params = route_params(self.get_params(), destination="fit", pass_filter=batching)
         # fit(X, y, batch_size=...) and the like override the parameters, as in scikeras.
@@ -690,11 +699,33 @@ class AugmentedKerasClassifier(KerasClassifier):
                 )
         finally:
             self._fit_callbacks = user_callbacks
+        rows = np.arange(n_samples(X)) if train is None else train
+        self._check_inference_mode(X, y, rows, sample_seed)
         if train is not None:
             y = take(y, train)
             if np.ndim(sample_weight) == 1:
                 sample_weight = np.asarray(sample_weight)[train]
-        _warn_if_chance_level(self, y, sample_weight)
+        warn_if_chance_level(self, y, sample_weight)
+
+    def _check_inference_mode(self, X, y, rows, seed):
+        """The default model's batch-norm statistics from clean training images; a
+        warning for any model that predicts clean training images at chance."""
+        labels = None
+        if not isinstance(y, (list, tuple, dict)):
+            labels = encoded_labels(take(y, rows), self.target_type_)
+        default = self._check_model_param() is models.default_model
+        if is_multi(X) or (labels is None and not default) or not len(rows):
+            return
+        positions, batches = clean_sample(self.standardizer_, X, rows, seed)
+        if default:
+            reestimate_batch_norm(self.model_, batches)
+        if labels is not None:
+            warn_if_clean_at_chance(self, batches, labels[positions], self._chance_loss(labels))
+
+    def _chance_loss(self, labels):
+        if loss_name(self.model_) is None:
+            return None
+        return chance_level_loss(labels, "multiclass", balanced=self._settings.balance is not None)
 
     def _balance_by(self, y):
         """The class of each sample when epochs are balanced, else None."""
@@ -808,14 +839,6 @@ class AugmentedKerasClassifier(KerasClassifier):
         return as_2d_proba(proba, len(X))
 
 
-#: Losses whose chance level is the entropy of the class frequencies.
-_CROSSENTROPY = {
-    "sparse_categorical_crossentropy",
-    "categorical_crossentropy",
-    "binary_crossentropy",
-}
-
-
 def _class_of_each_sample(y):
     """The class of each sample of the user's ``y``, or None.
 
@@ -840,75 +863,6 @@ def _rows_per_epoch(y, balance):
         return None
     _, counts = np.unique(labels, return_counts=True)
     return int(len(counts) * counts.max())
-
-
-def chance_level_loss(y, target_type, sample_weight=None, balanced=False):
-    """The cross-entropy of the best constant prediction for encoded ``y``.
-
-    Keras averages ``weight * loss`` over the samples, so the best constant
-    prediction is each class's share of the weight, and its loss is
-    ``-sum_c m_c log(m_c / sum(m))`` with ``m_c`` the class's weight per sample:
-    the entropy of the class frequencies without weights, ``ln k`` with
-    ``class_weight="balanced"`` or balanced epochs (``balanced=True``, each
-    class shown equally often). ``None`` for other kinds of targets.
-    """
-    y = np.asarray(y)
-    if target_type == "multiclass":
-        labels = y.astype(np.int64).ravel()
-    elif target_type == "binary":
-        labels = (y.reshape(len(y), -1)[:, 0] > 0.5).astype(np.int64)
-    elif target_type == "multiclass-onehot":
-        labels = y.reshape(len(y), -1).argmax(axis=1)
-    else:
-        return None
-    weights = np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight)
-    weights = np.broadcast_to(weights.astype(float), labels.shape)
-    mass = np.bincount(labels, weights=weights)
-    if balanced:
-        counts = np.bincount(labels)
-        present = counts > 0
-        mass = mass[present] / counts[present] / present.sum()
-    else:
-        mass = mass / len(labels)
-    mass = mass[mass > 0]
-    return float(-(mass * np.log(mass / mass.sum())).sum())
-
-
-def _warn_if_chance_level(estimator, y, sample_weight=None):
-    """Warn when the training loss ended within 2 % of the chance-level loss, or above.
-
-    Only after two epochs or more: a first epoch's mean loss includes its
-    untrained first steps.
-    """
-    losses = estimator.history_.get("loss") if estimator.history_ else None
-    loss = estimator.model_.loss
-    if not isinstance(loss, str):  # a Loss instance or function; a list or dict is skipped
-        loss = getattr(loss, "name", None) or getattr(loss, "__name__", None)
-    if not losses or len(losses) < 2 or loss not in _CROSSENTROPY:
-        return
-    balanced = estimator.balance is not None
-    chance = chance_level_loss(y, estimator.target_type_, sample_weight, balanced)
-    final = float(losses[-1])
-    if chance is None or chance <= 0 or final < 0.98 * chance:  # NaN compares False
-        return
-    if not np.isfinite(final):
-        where = "is not a number"
-    elif final <= 1.02 * chance:
-        where = "is within 2 % of"
-    else:
-        where = "is above"
-    owner = type(estimator).__name__
-    warnings.warn(
-        f"{owner}: the training loss ended at {final:.4f}, which {where} the chance-level "
-        f"loss {chance:.4f} (the best constant prediction): the model has not "
-        "learned. Likely causes: images too large for the model or too few epochs "
-        f"(epochs={estimator.epochs}: try more epochs, or a smaller target_size), a learning "
-        f"rate too high or too low (optimizer={estimator.optimizer!r}; try "
-        "optimizer__learning_rate), or pixel values not scaled as the model expects "
-        "(datagen rescale=1/255 for the default model; none for a pretrained backbone).",
-        ChanceLevelWarning,
-        stacklevel=4,
-    )
 
 
 def _mean_of_outputs(copies):

@@ -3,6 +3,7 @@
 - :func:`load_image_folder`: the class-per-subfolder layout ``root/<class>/<image>``.
 - :func:`load_image_csv`: a table of file paths, labels and optional groups.
 - :func:`load_digits_images`: scikit-learn's bundled 8x8 digits as images.
+- :func:`load_texture_patches`: patches of scikit-learn's two bundled photographs.
 - :func:`make_toy_images` and :func:`write_image_folder`: generated images for
   examples, tests and benchmarks.
 """
@@ -18,6 +19,7 @@ __all__ = [
     "load_digits_images",
     "load_image_csv",
     "load_image_folder",
+    "load_texture_patches",
     "make_toy_images",
     "write_image_folder",
 ]
@@ -174,6 +176,52 @@ def load_digits_images():
 
     digits = load_digits()
     return digits.images[..., np.newaxis].astype(np.float32), digits.target
+
+
+def load_texture_patches(n_per_class=50, size=32, random_state=0):
+    """Three classes of photograph patches: small data as it looks in practice.
+
+    Square patches (96 pixels, resized to ``size``) cut at random places from
+    scikit-learn's two bundled photographs: class 0 from the top half of
+    ``china.jpg``, class 1 from its bottom half, class 2 from ``flower.jpg``.
+
+    Parameters
+    ----------
+    n_per_class : int, default=50
+    size : int, default=32
+        Height and width of the returned images.
+    random_state : int or None, default=0
+        Seed of a private generator that places the patches.
+
+    Returns
+    -------
+    X : ndarray of shape (3 * n_per_class, size, size, 3), float32
+        RGB values from 0 to 255.
+    y : ndarray of shape (3 * n_per_class,), int
+        Classes 0, 1 and 2, in blocks.
+
+    Examples
+    --------
+    >>> from skimgaug.datasets import load_texture_patches
+    >>> X, y = load_texture_patches(n_per_class=4, size=16)
+    >>> X.shape, y.tolist()
+    ((12, 16, 16, 3), [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
+    """
+    import cv2
+    from sklearn.datasets import load_sample_images
+
+    rng = np.random.default_rng(random_state)
+    china, flower = load_sample_images().images
+    middle = china.shape[0] // 2
+    X, y = [], []
+    for label, image in enumerate((china[:middle], china[middle:], flower)):
+        for _ in range(n_per_class):
+            top = rng.integers(0, image.shape[0] - 96)
+            left = rng.integers(0, image.shape[1] - 96)
+            patch = np.ascontiguousarray(image[top : top + 96, left : left + 96])
+            X.append(cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA))
+            y.append(label)
+    return np.array(X, dtype=np.float32), np.array(y)
 
 
 def make_toy_images(

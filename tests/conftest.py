@@ -44,10 +44,11 @@ def recording_model(meta, compile_kwargs, log_key="default"):
     """A tiny model that logs every batch it is given.
 
     Compiled with ``run_eagerly=True`` so that it sees concrete batches. Its
-    first layer logs the images with phase "train" for training steps and
-    "infer" for evaluation (internal validation) and prediction; each
-    training step also logs its targets ("targets") and its sample weights
-    ("weights": ``None`` when the batch has none).
+    first layer logs the images with phase "train" for training steps,
+    "infer" for evaluation (internal validation) and prediction steps, and
+    "check" for a direct call in inference mode (the end-of-fit check on clean
+    training images); each training step also logs its targets ("targets")
+    and its sample weights ("weights": ``None`` when the batch has none).
     """
     import keras
     import tensorflow as tf
@@ -55,11 +56,13 @@ def recording_model(meta, compile_kwargs, log_key="default"):
     from skimgaug.models import output_layer_and_loss
 
     log = SEEN[log_key]
+    step = []  # "infer" inside Keras' test and predict steps
 
     class Recorder(keras.layers.Layer):
         def call(self, x, training=None):
             if tf.executing_eagerly():
-                log.append(("train" if training else "infer", np.array(x)))
+                phase = "train" if training else (step[-1] if step else "check")
+                log.append((phase, np.array(x)))
             return x
 
     class RecordingModel(keras.Model):
@@ -69,6 +72,20 @@ def recording_model(meta, compile_kwargs, log_key="default"):
                 log.append(("targets", np.array(y)))
                 log.append(("weights", None if weights is None else np.array(weights)))
             return super().train_step(data)
+
+        def test_step(self, data):
+            step.append("infer")
+            try:
+                return super().test_step(data)
+            finally:
+                step.pop()
+
+        def predict_step(self, data):
+            step.append("infer")
+            try:
+                return super().predict_step(data)
+            finally:
+                step.pop()
 
     inputs = keras.Input(shape=meta["X_shape_"][1:])
     x = keras.layers.Flatten()(Recorder()(inputs))

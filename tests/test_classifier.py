@@ -74,6 +74,10 @@ def test_training_batches_are_augmented_and_inference_batches_are_not(toy, seen)
     train = _phase(seen, "fit", "train")
     assert sum(len(b) for b in train) == 2 * len(X)  # one pass per epoch
     check_augmented(train, clean)
+    # The end-of-fit check in inference mode sees every training image, clean.
+    checked = _phase(seen, "fit", "check")
+    assert sum(len(b) for b in checked) == len(X)
+    check_never_augmented(checked, clean)
     seen["fit"].clear()
     clf.predict(X)
     clf.predict_proba(X[:5])
