@@ -76,9 +76,9 @@ def random_images(n_images, size, seed=None):
 
 def article_batches(X, y, engine="vectorized", batch_size=32):
     """skimgaug's training batches of ``X`` with :data:`ARTICLE`'s settings, as in ``fit``."""
-    from skimgaug._datagen import resolve_datagen
-    from skimgaug._engine import TrainingBatches
-    from skimgaug._transforms import make_augmenter
+    from skimgaug._augment._batches import TrainingBatches
+    from skimgaug._augment._keys import resolve_datagen
+    from skimgaug._augment._transforms import make_augmenter
 
     config = resolve_datagen(ARTICLE, {})
     return TrainingBatches(

@@ -79,7 +79,7 @@ def cache_cv(root, n_images, size, folds, epochs, filters, source):
     from sklearn.model_selection import cross_val_score
 
     from skimgaug import AugmentedKerasClassifier
-    from skimgaug._paths import ImagePaths, decode_count
+    from skimgaug._data._paths import ImagePaths, decode_count
 
     paths, labels = bench.folder_images(root, n_images)
     params = {"target_size": (size, size), "cache": None if source == "none" else source}
@@ -202,7 +202,7 @@ def report_cache_speed(settings, report):
 
 def report_folder_memory(settings, report):
     """Part 2: peak memory without a cache as the folder grows, then with a disk cache."""
-    from skimgaug._paths import ImagePaths
+    from skimgaug._data._paths import ImagePaths
 
     sizes, size = settings["folder_images"], settings["folder_size"]
     root = bench.write_folder(max(sizes), size)

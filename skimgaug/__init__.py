@@ -8,8 +8,9 @@ statistics come from the training data of each ``fit`` call, so scikit-learn's
 :class:`AugmentedKerasClassifier`.
 """
 
-from ._datagen import DATAGEN_KEYS
-from ._persist import load_model, save_model
+from ._augment._keys import DATAGEN_KEYS
+from ._persistence._folder import load_model, save_model
+from ._version import __version__ as __version__
 
 __all__ = [
     "AugmentedKerasClassifier",
@@ -19,16 +20,15 @@ __all__ = [
     "save_augmentation_preview",
     "save_model",
 ]
-__version__ = "0.1.0"
 
 
 def __getattr__(name):
     if name == "AugmentedKerasClassifier":
-        from ._classifier import AugmentedKerasClassifier
+        from ._estimator._classifier import AugmentedKerasClassifier
 
         return AugmentedKerasClassifier
     if name in ("plot_augmentations", "save_augmentation_preview"):
-        from . import _preview
+        from ._augment import _preview
 
         return getattr(_preview, name)
     raise AttributeError(f"module 'skimgaug' has no attribute {name!r}")

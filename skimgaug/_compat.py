@@ -12,7 +12,7 @@ import os
 import random
 import warnings
 
-from ._random import SharedSetting
+from ._parallel import SharedSetting
 
 
 @functools.cache

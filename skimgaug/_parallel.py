@@ -18,6 +18,7 @@ image decoding uses all of it, training-batch production the cores left
 after TensorFlow's share (:func:`batch_threads`).
 """
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -153,3 +154,43 @@ def limit_tensorflow_threads():
     except RuntimeError:  # TensorFlow already initialized in this process
         return None
     return threads
+
+
+class SharedSetting:
+    """A process-wide setting saved and restored around overlapping blocks.
+
+    Fits may run in several threads at once. If each saved a global setting
+    on entry and restored it on exit, a fit entering while another runs would
+    save the other's temporary value and restore it last. Here the first
+    block in saves the setting and the last one out restores it.
+
+    Parameters
+    ----------
+    save : callable
+        ``save() -> value``, the caller's setting.
+    restore : callable
+        ``restore(value)``.
+    """
+
+    def __init__(self, save, restore):
+        self._save = save
+        self._restore = restore
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = None
+
+    @contextlib.contextmanager
+    def preserved(self):
+        """Context: the setting is as it was once the last overlapping block exits."""
+        with self._lock:
+            if self._users == 0:
+                self._saved = self._save()
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    saved, self._saved = self._saved, None
+                    self._restore(saved)

@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 
+from ._parallel import SharedSetting
 from ._validation import check_random_state
 
 
@@ -69,46 +70,6 @@ def preserved_numpy_rng():
         yield
     finally:
         np.random.set_state(state)
-
-
-class SharedSetting:
-    """A process-wide setting saved and restored around overlapping blocks.
-
-    Fits may run in several threads at once. If each saved a global setting
-    on entry and restored it on exit, a fit entering while another runs would
-    save the other's temporary value and restore it last. Here the first
-    block in saves the setting and the last one out restores it.
-
-    Parameters
-    ----------
-    save : callable
-        ``save() -> value``, the caller's setting.
-    restore : callable
-        ``restore(value)``.
-    """
-
-    def __init__(self, save, restore):
-        self._save = save
-        self._restore = restore
-        self._lock = threading.Lock()
-        self._users = 0
-        self._saved = None
-
-    @contextlib.contextmanager
-    def preserved(self):
-        """Context: the setting is as it was once the last overlapping block exits."""
-        with self._lock:
-            if self._users == 0:
-                self._saved = self._save()
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._users == 0:
-                    saved, self._saved = self._saved, None
-                    self._restore(saved)
 
 
 def _save_global_rngs():

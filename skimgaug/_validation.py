@@ -12,6 +12,11 @@ import os
 
 import numpy as np
 
+#: The augmentation engines (see :mod:`skimgaug._augment._transforms`).
+ENGINES = ("vectorized", "imagedatagenerator")
+#: Color modes of decoded image files: PIL mode and channels.
+COLOR_MODES = {"grayscale": ("L", 1), "rgb": ("RGB", 3), "rgba": ("RGBA", 4)}
+
 
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -28,9 +33,7 @@ def check_validation_split(value, owner):
 
 
 def check_engine(engine, owner="AugmentedKerasClassifier"):
-    """``engine`` must name one of :data:`skimgaug._transforms.ENGINES`."""
-    from ._transforms import ENGINES
-
+    """``engine`` must name one of :data:`ENGINES`."""
     if engine not in ENGINES:
         raise ValueError(
             f"The 'engine' parameter of {owner} must be one of "
@@ -107,9 +110,7 @@ def check_target_size(target_size, owner):
 
 
 def check_color_mode(color_mode, owner):
-    """``color_mode`` must be one of :data:`skimgaug._paths.COLOR_MODES`."""
-    from ._paths import COLOR_MODES
-
+    """``color_mode`` must be one of :data:`COLOR_MODES`."""
     if color_mode not in COLOR_MODES:
         raise ValueError(
             f"The 'color_mode' parameter of {owner} must be one of "

@@ -11,8 +11,8 @@ from PIL import Image
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from skimgaug import AugmentedKerasClassifier
-from skimgaug._cache import DiskCache, MemoryCache, file_key, get_cache
-from skimgaug._paths import ImagePaths, decode_count
+from skimgaug._data._cache import DiskCache, MemoryCache, file_key, get_cache
+from skimgaug._data._paths import ImagePaths, decode_count
 from skimgaug.datasets import load_image_folder
 
 

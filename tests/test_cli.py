@@ -402,7 +402,7 @@ def test_help_explains_everything():
 
 
 def test_format_lines_up_metrics():
-    from skimgaug._cv import FoldResult, format_summary, summarize
+    from skimgaug.cli.runs._cv import FoldResult, format_summary, summarize
 
     perfect = {"accuracy": 1.0, "balanced_accuracy": 1.0, "macro_f1": 1.0, "roc_auc": np.nan}
     results = [FoldResult("a", i, np.arange(2), np.eye(2), perfect) for i in range(2)]
@@ -449,7 +449,7 @@ def test_a_truncated_image_in_a_later_training_batch_exits_1_naming_the_file(tmp
 def test_digits_are_resized_to_the_image_size_asked_for():
     import argparse
 
-    from skimgaug._commands._common import load_source
+    from skimgaug.cli._common import load_source
     from skimgaug.datasets import load_digits_images
 
     X, y, _, _, _ = load_source(argparse.Namespace(digits=True, image_size=(32, 24)))

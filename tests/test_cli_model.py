@@ -154,7 +154,7 @@ def test_preview_needs_a_png_name(capsys):
 
 
 def test_training_options_reach_the_estimator():
-    from skimgaug._commands import _common
+    from skimgaug.cli import _common
 
     parser = cli.build_parser()
     args = parser.parse_args(

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from skimgaug import DATAGEN_KEYS
+from skimgaug._augment._keys import AUGMENTATION, STANDARDIZATION, resolve_datagen
 from skimgaug._compat import image_data_generator_class
-from skimgaug._datagen import AUGMENTATION, STANDARDIZATION, resolve_datagen
 
 AUGMENTATION_KEYS = {
     "rotation_range",

@@ -146,7 +146,9 @@ def test_multi_output_predictions_made_in_chunks_are_joined_output_by_output(
 ):
     X, y = multilabel
     clf = MultiOutputClassifier(two_sigmoid_outputs, batch_size=5, **PLAIN).fit(X, y)
-    monkeypatch.setattr("skimgaug._engine._CHUNK_BYTES", 8 * X.shape[1] * 5)  # 5 rows each
+    monkeypatch.setattr(
+        "skimgaug._augment._batches._CHUNK_BYTES", 8 * X.shape[1] * 5
+    )  # 5 rows each
     expected = np.column_stack(clf.model_.predict(X, verbose=0))
     np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-5)
 

@@ -7,11 +7,11 @@ import pytest
 from conftest import ARTICLE, FAST
 
 from skimgaug import AugmentedKerasClassifier
+from skimgaug._augment._batches import TrainingBatches, fit_statistics, inference_batch
+from skimgaug._augment._keys import resolve_datagen
+from skimgaug._augment._transforms import ReferenceAugmenter, sample_transform
 from skimgaug._compat import make_image_data_generator
-from skimgaug._datagen import resolve_datagen
-from skimgaug._engine import TrainingBatches, fit_statistics, inference_batch
 from skimgaug._random import legacy_rng
-from skimgaug._transforms import ReferenceAugmenter, sample_transform
 
 
 def _batches(X, y, settings, seed=0, indices=None, weights=None, batch_size=8, shuffle=True):
@@ -289,7 +289,7 @@ def test_bad_predict_batch_sizes_are_refused(toy, batch_size):
 
 
 def _vectorized_batches(X, y, seed=0):
-    from skimgaug._transforms import make_augmenter
+    from skimgaug._augment._transforms import make_augmenter
 
     config = resolve_datagen(ARTICLE, {})
     return TrainingBatches(

@@ -187,7 +187,7 @@ def test_a_fit_that_learns_does_not_warn(toy):
     ],
 )
 def test_chance_level_is_the_loss_of_predicting_class_frequencies(y, target_type, expected):
-    from skimgaug._diagnostics import chance_level_loss
+    from skimgaug._estimator._diagnostics import chance_level_loss
 
     if expected is None:
         assert chance_level_loss(y, target_type) is None
@@ -206,7 +206,7 @@ def test_chance_level_is_the_loss_of_predicting_class_frequencies(y, target_type
     ],
 )
 def test_chance_level_with_weights_is_the_best_constant_weighted_loss(weights, balanced, expected):
-    from skimgaug._diagnostics import chance_level_loss
+    from skimgaug._estimator._diagnostics import chance_level_loss
 
     y = (np.arange(40) >= 32).astype("float32")  # 32 negatives, 8 positives
     chance = chance_level_loss(y, "binary", weights, balanced)

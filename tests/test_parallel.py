@@ -205,7 +205,7 @@ def test_batch_threads_are_the_cores_left_after_tensorflows_share(
 
 
 def test_the_decoding_pool_follows_the_budget(monkeypatch):
-    from skimgaug._paths import _executor
+    from skimgaug._data._paths import _executor
 
     monkeypatch.setenv(ENV_THREADS, "1")
     assert _executor()._max_workers == 1

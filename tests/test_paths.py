@@ -11,7 +11,7 @@ from PIL import Image
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_validate
 
 from skimgaug import AugmentedKerasClassifier
-from skimgaug._paths import ImagePaths, decode_image
+from skimgaug._data._paths import ImagePaths, decode_image
 from skimgaug.datasets import load_image_csv, load_image_folder
 
 SIZE = (16, 16)
@@ -396,7 +396,7 @@ def test_an_explicit_target_size_wins_without_a_warning(mixed_image_folder):
 
 
 def test_the_most_common_size_breaks_ties_towards_the_larger_image():
-    from skimgaug._paths import most_common_size
+    from skimgaug._data._paths import most_common_size
 
     assert most_common_size([(8, 8), (16, 16), (8, 8), (16, 16)]) == ((16, 16), 2, 2)
     assert most_common_size([(8, 8), (8, 8), (16, 16)]) == ((8, 8), 2, 2)

@@ -8,7 +8,7 @@ import sklearn
 from conftest import fast_clf, recording_model
 from sklearn.model_selection import GroupKFold, cross_validate
 
-from skimgaug._split import group_validation_split
+from skimgaug._estimator._split import group_validation_split
 from skimgaug.datasets import make_toy_images
 
 
@@ -67,7 +67,7 @@ def test_few_groups_warn_that_the_validation_part_is_larger(patients):
 
 def _record_split_groups(monkeypatch):
     """The list the internal split appends the groups it is given to, from now on."""
-    import skimgaug._classifier as classifier
+    import skimgaug._estimator._training as classifier
 
     seen_groups = []
     split = classifier.internal_validation_split
@@ -212,7 +212,8 @@ def test_bad_balance_values_are_refused(imbalanced):
     ids=["cv", "train", "search"],
 )
 def test_cli_groups_reach_every_internal_split(command, image_folder, tmp_path, monkeypatch):
-    from skimgaug import _classifier, cli
+    from skimgaug import cli
+    from skimgaug._estimator import _classifier
 
     split = _classifier.internal_validation_split
     calls = []

@@ -18,7 +18,7 @@ from conftest import FAST
 from sklearn.base import clone
 
 from skimgaug import AugmentedKerasClassifier
-from skimgaug._pretrained import PRETRAINED_NAMES, pretrained
+from skimgaug.models._pretrained import PRETRAINED_NAMES, pretrained
 
 #: conftest's FAST, smaller batches, eager (faster than tracing for a few steps), seeded.
 FAST = {**FAST, "batch_size": 8, "run_eagerly": True, "random_state": 0}
@@ -274,7 +274,7 @@ def test_feature_rows_are_refused():
 def test_mobilenet_preprocesses_inside_its_backbone_only():
     import keras
 
-    from skimgaug._pretrained import ImageNetPreprocessing
+    from skimgaug.models._pretrained import ImageNetPreprocessing
 
     model = build(shape=(32, 32, 3))
     backbone = backbone_of(model)
@@ -292,7 +292,7 @@ def test_mobilenet_preprocesses_inside_its_backbone_only():
 def test_preprocessing_layer_equals_keras_preprocess_input(mode):
     from keras.applications import imagenet_utils
 
-    from skimgaug._pretrained import ImageNetPreprocessing
+    from skimgaug.models._pretrained import ImageNetPreprocessing
 
     X = pixels((4, 5, 3), n=3)
     expected = imagenet_utils.preprocess_input(X.copy(), mode=mode)
@@ -301,7 +301,7 @@ def test_preprocessing_layer_equals_keras_preprocess_input(mode):
 
 
 def test_preprocessing_layer_refuses_an_unknown_mode():
-    from skimgaug._pretrained import ImageNetPreprocessing
+    from skimgaug.models._pretrained import ImageNetPreprocessing
 
     with pytest.raises(ValueError, match="'mode' parameter of ImageNetPreprocessing"):
         ImageNetPreprocessing("inception")
@@ -310,7 +310,7 @@ def test_preprocessing_layer_refuses_an_unknown_mode():
 def test_preprocessing_layer_saves_and_loads_in_safe_mode(tmp_path):
     import keras
 
-    from skimgaug._pretrained import ImageNetPreprocessing
+    from skimgaug.models._pretrained import ImageNetPreprocessing
 
     model = keras.Sequential([keras.Input((4, 5, 3)), ImageNetPreprocessing("caffe")])
     model.save(tmp_path / "pre.keras")
@@ -467,7 +467,7 @@ def test_resnet50_preprocesses_once_with_caffe_means():
     import keras
     from keras.applications.resnet50 import preprocess_input
 
-    from skimgaug._pretrained import ImageNetPreprocessing
+    from skimgaug.models._pretrained import ImageNetPreprocessing
 
     model = build("resnet50", shape=(32, 32, 3))
     found = [layer for layer in model.layers if isinstance(layer, ImageNetPreprocessing)]
@@ -514,7 +514,7 @@ def test_a_new_process_unpickles_the_estimator_and_loads_the_model(tmp_path):
             out = clf.predict_proba(X)
         else:
             import keras
-            from skimgaug._pretrained import ImageNetPreprocessing  # registers the layer
+            from skimgaug.models._pretrained import ImageNetPreprocessing  # registers the layer
             model = keras.saving.load_model({str(tmp_path / "model.keras")!r}, safe_mode=True)
             out = model.predict(X, verbose=0)
         np.save({str(tmp_path)!r} + "/out_" + sys.argv[1] + ".npy", out)

@@ -14,12 +14,18 @@ import pytest  # noqa: E402
 from conftest import recording_model  # noqa: E402
 
 from skimgaug import AugmentedKerasClassifier  # noqa: E402
-from skimgaug._datagen import resolve_datagen  # noqa: E402
-from skimgaug._engine import TrainingBatches  # noqa: E402
-from skimgaug._paths import decode_image  # noqa: E402
-from skimgaug._preview import plot_augmentations, save_augmentation_preview  # noqa: E402
-from skimgaug._random import child_seeds, resolve_seed  # noqa: E402
-from skimgaug._transforms import make_augmenter  # noqa: E402
+from skimgaug._augment._batches import TrainingBatches  # noqa: E402
+from skimgaug._augment._keys import resolve_datagen  # noqa: E402
+from skimgaug._augment._preview import (
+    plot_augmentations,
+    save_augmentation_preview,  # noqa: E402
+)
+from skimgaug._augment._transforms import make_augmenter  # noqa: E402
+from skimgaug._data._paths import decode_image  # noqa: E402
+from skimgaug._random import (
+    child_seeds,
+    resolve_seed,  # noqa: E402
+)
 from skimgaug.datasets import load_image_folder  # noqa: E402
 
 AUGMENT = {"rotation_range": 20, "zoom_range": 0.2}

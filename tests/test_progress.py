@@ -2,7 +2,7 @@
 
 import pytest
 
-from skimgaug._progress import TimeLeft, format_duration
+from skimgaug.cli.runs._progress import TimeLeft, format_duration
 
 
 class FakeClock:

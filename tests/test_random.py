@@ -11,7 +11,7 @@ import pytest
 from conftest import FAST
 
 from skimgaug import AugmentedKerasClassifier
-from skimgaug._warp import single_threaded_opencv
+from skimgaug._augment._warp import single_threaded_opencv
 
 AUGMENT = {"rotation_range": 20, "horizontal_flip": True}
 

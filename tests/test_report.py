@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 
 from skimgaug import cli
-from skimgaug._commands import _common as common
-from skimgaug._cv import FoldResult, fold_metrics, summarize, write_outputs
-from skimgaug._plots import confusion_matrices_figure, learning_curves_figure
-from skimgaug._verdict import compare_settings, format_verdict, paired_intervals
+from skimgaug.cli import _common as common
+from skimgaug.cli.reports._plots import confusion_matrices_figure, learning_curves_figure
+from skimgaug.cli.reports._verdict import compare_settings, format_verdict, paired_intervals
+from skimgaug.cli.runs._cv import FoldResult, fold_metrics, summarize, write_outputs
 
 #: The files ``--out`` holds, in the order the CLI lists them.
 WRITTEN = [
@@ -669,7 +669,7 @@ def test_a_run_stopped_before_any_fold_finished_leaves_no_out_folder(
 
 
 def test_report_settings_name_every_training_option():
-    from skimgaug._cv_report import _settings_section
+    from skimgaug.cli.reports._cv_report import _settings_section
 
     config = {
         "optimizer": "sgd",

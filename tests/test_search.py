@@ -17,12 +17,12 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedKFold
 
-from skimgaug import _grid as grids
-from skimgaug import _search as search
-from skimgaug import _search_outputs as outputs
 from skimgaug import cli
-from skimgaug._commands._common import DIGITS_AUGMENTATION, DIGITS_STANDARDIZATION
-from skimgaug._report import Report, versions
+from skimgaug.cli import _grid as grids
+from skimgaug.cli._common import DIGITS_AUGMENTATION, DIGITS_STANDARDIZATION
+from skimgaug.cli.reports import _search_outputs as outputs
+from skimgaug.cli.reports._html import Report, versions
+from skimgaug.cli.runs import _search as search
 from skimgaug.exceptions import ChanceLevelWarning
 
 # ----------------------------------------------------------------------------
@@ -219,7 +219,7 @@ def test_yes_lets_a_grid_of_more_than_1000_candidates_through(usage_errors):
 
 
 def test_the_help_names_the_same_candidate_limit_as_the_check():
-    from skimgaug._commands import search as command
+    from skimgaug.cli import search as command
 
     assert command._MAX_CANDIDATES == grids.MAX_CANDIDATES
 
@@ -814,7 +814,7 @@ def not_dask():
 )
 def test_a_port_where_no_scheduler_listens_fails_within_seconds(not_dask, listener, reason):
     pytest.importorskip("distributed")
-    from skimgaug._commands.search import connect_dask
+    from skimgaug.cli.search import connect_dask
 
     start = time.monotonic()
     with pytest.raises(OSError, match=re.escape(reason)) as exc:

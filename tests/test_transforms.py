@@ -14,15 +14,15 @@ from scipy.ndimage import gaussian_filter
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from skimgaug import AugmentedKerasClassifier
-from skimgaug._datagen import resolve_datagen
-from skimgaug._random import preserved_numpy_rng
-from skimgaug._transforms import (
+from skimgaug._augment._keys import resolve_datagen
+from skimgaug._augment._transforms import (
     ReferenceAugmenter,
     VectorizedAugmenter,
     make_augmenter,
     sample_transform,
     sample_transforms,
 )
+from skimgaug._random import preserved_numpy_rng
 
 SETTINGS = [
     ARTICLE,

@@ -6,9 +6,9 @@ from conftest import fast_clf, recording_model
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
-from skimgaug._engine import augmented_inference_batch, inference_batch
+from skimgaug._augment._batches import augmented_inference_batch, inference_batch
+from skimgaug._augment._transforms import make_augmenter
 from skimgaug._random import child_seeds, legacy_rng, resolve_seed
-from skimgaug._transforms import make_augmenter
 
 AUGMENT = {"rotation_range": 30, "width_shift_range": 0.2, "horizontal_flip": True}
 

@@ -1,0 +1,358 @@
+"""Image files as ``X``: decoded lazily, batch by batch, on a few threads.
+
+An :class:`ImagePaths` stands in for an image array everywhere the estimator
+needs one: it has a ``shape`` ``(n, height, width, channels)``, it can be
+indexed by rows (giving another ``ImagePaths``), and :meth:`ImagePaths.load`
+decodes the images it names. Memory therefore stays bounded by the batch,
+not the data set.
+"""
+
+import os
+import threading
+import warnings
+
+import numpy as np
+
+from .._validation import COLOR_MODES
+from ..exceptions import MixedImageSizesWarning
+
+#: PIL modes of more than 8 bits per pixel (all single-channel), with the
+#: divisor that brings them to the 0-255 range of 8-bit images.
+_HIGH_PRECISION = dict.fromkeys(["I;16", "I;16B", "I;16L", "I;16N", "I"], 257.0) | {"F": 1.0}
+_PATH_TYPES = (str, bytes, os.PathLike)
+
+
+def _executor():
+    """The decoding pool: one thread per core of this process' budget.
+
+    PIL releases the GIL while it decodes and resizes. In a joblib or Dask
+    worker the budget is the worker's share (see :mod:`skimgaug._parallel`).
+    """
+    from .._parallel import cpu_budget, shared_executor
+
+    return shared_executor("decode", cpu_budget())
+
+
+def is_path_input(X):
+    """True for a 1-D sequence (list, array, Series) holding image file names.
+
+    One str, bytes or path-like element is enough: a list of paths with a
+    stray non-path is then refused by :class:`ImagePaths`, naming its index,
+    rather than being taken for an image array.
+    """
+    if isinstance(X, ImagePaths):
+        return True
+    if isinstance(X, _PATH_TYPES) or not hasattr(X, "__len__"):
+        return False
+    if hasattr(X, "dtype") and np.asarray(X).dtype.kind not in "OUS":
+        return False
+    try:
+        values = np.asarray(X, dtype=object)
+    except ValueError:  # ragged nested sequences: not a list of paths
+        return False
+    return values.ndim == 1 and any(isinstance(v, _PATH_TYPES) for v in values)
+
+
+def path_name(path):
+    """``path`` (str, bytes or path-like) as a plain ``str``, for opening and messages."""
+    return str(os.fsdecode(path))
+
+
+def _as_path_names(paths):
+    """Every element of ``paths`` as a plain ``str``; refuse non-paths by index."""
+    names, problems = [], []
+    for i, path in enumerate(paths):
+        if isinstance(path, _PATH_TYPES):
+            names.append(path_name(path))
+        else:
+            problems.append(f"X[{i}] is {path!r} ({type(path).__name__})")
+    if problems:
+        shown = ", ".join(problems[:5])
+        more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise TypeError(
+            "X must be a 1-D sequence of image file paths (str, bytes or os.PathLike); "
+            f"{shown}{more}."
+        )
+    return names
+
+
+_decodes = [0]
+_decodes_lock = threading.Lock()
+
+
+def decode_count():
+    """How many image files were decoded in this process (for tests and benchmarks)."""
+    return _decodes[0]
+
+
+def decode_image(path, target_size, color_mode, dtype=np.float32):
+    """One image file as an array ``(height, width, channels)`` with values 0-255.
+
+    8-bit images are converted to ``color_mode`` and resized by PIL, as
+    Keras' ``load_img`` does. Images of more than 8 bits are not rounded to
+    8 bits: 16-bit integer images (PIL modes ``"I;16*"``, and ``"I"``, taken
+    as 16-bit) are divided by 257, which maps 0-65535 onto 0-255 as floats,
+    and float images (mode ``"F"``, e.g. a float TIFF) keep their values as
+    they are. Such an image has one channel: ``"rgb"`` repeats it, ``"rgba"``
+    also adds an opaque alpha of 255. 16-bit color PNGs and TIFFs (which PIL
+    would round to 8 bits) are read with OpenCV and divided by 257 too
+    (``"grayscale"``: PIL's weighted sum of R, G and B). Images of more than
+    8 bits are resized (bilinear) in float.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    IsADirectoryError
+        If ``path`` is a directory.
+    ValueError
+        If the file is not a readable image; the message names the file.
+    """
+    return decode_pixels(path, target_size, color_mode, dtype).astype(dtype, copy=False)
+
+
+def decode_pixels(path, target_size, color_mode, dtype=np.float32):
+    """:func:`decode_image` in the most compact exact dtype: uint8 for 8-bit images.
+
+    Images of more than 8 bits come in ``dtype``. The decoded-image cache keeps
+    these, four times smaller than float32 for 8-bit files.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    name = path_name(path)
+    with _decodes_lock:
+        _decodes[0] += 1
+    mode, channels = COLOR_MODES[color_mode]
+    height, width = target_size
+    try:
+        with Image.open(name) as image:
+            if image.mode in _HIGH_PRECISION:
+                return _decode_high_precision(image, target_size, channels, dtype)
+            if _is_16_bit_color(image):
+                return _decode_16_bit_color(name, target_size, channels, dtype)
+            image = image.convert(mode)
+            if image.size != (width, height):
+                image = image.resize((width, height), Image.Resampling.BILINEAR)
+            array = np.asarray(image, dtype=np.uint8)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"Image file not found: {name!r}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(_directory_message(name)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"Cannot read image file {name!r}: {exc}") from None
+    return array.reshape(height, width, channels)
+
+
+def _decode_high_precision(image, target_size, channels, dtype):
+    """A single-channel image of more than 8 bits, without rounding (see decode_image)."""
+    height, width = target_size
+    values = np.asarray(image)
+    if image.size != (width, height):
+        values = resize_plane(values, target_size)
+    gray = (values.astype(np.float64) / _HIGH_PRECISION[image.mode]).astype(dtype)
+    return _as_channels([gray], channels)
+
+
+def _is_16_bit_color(image):
+    """A 16-bit RGB(A) PNG or TIFF, which PIL opens as 8-bit RGB(A), rounding its values."""
+    if image.mode not in ("RGB", "RGBA") or not image.tile:
+        return False
+    args = image.tile[0][3]
+    rawmode = args[0] if isinstance(args, tuple) and args else args
+    return isinstance(rawmode, str) and ";16" in rawmode
+
+
+#: PIL's weights of R, G and B when it converts to grayscale ("L"), as ITU-R 601-2.
+_LUMA = (0.299, 0.587, 0.114)
+
+
+def _decode_16_bit_color(name, target_size, channels, dtype):
+    """A 16-bit color image read by OpenCV (which keeps 16 bits), divided by 257.
+
+    Grayscale is PIL's weighted sum of R, G and B; RGBA without alpha in the
+    file gets an opaque alpha of 255. Each channel is resized in float.
+    """
+    import cv2
+
+    data = np.fromfile(name, dtype=np.uint8)
+    values = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if values is None or values.dtype != np.uint16 or values.ndim != 3:
+        raise ValueError(f"Cannot read the 16-bit color image {name!r}")
+    order = [2, 1, 0, 3][: values.shape[2]]  # OpenCV gives BGR(A)
+    planes = [values[..., c].astype(np.float64) / 257.0 for c in order]
+    if planes[0].shape != tuple(target_size):
+        planes = [resize_plane(plane, target_size) for plane in planes]
+    return _as_channels(planes, channels).astype(dtype)
+
+
+def _as_channels(planes, channels):
+    """The float planes of an image of more than 8 bits (one gray plane, or R, G, B and
+    maybe A) as ``channels`` channels: gray repeated for RGB, PIL's weighted sum of R, G
+    and B for grayscale, an opaque alpha of 255 where the file has none."""
+    color = planes * 3 if len(planes) == 1 else planes[:3]
+    if channels == 1:
+        chosen = (
+            planes[:1]
+            if len(planes) == 1
+            else [sum(w * p for w, p in zip(_LUMA, color, strict=True))]
+        )
+    else:
+        chosen = color
+        if channels == 4:
+            chosen += [planes[3] if len(planes) == 4 else np.full_like(planes[0], 255)]
+    return np.stack(chosen, axis=-1)
+
+
+def resize_plane(values, target_size):
+    """One 2-D plane resized to ``target_size`` ``(height, width)``: PIL bilinear, in float32."""
+    from PIL import Image
+
+    height, width = target_size
+    resized = Image.fromarray(np.asarray(values, dtype=np.float32)).resize(
+        (width, height), Image.Resampling.BILINEAR
+    )
+    return np.asarray(resized)
+
+
+def _directory_message(name):
+    return f"{name!r} is a directory, not an image file."
+
+
+class ImagePaths:
+    """Image files standing in for an image array ``(n, height, width, channels)``.
+
+    Parameters
+    ----------
+    paths : sequence of str, bytes or path-like
+        Stored as plain ``str``; any other element raises a ``TypeError``
+        naming its index.
+    target_size : (int, int)
+        ``(height, width)`` every image is resized to.
+    color_mode : {"grayscale", "rgb", "rgba"}
+    cache : None, "auto" or str, default=None
+        Where decoded images are kept for the next epoch, fold or fit (see
+        :mod:`skimgaug._data._cache`); only this setting is pickled, never pixels.
+    """
+
+    def __init__(self, paths, target_size, color_mode, cache=None):
+        self.paths = np.asarray(_as_path_names(paths), dtype=object)
+        self.target_size = tuple(target_size)
+        self.color_mode = color_mode
+        self.cache = cache
+
+    @property
+    def shape(self):
+        return (len(self.paths), *self.target_size, COLOR_MODES[self.color_mode][1])
+
+    @property
+    def ndim(self):
+        return 4
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, rows):
+        if isinstance(rows, tuple):  # scikeras indexes as X[mask, ...]
+            rows = rows[0]
+        return ImagePaths(self.paths[rows], self.target_size, self.color_mode, self.cache)
+
+    def load(self, dtype=np.float32):
+        """Decode every image (or take it from the cache), on a few threads; ``(n, h, w, c)``."""
+        from ._cache import file_key, get_cache
+
+        out = np.empty(self.shape, dtype=dtype)
+        cache = get_cache(self.cache)
+
+        def decode(i):
+            path = self.paths[i]
+            if cache is None:
+                out[i] = decode_image(path, self.target_size, self.color_mode, dtype)
+                return
+            try:
+                key = file_key(path, self.target_size, self.color_mode, dtype)
+            except OSError:  # missing: let decode_image name it
+                key = None
+            image = cache.get(key) if key is not None else None
+            if image is None:
+                image = decode_pixels(path, self.target_size, self.color_mode, dtype)
+                if key is not None:
+                    cache.put(key, image)
+            out[i] = image  # uint8 pixels of 8-bit files become dtype here
+
+        # list() re-raises the first error (missing or unreadable file).
+        list(_executor().map(decode, range(len(self.paths))))
+        return out
+
+    def check_files(self):
+        """Fail early: every path must be a file with an image header.
+
+        Reading headers is cheap (no pixel is decoded); a file whose pixel
+        data is corrupt is reported when its batch is decoded.
+
+        Returns
+        -------
+        list of (int, int)
+            Each file's stored ``(height, width)``.
+        """
+        return list(_executor().map(_stored_size, self.paths))
+
+    def __reduce__(self):
+        args = (self.paths.tolist(), self.target_size, self.color_mode, self.cache)
+        return (ImagePaths, args)
+
+
+def _stored_size(path):
+    """``(height, width)`` of an image file, from its header; errors name the file."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Image file not found: {path!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(_directory_message(path))
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ValueError(f"Cannot read image file {path!r}: {exc}") from None
+    return height, width
+
+
+def most_common_size(sizes):
+    """The most common ``(height, width)`` in ``sizes``, how many have it, how many differ.
+
+    Ties go to the larger image.
+
+    Returns
+    -------
+    size : (int, int)
+    count : int
+        Images of that size.
+    n_sizes : int
+        Distinct sizes.
+    """
+    from collections import Counter
+
+    counts = Counter(tuple(size) for size in sizes)
+    size, count = max(counts.items(), key=lambda item: (item[1], item[0][0] * item[0][1]))
+    return size, count, len(counts)
+
+
+def load_rows(x, rows, dtype):
+    """A float copy of ``x[rows]``, decoding files when ``x`` is :class:`ImagePaths`."""
+    if isinstance(x, ImagePaths):
+        return x[rows].load(dtype)
+    return x[rows].astype(dtype, order="C")  # any layout in, C-contiguous out (OpenCV)
+
+
+def size_of_images(sizes, owner):
+    """``target_size=None``: the images' own size, or the most common one (with a warning)."""
+    size, count, n_sizes = most_common_size(sizes)
+    if n_sizes > 1:
+        warnings.warn(
+            f"{owner}: the {len(sizes)} image files have {n_sizes} different sizes; all are "
+            f"resized to the most common one, {size[0]}x{size[1]} ({count} of {len(sizes)} "
+            "images). Set target_size=(height, width) to choose the size.",
+            MixedImageSizesWarning,
+            stacklevel=4,
+        )
+    return size

@@ -1,0 +1,1 @@
+"""The estimator: ``AugmentedKerasClassifier`` (scikeras hooks), its settings, split and checks."""

@@ -1,0 +1,153 @@
+"""What one fit trains on: the internal validation split, the batches, the end-of-fit checks.
+
+The two data paths are built here, apart: :class:`TrainingBatches` (random
+transform, then standardize) for training, :class:`InferenceBatches` (copy, then
+standardize) for internal or given validation data.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import models
+from .._augment._batches import (
+    InferenceBatches,
+    TrainingBatches,
+    fit_statistics,
+    inference_batch,
+)
+from .._augment._transforms import make_augmenter
+from .._compat import route_params
+from .._data._multi import is_multi, n_samples, stacked, take
+from .._validation import check_validation_split
+from ._diagnostics import (
+    chance_level_loss,
+    clean_sample,
+    encoded_labels,
+    loss_name,
+    reestimate_batch_norm,
+    warn_if_clean_at_chance,
+)
+from ._split import internal_validation_split
+
+_BATCHING = {"batch_size", "shuffle", "validation_batch_size", "validation_split"}
+
+
+@dataclass
+class TrainingPlan:
+    """The rows a fit trains on and the clean validation data it reports on."""
+
+    train: np.ndarray  # the training rows (every row without a validation split)
+    batch_size: int
+    validation_batch_size: int
+    shuffle: bool
+    validation_data: object  # InferenceBatches or None
+
+
+def plan_training(estimator, X, y, sample_weight, kwargs, split_seed):
+    """Batch sizes, the internal validation split and validation batches of one fit.
+
+    Pops the batching arguments and ``validation_data`` from ``kwargs`` (given
+    to ``fit``, they override the parameters, as in scikeras). Learns the
+    standardization statistics of a new model from the training rows.
+    """
+    owner = type(estimator).__name__
+    fit_params = route_params(estimator.get_params(), destination="fit", pass_filter=_BATCHING)
+    fit_params.update({k: kwargs.pop(k) for k in _BATCHING & kwargs.keys()})
+    validation_split = check_validation_split(
+        fit_params.get("validation_split", estimator._settings.validation_split), owner
+    )
+    batch_size = fit_params.get("batch_size") or 32
+    batch_size = n_samples(X) if batch_size == -1 else batch_size
+    validation_batch_size = fit_params.get("validation_batch_size") or batch_size
+    if validation_batch_size == -1:
+        validation_batch_size = n_samples(X)
+    given_validation = kwargs.pop("validation_data", None)
+    if given_validation is not None and validation_split:
+        raise ValueError("Pass either validation_split or validation_data to fit, not both.")
+    train, valid = np.arange(n_samples(X)), None
+    if validation_split:
+        groups = getattr(estimator, "_fit_groups", None)
+        train, valid = internal_validation_split(
+            stacked(y), validation_split, split_seed, groups=groups
+        )
+    standardizer = estimator.standardizer_
+    if standardizer.mean is None:  # a new model: learn this fit's statistics
+        fit_statistics(standardizer, X, None if valid is None else train)
+    validation_data = None
+    if valid is not None:
+        validation_data = InferenceBatches(
+            X, y, sample_weight, valid, standardizer, int(validation_batch_size)
+        )
+    elif given_validation is not None:
+        validation_data = estimator._inference_validation_data(
+            given_validation, int(validation_batch_size)
+        )
+    return TrainingPlan(
+        train=train,
+        batch_size=int(batch_size),
+        validation_batch_size=int(validation_batch_size),
+        shuffle=fit_params.get("shuffle", True),
+        validation_data=validation_data,
+    )
+
+
+def training_batches(estimator, plan, X, y, sample_weight, seed, initial_epoch):
+    """The training path: augmented, then standardized, batches of the training rows."""
+    settings = estimator._settings
+    augmenter = None
+    if settings.datagen.augments:
+        augmenter = make_augmenter(settings.engine, settings.datagen.augmenter())
+    every_row = len(plan.train) == n_samples(X) and _is_identity(plan.train)
+    batches = TrainingBatches(
+        X,
+        y,
+        sample_weight,
+        indices=None if every_row else plan.train,
+        augmenter=augmenter,
+        standardizer=estimator.standardizer_,
+        batch_size=plan.batch_size,
+        shuffle=plan.shuffle,
+        seed=seed,
+        first_epoch=initial_epoch,
+        balance_by=estimator._balance_by(y),
+    )
+    if estimator.standardizer_.preprocessing_function:
+        # Standardize one training image now, so that a preprocessing_function
+        # that fails or returns a wrong shape, None or NaN is reported before
+        # any training, not from a producer thread.
+        inference_batch(estimator.standardizer_, X, batches.indices[:1])
+    return batches
+
+
+def _is_identity(rows):
+    return bool(np.array_equal(rows, np.arange(len(rows))))
+
+
+def training_part(y, sample_weight, train):
+    """``y`` and ``sample_weight`` of the training rows."""
+    if len(train) == len(stacked(y)) and _is_identity(train):
+        return y, sample_weight
+    if np.ndim(sample_weight) == 1:
+        sample_weight = np.asarray(sample_weight)[train]
+    return take(y, train), sample_weight
+
+
+def check_inference_mode(estimator, X, y, rows, seed):
+    """The default model's batch-norm statistics from clean training images; a
+    warning for any model that predicts clean training images at chance."""
+    labels = None
+    if not isinstance(y, (list, tuple, dict)):
+        labels = encoded_labels(take(y, rows), estimator.target_type_)
+    default = estimator._check_model_param() is models.default_model
+    if is_multi(X) or (labels is None and not default) or not len(rows):
+        return
+    positions, batches = clean_sample(estimator.standardizer_, X, rows, seed)
+    if default:
+        reestimate_batch_norm(estimator.model_, batches)
+    if labels is not None:
+        chance = None
+        if loss_name(estimator.model_) is not None:
+            balanced = estimator._settings.balance is not None
+            chance = chance_level_loss(labels, "multiclass", balanced=balanced)
+        warn_if_clean_at_chance(estimator, batches, labels[positions], chance)

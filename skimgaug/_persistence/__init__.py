@@ -1,0 +1,1 @@
+"""Saving and loading fitted estimators as folders, without pickle."""

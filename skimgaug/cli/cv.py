@@ -1,0 +1,217 @@
+"""``skimgaug cv``: stratified (group) k-fold cross-validation of one or two settings."""
+
+import argparse
+import sys
+import time
+
+from . import _common as common
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "cv",
+        help="cross-validate a folder of images, a CSV of image paths, or the digits",
+        description=(
+            "Cross-validate a Keras image classifier with augmentation applied to "
+            "training folds only. SOURCE is a folder with one subfolder of images per "
+            "class, or a CSV file with a column of image paths (relative to the CSV) "
+            "and a column of labels. Prints accuracy, balanced accuracy, macro F1 and "
+            "ROC AUC per fold and their mean ± std, then, with --compare, the verdict "
+            "(the paired difference in accuracy per fold, its mean and a 95 % interval "
+            "corrected for the training data that folds share), and the total time."
+        ),
+        epilog=(
+            "examples:\n"
+            "  skimgaug cv --digits --compare\n"
+            "  skimgaug cv scans/ --groups '^(patient\\d+)_' --image-size 96x96 \\\n"
+            "      --datagen rotation_range=15 --datagen horizontal_flip=true --out results/\n"
+            "  skimgaug cv index.csv --groups patient_id --model mymodels:build --compare\n"
+            "  skimgaug cv photos/ --model mobilenet_v3_small --weights imagenet"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common.add_fit_command_options(parser)
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also run without the random augmentation on the same folds",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help=(
+            "write report.html (one page to open), results.json, results.csv, "
+            "out-of-fold predictions and plots here; an interrupted or failed run "
+            "writes its finished folds, marked partial"
+        ),
+    )
+    return parser
+
+
+def check_args(args):
+    """What the command line alone can tell is wrong (UsageError)."""
+    common.check_source_args(args)
+    common.check_model_args(args)
+
+
+def settings_to_compare(datagen, compare):
+    """``{name: datagen}``: with and/or without the random augmentation."""
+    from .._augment._keys import resolve_datagen
+
+    config = resolve_datagen(datagen, {})
+    plain = {**config.standardization, **config.format}
+    if not config.augments:
+        return {"no augmentation": plain}
+    if compare:
+        return {"no augmentation": plain, "augmentation": datagen}
+    return {"augmentation": datagen}
+
+
+def run(args, out=None):
+    """Run the cross-validation described by parsed ``args``; return the summary."""
+    started = time.perf_counter()
+    out = out or sys.stdout
+    check_args(args)
+    datagen = common.default_datagen(args)
+    created = common.make_out_dir(args.out)
+
+    def go():
+        source = common.load_source(args)
+        # TensorFlow is imported only once the command line and the data are valid
+        # (by the --model module, or else by the classifier's module).
+        with common.without_cpp_logs():
+            model = common.load_model_arg(args)
+        common.import_tensorflow_quietly()
+        return _cross_validate(args, source, datagen, model, out, started)
+
+    return common.with_cleanup(args.out, created, go)
+
+
+def describe_data(X, y, groups, description, images, folds):
+    """The Data block of results.json and report.html."""
+    import numpy as np
+
+    labels, counts = np.unique(y, return_counts=True)
+    kind = "stratified group" if groups is not None else "stratified"
+    return {
+        "source": description,
+        "n_images": len(X),
+        "images": images,
+        "classes": {str(label): int(count) for label, count in zip(labels, counts, strict=True)},
+        "groups": None if groups is None else len(set(groups.tolist())),
+        "splitter": f"{kind} {folds}-fold cross-validation",
+    }
+
+
+def _cross_validate(args, source, datagen, model, out, started):
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    from .reports._verdict import compare_settings, format_verdict
+    from .runs._cv import format_duration, format_summary, iter_cv, summarize, write_outputs
+
+    X, y, groups, samples, description = source
+
+    if groups is not None:
+        cv = StratifiedGroupKFold(args.folds, shuffle=True, random_state=args.seed)
+    else:
+        cv = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
+    settings = settings_to_compare(datagen, args.compare)
+    if args.compare and len(settings) == 1:
+        print(
+            "note: --compare needs random augmentation (--datagen rotation_range=15, ...): "
+            "there is one setting to score",
+            file=sys.stderr,
+            flush=True,
+        )
+    estimators = {
+        name: common.make_estimator(args, model, setting) for name, setting in settings.items()
+    }
+    data = describe_data(X, y, groups, description, common.describe_images(X, args), args.folds)
+    print(
+        f"skimgaug: {data['splitter']} on {description} "
+        f"({data['images']}, {len(data['classes'])} classes"
+        + (f", {data['groups']} groups" if groups is not None else "")
+        + ")\n"
+        + common.describe_settings(args),
+        file=out,
+    )
+    for name, setting in settings.items():
+        text = ", ".join(
+            f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in setting.items()
+        )
+        print(f"{name}: {text or '(none)'}", file=out, flush=True)
+    config = {k: v for k, v in vars(args).items() if k not in ("command", "traceback")}
+    config["datagen"] = settings
+    outputs = {"y": y, "samples": samples, "config": config, "data": data}
+
+    results = []
+    try:
+        progress = not args.quiet
+        for result in iter_cv(estimators, X, y, cv, groups, progress, n_jobs=args.n_jobs):
+            results.append(result)
+    except BaseException as exc:
+        if args.out and results:
+            missing = [
+                (name, fold)
+                for name in settings
+                for fold in range(args.folds)
+                if not any(r.setting == name and r.fold == fold for r in results)
+            ]
+            _write_partial(args.out, results, outputs, missing, exc, started)
+        raise
+    order = list(settings)
+    results.sort(key=lambda r: (order.index(r.setting), r.fold))  # parallel folds: any order
+    summary = summarize(results)
+    print(format_summary(summary), file=out, flush=True)
+    verdict = None
+    if len(settings) == 2:
+        verdict = compare_settings(results, "augmentation", "no augmentation")
+    total = time.perf_counter() - started
+    if args.out:
+        written = write_outputs(
+            args.out, results, summary, **outputs, verdict=verdict, total_seconds=total
+        )
+        print(f"\nwrote {', '.join(written)} to {args.out}", file=out)
+    if verdict is not None:
+        print(f"\n{format_verdict(verdict)}", file=out)
+    print(f"\ntotal time {format_duration(total)}", file=out, flush=True)
+    return summary
+
+
+def _write_partial(directory, results, outputs, missing, exc, started):
+    """Write the finished folds of an interrupted or failed run, saying they are partial.
+
+    A failure while writing is reported on stderr and does not hide ``exc``,
+    which the caller re-raises.
+    """
+    from .runs._cv import summarize, write_outputs
+
+    if isinstance(exc, KeyboardInterrupt):
+        stopped_by = "KeyboardInterrupt"
+    else:
+        stopped_by = common.one_line(exc).removesuffix(
+            " (run again with --traceback for the details)"
+        )
+    try:
+        written = write_outputs(
+            directory,
+            results,
+            summarize(results),
+            **outputs,
+            total_seconds=time.perf_counter() - started,
+            missing=missing,
+            stopped_by=stopped_by,
+        )
+    except Exception as error:
+        print(
+            f"skimgaug: could not write the finished folds to {directory}: "
+            f"{common.one_line(error)}",
+            file=sys.stderr,
+        )
+        return
+    print(
+        f"skimgaug: {len(results)} of {len(results) + len(missing)} folds finished; "
+        f"wrote them, marked partial, to {directory}: {', '.join(written)}",
+        file=sys.stderr,
+        flush=True,
+    )

@@ -1,0 +1,85 @@
+"""``skimgaug preview``: a grid of images and their random augmentations, as a PNG."""
+
+import argparse
+import os
+import sys
+
+from . import _common as common
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "preview",
+        help="draw images and augmented copies of them, as training draws them, to a PNG",
+        description=(
+            "Draw a grid: one row per sampled image, the original and then N augmented "
+            "versions drawn as training draws them (same engine, distributions and seed "
+            "handling). Random transforms are shown before standardization (rescale and "
+            "feature-wise statistics are not viewable). SOURCE is an image folder, a CSV "
+            "of image paths, or --digits."
+        ),
+        epilog=(
+            "examples:\n"
+            "  skimgaug preview --digits --datagen rotation_range=20 --out preview.png\n"
+            "  skimgaug preview scans/ --datagen zoom_range=0.2 --datagen horizontal_flip=true \\\n"
+            "      --n 6 --images 4 --image-size 128x128 --out preview.png"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common.add_source_options(parser, groups=False)
+    common.add_common_options(parser, ("seed", "traceback"), defaults=False)
+    common.add_image_options(parser)
+    common.add_datagen_option(parser)
+    parser.add_argument(
+        "--n", type=common._positive_int, default=8, help="augmented copies per image (8)"
+    )
+    parser.add_argument(
+        "--images", type=common._positive_int, default=6, help="images (rows) to show (6)"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("vectorized", "imagedatagenerator"),
+        default="vectorized",
+        help="the augmentation engine, as the estimator's engine parameter (vectorized)",
+    )
+    parser.add_argument("--out", metavar="FILE.png", required=True, help="the PNG to write")
+    return parser
+
+
+def run(args, out=None):
+    out = out or sys.stdout
+    common.check_source_args(args)
+    from .._augment._preview import (
+        MAX_COPIES,
+        MAX_ROWS,  # before the data is read
+    )
+
+    for option, value, most in (("--images", args.images, MAX_ROWS), ("--n", args.n, MAX_COPIES)):
+        if value > most:
+            raise common.UsageError(
+                f"{option} {value}: at most {most} (a larger grid is too large to read)"
+            )
+    if not args.out.lower().endswith(".png"):
+        raise common.UsageError(f"--out {args.out!r}: give a file name ending in .png")
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):
+        raise common.UsageError(f"--out {args.out!r}: the folder {folder!r} does not exist")
+    args.model = None  # the data's defaults (rescale is not shown anyway)
+    datagen = common.default_datagen(args)
+    X = common.load_source(args)[0]
+    from .._augment._preview import save_augmentation_preview
+
+    with common.without_cpp_logs():
+        save_augmentation_preview(
+            X,
+            datagen,
+            args.out,
+            n=args.n,
+            images=args.images,
+            random_state=args.seed,
+            engine=args.engine,
+            target_size=args.image_size,
+            color_mode=args.color_mode,
+        )
+    print(f"wrote {args.out} ({min(args.images, len(X))} images x {args.n} copies)", file=out)
+    return args.out

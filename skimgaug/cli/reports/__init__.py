@@ -1,0 +1,1 @@
+"""What the commands write: the HTML page engine, plots, verdicts, result files."""

@@ -1,0 +1,443 @@
+"""The ``report.html`` that ``skimgaug cv --out`` writes.
+
+One self-contained page: its style is in the page, its figures are inline
+``data:`` URIs, it has no script and loads nothing, so it opens offline and
+can be sent as one file. It renders the document that results.json holds
+(see :func:`skimgaug.cli.runs._cv.results_document`) plus the PNG figures. Every text
+from the data or the command line goes through :func:`html.escape`.
+"""
+
+import base64
+import html
+import math
+
+from ..runs._progress import format_duration
+from ._metrics import METRICS
+
+#: Column titles of the metrics.
+METRIC_NAMES = {
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "macro_f1": "macro F1",
+    "roc_auc": "ROC AUC",
+}
+#: The sections, in page order: anchor and title.
+SECTIONS = {
+    "verdict": "Verdict",
+    "results": "Results per fold",
+    "curves": "Learning curves",
+    "confusion": "Confusion matrices",
+    "data": "Data",
+    "settings": "Settings",
+    "timings": "Timings",
+    "versions": "Versions",
+}
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+       max-width: 1120px; margin: 0 auto; padding: 20px 32px 48px; color: #1f2328;
+       line-height: 1.45; }
+h1 { font-size: 1.7em; margin: 0.3em 0 0.1em; }
+h2 { font-size: 1.3em; border-bottom: 1px solid #d0d7de; padding-bottom: 0.2em;
+     margin-top: 1.8em; }
+h3 { font-size: 1.05em; margin: 1.2em 0 0.3em; }
+.lead { color: #57606a; margin-top: 0; }
+nav { font-size: 0.92em; margin: 0.8em 0 0; }
+nav a { color: #0969da; text-decoration: none; margin-right: 1.1em; }
+table { border-collapse: collapse; margin: 0.5em 0; font-variant-numeric: tabular-nums; }
+th, td { padding: 4px 12px; border-bottom: 1px solid #e1e4e8; text-align: right; }
+td { white-space: nowrap; }
+table.text th, table.text td { text-align: left; white-space: normal; }
+th:first-child, td:first-child { text-align: left; }
+thead th { background: #f6f8fa; border-bottom: 2px solid #d0d7de; font-weight: 600; }
+tfoot td { font-weight: 600; border-top: 2px solid #d0d7de; border-bottom: none; }
+table.facts th { text-align: left; font-weight: 600; color: #57606a; background: none;
+                 border-bottom: 1px solid #e1e4e8; padding-right: 24px; }
+table.facts td { text-align: left; }
+.verdict { font-size: 1.15em; padding: 12px 16px; border-left: 6px solid; border-radius: 4px; }
+.verdict.better { background: #dafbe1; border-color: #1a7f37; }
+.verdict.worse { background: #ffebe9; border-color: #cf222e; }
+.verdict.noise { background: #f6f8fa; border-color: #8c959f; }
+.partial { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 4px;
+           padding: 10px 14px; margin: 1em 0; }
+.note { color: #57606a; font-size: 0.92em; max-width: 52em; }
+.total { font-size: 1.05em; }
+code { background: #f6f8fa; padding: 1px 4px; border-radius: 3px; font-size: 0.92em; }
+figure { margin: 0.8em 0 1.4em; }
+figure img { max-width: 100%; height: auto; border: 1px solid #e1e4e8; }
+figcaption { color: #57606a; font-size: 0.92em; }
+"""
+
+
+def _e(value):
+    return html.escape(str(value))
+
+
+def _number(value, digits=4):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def _seconds(value):
+    if value is None:
+        return "n/a"
+    return f"{value:.1f} s" if value < 60 else format_duration(value)
+
+
+def _points(value):
+    return f"{100 * value:+.2f}"
+
+
+def _table(header, rows, footer=(), css_class=None):
+    """An HTML table of plain-text cells (escaped here)."""
+    attribute = f' class="{css_class}"' if css_class else ""
+
+    def cells(row, tag):
+        return "".join(f"<{tag}>{_e(cell)}</{tag}>" for cell in row)
+
+    parts = [f"<table{attribute}>"]
+    if header:
+        parts.append(f"<thead><tr>{cells(header, 'th')}</tr></thead>")
+    parts.append("<tbody>")
+    parts += [f"<tr>{cells(row, 'td')}</tr>" for row in rows]
+    parts.append("</tbody>")
+    if footer:
+        parts.append("<tfoot>" + "".join(f"<tr>{cells(row, 'td')}</tr>" for row in footer))
+        parts.append("</tfoot>")
+    parts.append("</table>")
+    return "\n".join(parts)
+
+
+def _facts(pairs):
+    """A two-column table of (name, value) pairs, names as row headers."""
+    rows = "".join(f"<tr><th>{_e(name)}</th><td>{_e(value)}</td></tr>" for name, value in pairs)
+    return f'<table class="facts"><tbody>{rows}</tbody></table>'
+
+
+def _figure(path, caption, alt):
+    """A PNG file inline as a ``data:`` URI, with an optional caption."""
+    with open(path, "rb") as f:
+        encoded = base64.b64encode(f.read()).decode("ascii")
+    below = f"<figcaption>{_e(caption)}</figcaption>" if caption else ""
+    return (
+        f'<figure><img src="data:image/png;base64,{encoded}" alt="{_e(caption or alt)}">'
+        f"{below}</figure>"
+    )
+
+
+def _section(anchor, body):
+    return f'<section id="{anchor}">\n<h2>{_e(SECTIONS[anchor])}</h2>\n{body}\n</section>'
+
+
+def _paragraph(text, css_class=None):
+    attribute = f' class="{css_class}"' if css_class else ""
+    return f"<p{attribute}>{_e(text)}</p>"
+
+
+def _fold_count(document):
+    return len(document["folds"]) + len(document["missing_folds"])
+
+
+def _partial_notice(document):
+    missing = {}
+    for item in document["missing_folds"]:
+        missing.setdefault(item["setting"], []).append(str(item["fold"]))
+    listed = "; ".join(
+        f"{s}: fold{'s' if len(f) > 1 else ''} {', '.join(f)}" for s, f in missing.items()
+    )
+    stopped_by = document.get("stopped_by")
+    if stopped_by == "KeyboardInterrupt":
+        stopped = "was interrupted"
+    else:
+        stopped = f"failed ({stopped_by})" if stopped_by else "stopped"
+    text = (
+        f"The run {stopped} after {len(document['folds'])} of {_fold_count(document)} folds. "
+        f"Missing: {listed}. Means, figures and files cover the finished folds only, and "
+        "there is no verdict."
+    )
+    return f'<div class="partial"><strong>Partial results.</strong> {_e(text)}</div>'
+
+
+def _verdict_section(document):
+    verdict = document.get("verdict")
+    if verdict is None:
+        if document["partial"]:
+            reason = "No verdict: the run did not finish."
+        elif len(document["settings"]) < 2:
+            reason = (
+                "No verdict: only one setting was run. Run again with --compare to fit "
+                "with and without augmentation on the same folds and compare them."
+            )
+        else:
+            reason = "No verdict: the settings share fewer than two folds."
+        return _section("verdict", _paragraph(reason, "note"))
+    treatment, baseline, metric = verdict["treatment"], verdict["baseline"], verdict["metric"]
+    css = {"better": "better", "worse": "worse"}.get(verdict["outcome"], "noise")
+    scores = {(f["setting"], f["fold"]): f["metrics"][metric] for f in document["folds"]}
+    rows = [
+        [
+            fold,
+            _number(scores.get((baseline, fold))),
+            _number(scores.get((treatment, fold))),
+            _points(difference),
+        ]
+        for fold, difference in zip(verdict["folds"], verdict["differences"], strict=True)
+    ]
+    span = f"{verdict['confidence']:.0%}".replace("%", " %")
+    low, high = verdict["interval"]
+    plain_low, plain_high = verdict["plain_interval"]
+    k = len(verdict["folds"])
+    body = [
+        f'<p class="verdict {css}">{_e(verdict["sentence"])}</p>',
+        _table(
+            ["fold", f"{baseline}: {metric}", f"{treatment}: {metric}", "difference (points)"],
+            rows,
+            footer=[["mean", "", "", _points(verdict["mean"])]],
+        ),
+        _facts(
+            [
+                ("Mean difference", f"{_points(verdict['mean'])} points of {metric}"),
+                (
+                    f"{span} interval (corrected)",
+                    f"{_points(low)} to {_points(high)} points: corrected resampled t "
+                    "(Nadeau and Bengio, 2003)",
+                ),
+                (
+                    f"{span} interval (plain t)",
+                    f"{_points(plain_low)} to {_points(plain_high)} points: optimistic",
+                ),
+                ("Total time", _seconds(document["timings"]["total_seconds"])),
+            ]
+        ),
+        _paragraph(
+            f"Each fold's difference is {treatment} minus {baseline} on the same test "
+            f"images. The plain t-interval over the {k} folds (mean ± t · sd / √k, "
+            f"t = {verdict['t']:.3f} with {k - 1} degree{'s' if k > 2 else ''} of "
+            "freedom) treats the folds as independent; they are not, since every two "
+            "folds share most of their training data, so it is too narrow. The "
+            "corrected resampled t of Nadeau and Bengio replaces 1/k by "
+            "1/k + n_test/n_train in the variance of the mean (here "
+            f"1/{k} + {verdict['n_test']:g}/{verdict['n_train']:g}), and the verdict "
+            "uses it. It was derived for repeated random splits; on k-fold "
+            "cross-validation it is a common, still approximate, correction.",
+            "note",
+        ),
+    ]
+    return _section("verdict", "\n".join(body))
+
+
+def _results_section(document):
+    body = []
+    by_setting = {}
+    for fold in document["folds"]:
+        by_setting.setdefault(fold["setting"], []).append(fold)
+    for setting, result in document["settings"].items():
+        rows = [
+            [
+                f["fold"],
+                f["n_train"] if f["n_train"] is not None else "n/a",
+                f["n_test"],
+                *(_number(f["metrics"][m]) for m in METRICS),
+                _seconds(f["fit_seconds"]),
+                _seconds(f["predict_seconds"]),
+            ]
+            for f in by_setting.get(setting, [])
+        ]
+        footer = [
+            ["mean ± std", "", ""]
+            + [f"{_number(result['mean'][m])} ± {_number(result['std'][m])}" for m in METRICS]
+            + ["", ""]
+        ]
+        header = ["fold", "train images", "test images"]
+        header += [METRIC_NAMES[m] for m in METRICS] + ["fit", "predict"]
+        body.append(f"<h3>{_e(setting)}</h3>")
+        body.append(_table(header, rows, footer=footer))
+    body.append(
+        _paragraph(
+            "Scores are on each fold's test images, which the fold's model never saw. "
+            "The std is over folds. ROC AUC is one-vs-rest and macro-averaged for more than "
+            "two classes, n/a where a test fold lacks a class. Train images include the "
+            "internal validation split.",
+            "note",
+        )
+    )
+    return _section("results", "\n".join(body))
+
+
+def _data_section(document):
+    data = document["data"]
+    classes = data.get("classes") or {}
+    groups = data.get("groups")
+    facts = [
+        ("Source", data.get("source", "n/a")),
+        ("Images", data.get("images", data.get("n_images", "n/a"))),
+        (
+            f"Classes ({len(classes)})",
+            ", ".join(f"{label}: {count}" for label, count in classes.items()) or "n/a",
+        ),
+        (
+            "Groups",
+            f"{groups}, each kept on one side of every split" if groups else "none",
+        ),
+        ("Folds", data.get("splitter", "n/a")),
+    ]
+    return _section("data", _facts(facts))
+
+
+def _patience(patience):
+    if not patience:
+        return "none"
+    epochs = "epoch" if patience == 1 else "epochs"
+    return f"after {patience} {epochs} without a better validation loss (best weights kept)"
+
+
+def _balancing(config):
+    if config.get("balance"):
+        return f"balance={config['balance']} (every class equally often per epoch)"
+    if config.get("class_weight"):
+        return f"class_weight={config['class_weight']}"
+    return "none"
+
+
+def _settings_section(document):
+    config = document["config"]
+    model = config.get("model") or "default CNN"
+    facts = [("Model", model)]
+    if config.get("weights") is not None or config.get("trainable") is not None:
+        facts.append(("Weights", config.get("weights") or "imagenet"))
+        facts.append(("Trainable", config.get("trainable") or "frozen"))
+    size = config.get("image_size")
+    facts += [
+        ("Epochs", config.get("epochs", "n/a")),
+        ("Batch size", config.get("batch_size", "n/a")),
+        ("Validation split", config.get("validation_split", "n/a")),
+        ("Optimizer", config.get("optimizer") or "adam"),
+        ("Learning rate", config.get("learning_rate") or "the default"),
+        ("Loss", config.get("loss") or "the one that fits the labels"),
+        ("Early stopping", _patience(config.get("early_stopping"))),
+        ("Test-time augmentation", config.get("tta") or "none"),
+        ("Class balancing", _balancing(config)),
+        ("Parallel folds (n_jobs)", config.get("n_jobs") or 1),
+        ("Seed", config.get("seed", "n/a")),
+        ("Image size", "x".join(map(str, size)) if size else "as read"),
+        ("Color mode", config.get("color_mode", "n/a")),
+    ]
+    rows = [
+        [
+            name,
+            ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in s.items())
+            or "(none)",
+        ]
+        for name, s in (config.get("datagen") or {}).items()
+    ]
+    body = [
+        _facts(facts),
+        "<h3>ImageDataGenerator settings</h3>",
+        _table(["setting", "datagen"], rows, css_class="text"),
+        _paragraph(
+            "Random augmentation touches training batches only; standardization "
+            "(such as rescale) is applied to every batch, training and test.",
+            "note",
+        ),
+    ]
+    return _section("settings", "\n".join(body))
+
+
+def _timings_section(document):
+    timings = document["timings"]
+    folds = document["folds"]
+    facts = [
+        ("Total", _seconds(timings["total_seconds"])),
+        (f"Fitting ({len(folds)} folds)", _seconds(timings["fit_seconds"])),
+        ("Predicting", _seconds(timings["predict_seconds"])),
+    ]
+    if folds:
+        facts.append(("Fit per fold, mean", _seconds(timings["fit_seconds"] / len(folds))))
+    note = _paragraph(
+        "Total is the command's wall-clock time up to the writing of these files, loading "
+        "the data included. The time of each fold is in the tables above.",
+        "note",
+    )
+    return _section("timings", _facts(facts) + "\n" + note)
+
+
+def render_report(document, figures):
+    """The report page as a string.
+
+    Parameters
+    ----------
+    document : dict
+        What :func:`skimgaug.cli.runs._cv.results_document` returns.
+    figures : dict
+        ``"curves"`` and ``"confusion"``, each a list of ``(PNG file,
+        caption)`` shown in that section.
+
+    Returns
+    -------
+    str
+    """
+    data, config = document["data"], document["config"]
+    version = document["versions"].get("skimgaug", "")
+    title = f"skimgaug cv: {data.get('source', 'cross-validation')}"
+    lead = (
+        f"{data.get('splitter', 'Cross-validation')} of {config.get('model') or 'the default CNN'} "
+        f"on {data.get('source', 'n/a')} ({data.get('images', 'n/a')}, "
+        f"{len(data.get('classes') or {})} classes). Written {document.get('written_at', '')} "
+        f"by skimgaug {version}; all numbers are also in results.json."
+    )
+    curves = [_figure(p, c, SECTIONS["curves"]) for p, c in figures.get("curves", ())]
+    matrices = [_figure(p, c, SECTIONS["confusion"]) for p, c in figures.get("confusion", ())]
+    versions = _table(
+        ["package", "version"],
+        [[name, v] for name, v in document["versions"].items()],
+        css_class="text",
+    )
+    total = _paragraph(f"Total time: {_seconds(document['timings']['total_seconds'])}.", "total")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{STYLE}</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        f"<h1>{_e(title)}</h1>",
+        _paragraph(lead, "lead"),
+        "<nav>"
+        + "".join(f'<a href="#{anchor}">{_e(name)}</a>' for anchor, name in SECTIONS.items())
+        + "</nav>",
+        "</header>",
+        _partial_notice(document) if document["partial"] else "",
+        "<main>",
+        _verdict_section(document),
+        _results_section(document),
+        _section(
+            "curves",
+            "\n".join(curves)
+            + _paragraph(
+                "Loss and accuracy per epoch on the training batches (augmented when the "
+                "setting augments) and on the internal validation split. Thin lines: each "
+                "fold; bold: the mean over folds.",
+                "note",
+            ),
+        ),
+        _section("confusion", "\n".join(matrices)),
+        _data_section(document),
+        _settings_section(document),
+        _timings_section(document),
+        _section("versions", versions),
+        total,
+        "</main>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(part for part in parts if part) + "\n"
+
+
+def write_report(path, document, figures):
+    """Write :func:`render_report`'s page to ``path`` (UTF-8)."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(render_report(document, figures))

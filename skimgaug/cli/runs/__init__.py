@@ -1,0 +1,1 @@
+"""The runs behind ``skimgaug cv`` and ``skimgaug search``, and their progress lines."""

@@ -1,0 +1,415 @@
+"""Cross-validation runs behind the ``skimgaug cv`` command.
+
+Each setting (with and without augmentation) is fitted on the same folds; each
+fold gets a fresh clone of the estimator, so augmentation and statistics stay
+inside its training part. Out-of-fold probabilities give accuracy, balanced
+accuracy, macro F1 and ROC AUC per fold, the learning curves come from each
+fold's ``history_``. :func:`write_outputs` writes what ``--out`` holds; the
+verdict comparing two settings is in :mod:`skimgaug.cli.reports._verdict`.
+"""
+
+import csv
+import json
+import math
+import os
+import pickle
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..._version import versions
+from ...exceptions import ChanceLevelWarning, MixedImageSizesWarning
+from ..reports._metrics import METRICS
+from ._progress import TimeLeft, epoch_progress, format_duration
+
+
+@dataclass
+class FoldResult:
+    """One fitted fold of one setting.
+
+    Attributes
+    ----------
+    setting : str
+    fold : int
+        Starts at 0.
+    test : ndarray
+        Indices of the test part.
+    proba : ndarray of shape (len(test), n_classes)
+        Out-of-fold probabilities, columns in the order of all classes.
+    metrics : dict
+        :data:`METRICS` on the test part.
+    history : dict
+        Per-epoch values from the fit's ``history_``.
+    n_train : int or None
+        Size of the training part (before the internal validation split).
+    fit_seconds, predict_seconds : float or None
+        Wall-clock time of ``fit`` and of ``predict_proba`` on the test part.
+    """
+
+    setting: str
+    fold: int
+    test: np.ndarray
+    proba: np.ndarray
+    metrics: dict
+    history: dict = field(default_factory=dict)
+    n_train: int | None = None
+    fit_seconds: float | None = None
+    predict_seconds: float | None = None
+
+
+def fold_metrics(y_true, proba, classes):
+    """Accuracy, balanced accuracy, macro F1 and ROC AUC from probabilities.
+
+    ROC AUC is one-vs-rest and macro-averaged for more than two classes; it
+    is NaN when a test fold lacks a class.
+    """
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, roc_auc_score
+
+    predicted = classes[np.argmax(proba, axis=1)]
+    try:
+        if len(classes) == 2:
+            auc = roc_auc_score(y_true == classes[1], proba[:, 1])
+        else:
+            auc = roc_auc_score(y_true, proba, multi_class="ovr", labels=classes)
+    except ValueError:
+        auc = math.nan
+    return {
+        "accuracy": accuracy_score(y_true, predicted),
+        "balanced_accuracy": balanced_accuracy_score(y_true, predicted),
+        "macro_f1": f1_score(y_true, predicted, average="macro"),
+        "roc_auc": auc,
+    }
+
+
+def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
+    """Fit every estimator on every fold, yielding each :class:`FoldResult` when done.
+
+    A caller that collects the results keeps the finished folds when the run
+    is interrupted (KeyboardInterrupt) or fails in a later fold.
+
+    Parameters
+    ----------
+    estimators : dict of str to AugmentedKerasClassifier
+        One entry per setting, all evaluated on the same folds, one setting
+        after the other.
+    X : ndarray
+        Images or file paths.
+    y : ndarray
+    cv : scikit-learn splitter
+    groups : ndarray or None
+    progress : bool
+        Print a line per epoch to stderr (with ``n_jobs`` > 1: a line per
+        finished fold).
+    n_jobs : int, default=1
+        Folds fitted in parallel (joblib's process backend; each worker
+        gives TensorFlow its share of the cores). Results come in the order
+        the folds finish.
+
+    Yields
+    ------
+    FoldResult
+    """
+    from sklearn.base import clone
+
+    splits = list(cv.split(X, y, groups))
+    classes = np.unique(y)
+    n_fits = len(estimators) * len(splits)
+    time_left = TimeLeft(sum(e.epochs for e in estimators.values()) * len(splits), n_fits)
+    jobs = []
+    for label, estimator in estimators.items():
+        for fold, (train, test) in enumerate(splits):
+            clf = clone(estimator)
+            if progress and n_jobs == 1:
+                given = clf.callbacks if isinstance(clf.callbacks, list) else []
+                bar = epoch_progress(time_left, f"[{label}] fold {fold + 1}/{len(splits)}")
+                clf.set_params(callbacks=[*given, bar])
+            fold_groups = None if groups is None else groups[train]
+            jobs.append((label, fold, clf, train, test, fold_groups))
+    if n_jobs == 1:
+        outcomes = (_fit_fold(X, y, classes, *job) for job in jobs)
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        outcomes = parallel(
+            delayed(_fit_fold_in_worker)(X, y, classes, label, fold, pickle.dumps(clf), *rest)
+            for label, fold, clf, *rest in jobs
+        )
+    at_chance, finished = {}, {label: 0 for label in estimators}
+    for result, chance_messages, other_warnings in outcomes:
+        for warning in other_warnings:
+            warnings.warn_explicit(*warning)
+        at_chance.setdefault(result.setting, []).extend(chance_messages)
+        finished[result.setting] += 1
+        if progress and n_jobs != 1:
+            elapsed = time_left.elapsed
+            print(
+                f"[{result.setting}] fold {result.fold + 1}/{len(splits)} done  "
+                f"accuracy {result.metrics['accuracy']:.4f}  elapsed {format_duration(elapsed)}",
+                file=sys.stderr,
+                flush=True,
+            )
+        yield result
+        label = result.setting
+        if finished[label] == len(splits) and at_chance.get(label):  # once per setting
+            messages = at_chance[label]
+            print(
+                f"[{label}] warning: in {len(messages)} of {len(splits)} folds "
+                f"{messages[0].partition(': ')[2]}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def _fit_fold_in_worker(X, y, classes, label, fold, estimator, train, test, groups):
+    """:func:`_fit_fold` in a worker process, ``estimator`` pickled.
+
+    The estimator is unpickled here, after TensorFlow is imported with its C++
+    start-up lines kept off the terminal (unpickling would import it first).
+    """
+    from .._common import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    clf = pickle.loads(estimator)
+    return _fit_fold(X, y, classes, label, fold, clf, train, test, groups)
+
+
+def _fit_fold(X, y, classes, label, fold, clf, train, test, groups):
+    """Fit one fold and score it: ``(FoldResult, chance-level messages, other warnings)``."""
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ChanceLevelWarning)
+        # The command's header already says how mixed sizes are resized.
+        warnings.simplefilter("ignore", MixedImageSizesWarning)
+        # With groups, the internal validation split holds out whole groups too.
+        clf.fit(X[train], y[train], groups=groups)
+    fitted = time.perf_counter()
+    chance = [str(w.message) for w in caught if issubclass(w.category, ChanceLevelWarning)]
+    others = [
+        (w.message, w.category, w.filename, w.lineno)
+        for w in caught
+        if not issubclass(w.category, ChanceLevelWarning)
+    ]
+    proba = clf.predict_proba(X[test])
+    predicted = time.perf_counter()
+    # Columns follow clf.classes_; align them with all classes.
+    aligned = np.zeros((len(test), len(classes)))
+    aligned[:, np.searchsorted(classes, clf.classes_)] = proba
+    result = FoldResult(
+        label,
+        fold,
+        test,
+        aligned,
+        fold_metrics(y[test], aligned, classes),
+        {k: list(map(float, v)) for k, v in clf.history_.items()},
+        n_train=len(train),
+        fit_seconds=fitted - started,
+        predict_seconds=predicted - fitted,
+    )
+    return result, chance, others
+
+
+def run_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
+    """Fit every estimator on every fold; return the :class:`FoldResult` list.
+
+    ``iter_cv``'s results in setting and fold order; see :func:`iter_cv` for
+    the parameters.
+    """
+    order = list(estimators)
+    results = iter_cv(estimators, X, y, cv, groups, progress, n_jobs)
+    return sorted(results, key=lambda r: (order.index(r.setting), r.fold))
+
+
+def summarize(results):
+    """``{setting: {"folds": [...], "mean": {...}, "std": {...}}}``."""
+    summary = {}
+    for label in dict.fromkeys(r.setting for r in results):
+        folds = [r.metrics for r in results if r.setting == label]
+        values = {m: np.array([f[m] for f in folds], dtype=float) for m in METRICS}
+        summary[label] = {
+            "folds": [{m: float(f[m]) for m in METRICS} for f in folds],
+            "mean": {
+                m: float(np.nanmean(v)) if not np.isnan(v).all() else None
+                for m, v in values.items()
+            },
+            "std": {
+                m: float(np.nanstd(v)) if not np.isnan(v).all() else None for m, v in values.items()
+            },
+        }
+    return summary
+
+
+def format_summary(summary):
+    """Per-fold tables and a mean ± std line for each setting."""
+
+    def cell(value):
+        return "nan" if value is None or math.isnan(value) else f"{value:.4f}"
+
+    width = 20
+    lines = []
+    for label, result in summary.items():
+        lines.append(f"\n{label}")
+        lines.append("fold".ljust(12) + "".join(m.rjust(width) for m in METRICS))
+        for i, fold in enumerate(result["folds"]):
+            lines.append(
+                f"{i + 1}".ljust(12) + "".join(cell(fold[m]).rjust(width) for m in METRICS)
+            )
+        lines.append(
+            "mean ± std".ljust(12)
+            + "".join(
+                f"{cell(result['mean'][m])} ± {cell(result['std'][m])}".rjust(width)
+                for m in METRICS
+            )
+        )
+    return "\n".join(lines)
+
+
+def results_document(
+    results,
+    summary,
+    y,
+    config,
+    *,
+    data=None,
+    verdict=None,
+    total_seconds=None,
+    missing=(),
+    stopped_by=None,
+):
+    """The content of results.json (and of report.html): a dict of plain values.
+
+    ``missing`` lists the ``(setting, fold)`` pairs (fold from 0) that did
+    not finish; any makes the document ``"partial"``. ``stopped_by`` says
+    why (``"interrupted"`` or the error).
+    """
+    fit = [r.fit_seconds for r in results if r.fit_seconds is not None]
+    predict = [r.predict_seconds for r in results if r.predict_seconds is not None]
+    import datetime
+
+    return {
+        "written_at": datetime.datetime.now().isoformat(sep=" ", timespec="seconds"),
+        "partial": bool(missing),
+        "missing_folds": [{"setting": s, "fold": f + 1} for s, f in missing],
+        "stopped_by": stopped_by,
+        "config": config,
+        "data": data or {},
+        "classes": np.unique(y).tolist(),
+        "settings": summary,
+        "verdict": verdict,
+        "folds": [
+            {
+                "setting": r.setting,
+                "fold": r.fold + 1,
+                "n_train": r.n_train,
+                "n_test": len(r.test),
+                "fit_seconds": r.fit_seconds,
+                "predict_seconds": r.predict_seconds,
+                "metrics": {m: _plain(r.metrics[m]) for m in METRICS},
+                "history": r.history,
+            }
+            for r in results
+        ],
+        "timings": {
+            "total_seconds": total_seconds,
+            "fit_seconds": float(sum(fit)),
+            "predict_seconds": float(sum(predict)),
+        },
+        "versions": versions(),
+    }
+
+
+def _plain(value):
+    """A float for JSON; None for NaN (JSON has no NaN)."""
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def write_outputs(
+    out,
+    results,
+    summary,
+    y,
+    samples,
+    config,
+    *,
+    data=None,
+    verdict=None,
+    total_seconds=None,
+    missing=(),
+    stopped_by=None,
+):
+    """Write report.html, results.json, results.csv, oof_predictions.csv and the plots.
+
+    With ``missing`` folds, results.json says ``"partial": true`` and which
+    folds are missing, results.csv has a row with status ``missing`` for
+    each, and the report says that it is partial. See
+    :func:`results_document` for the keyword arguments.
+
+    Returns
+    -------
+    list of str
+        The names of the files written, report.html first.
+    """
+    from ..reports._cv_report import write_report
+    from ..reports._plots import plot_confusion_matrices, plot_learning_curves
+
+    os.makedirs(out, exist_ok=True)
+    classes = np.unique(y)
+    document = results_document(
+        results,
+        summary,
+        y,
+        config,
+        data=data,
+        verdict=verdict,
+        total_seconds=total_seconds,
+        missing=missing,
+        stopped_by=stopped_by,
+    )
+    written = []
+
+    def path(name):
+        written.append(name)
+        return os.path.join(out, name)
+
+    with open(path("results.json"), "w") as f:
+        json.dump(document, f, indent=2, default=str)
+    with open(path("results.csv"), "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["setting", "fold", "status", *METRICS, "fit_seconds", "predict_seconds"])
+        for r in results:
+            times = [f"{r.fit_seconds:.3f}" if r.fit_seconds is not None else ""]
+            times.append(f"{r.predict_seconds:.3f}" if r.predict_seconds is not None else "")
+            writer.writerow(
+                [r.setting, r.fold + 1, "done", *(r.metrics[m] for m in METRICS)] + times
+            )
+        for setting, fold in missing:
+            writer.writerow([setting, fold + 1, "missing"] + [""] * (len(METRICS) + 2))
+    with open(path("oof_predictions.csv"), "w", newline="") as f:
+        writer = csv.writer(f)
+        header = ["setting", "index", "sample", "fold", "true_label", "predicted_label"]
+        writer.writerow(header + [f"proba_{c}" for c in classes])
+        for r in results:
+            predicted = classes[np.argmax(r.proba, axis=1)]
+            for row, index in enumerate(r.test):
+                sample = [r.setting, int(index), samples[index], r.fold + 1, y[index]]
+                probabilities = [f"{p:.6f}" for p in r.proba[row]]
+                writer.writerow(sample + [predicted[row], *probabilities])
+    curves = path("learning_curves.png")
+    counts = path("confusion_matrix.png")
+    recall = path("confusion_matrix_normalized.png")
+    plot_learning_curves(results, curves)
+    plot_confusion_matrices(results, y, counts)
+    plot_confusion_matrices(results, y, recall, normalize="true")
+    figures = {
+        "curves": [(curves, "")],
+        "confusion": [
+            (counts, "Counts: row = true label, column = predicted label."),
+            (recall, "Recall: each row divided by its total; the diagonal is each class's recall."),
+        ],
+    }
+    write_report(path("report.html"), document, figures)
+    return [written[-1], *written[:-1]]

@@ -1,0 +1,323 @@
+"""Running ``skimgaug search``: ``GridSearchCV`` with progress lines, and the refit.
+
+Serially, a Keras callback shared by every fit prints the candidate, fold
+and epoch; in parallel (local processes or Dask), joblib's own progress
+report becomes one line per finished fit. Fit failures and fits that ended
+at chance level are summed up in one line each.
+"""
+
+import contextlib
+import re
+import sys
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._grid import format_params
+from ._progress import TimeLeft, epoch_progress, format_duration
+
+
+@dataclass
+class SearchResult:
+    """A finished search: the fitted ``GridSearchCV`` and what the outputs need."""
+
+    search: object
+    candidates: list
+    n_splits: int
+    scoring: str
+    seconds: float
+    warnings: list = field(default_factory=list)
+
+
+def _epochs_of(params, default):
+    return params.get("fit__epochs", params.get("epochs", default))
+
+
+class _SerialProgress:
+    """Counts fits in ``GridSearchCV``'s serial order (candidate by candidate, fold by fold)."""
+
+    def __init__(self, candidates, n_splits, default_epochs, stream):
+        self.candidates = candidates
+        self.n_splits = n_splits
+        self.stream = stream
+        self.fit = -1
+        epochs = n_splits * sum(_epochs_of(c, default_epochs) for c in candidates)
+        self.time_left = TimeLeft(epochs, n_splits * len(candidates))
+
+    def fit_started(self):
+        self.fit += 1
+        candidate, fold = divmod(self.fit, self.n_splits)
+        if fold == 0 and candidate < len(self.candidates):
+            print(
+                f"[candidate {candidate + 1}/{len(self.candidates)}] "
+                f"{format_params(self.candidates[candidate])}",
+                file=self.stream,
+                flush=True,
+            )
+
+    def prefix(self):
+        candidate, fold = divmod(self.fit, self.n_splits)
+        return f"[candidate {candidate + 1}/{len(self.candidates)}] fold {fold + 1}/{self.n_splits}"
+
+    def callback(self):
+        return epoch_progress(self.time_left, self.prefix, self.stream, self.fit_started)
+
+
+def _given_callbacks(estimator):
+    """The estimator's own callbacks (such as EarlyStopping), as a list."""
+    callbacks = estimator.callbacks
+    if callbacks is None:
+        return []
+    return list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
+
+
+class _ParallelProgress:
+    """A stderr stand-in turning joblib's progress lines into one line per finished fit.
+
+    joblib, asked to be verbose, reports "[Parallel(n_jobs=2)]: Done 3 tasks"
+    from the main process whatever the backend (local processes or Dask);
+    those lines become "[search] fit 3/8 done ..."; joblib's other lines are
+    dropped and everything else is passed on unchanged.
+    """
+
+    _DONE = re.compile(r"\[Parallel\(.*?\)\]: +Done +(\d+)")
+
+    def __init__(self, stream, n_fits):
+        self._stream = stream
+        self._n_fits = n_fits
+        self._buffer = ""
+        self._last = 0
+        self._lock = threading.Lock()
+        self._start = time.perf_counter()
+
+    def write(self, text):
+        with self._lock:
+            self._buffer += text
+            *lines, self._buffer = self._buffer.split("\n")
+            for line in lines:
+                self._line(line)
+        return len(text)
+
+    def _line(self, line):
+        if not line.startswith("[Parallel("):
+            self._stream.write(line + "\n")
+            return
+        match = self._DONE.match(line)
+        done = int(match.group(1)) if match else 0
+        if done <= self._last:
+            return
+        self._last = done
+        elapsed = time.perf_counter() - self._start
+        remaining = elapsed / done * max(self._n_fits - done, 0)
+        self._stream.write(
+            f"[search] fit {done}/{self._n_fits} done  elapsed {format_duration(elapsed)}  "
+            f"remaining ~{format_duration(remaining)}\n"
+        )
+        self._stream.flush()
+
+    def flush(self):
+        self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def run_search(
+    estimator,
+    grid,
+    X,
+    y,
+    cv,
+    groups=None,
+    scoring="accuracy",
+    n_jobs=1,
+    backend=None,
+    progress=True,
+    stream=None,
+):
+    """Run ``GridSearchCV`` (without refit) with progress lines; return a :class:`SearchResult`.
+
+    Parameters
+    ----------
+    estimator : AugmentedKerasClassifier
+    grid : list of dict
+    X, y : array-like
+    cv : scikit-learn splitter
+    groups : array-like, optional
+        Given to the splitter and to every fit, whose internal validation
+        split then keeps each group on one side (scikit-learn's metadata
+        routing, switched on for this search only).
+    scoring : str, default="accuracy"
+    n_jobs : int, default=1
+    backend : str, optional
+        A joblib backend, such as ``"dask"`` (with a ``distributed.Client``
+        made the default client).
+    progress : bool, default=True
+        Serially (``n_jobs=1``, no backend): a line when each candidate
+        starts and a line per epoch. In parallel: a line per finished fit.
+    stream : file, default=sys.stderr
+    """
+    import joblib
+    import sklearn
+    from sklearn.base import clone
+    from sklearn.exceptions import FitFailedWarning
+    from sklearn.model_selection import GridSearchCV, ParameterGrid
+
+    from ...exceptions import ChanceLevelWarning, MixedImageSizesWarning
+
+    stream = stream or sys.stderr
+    candidates = list(ParameterGrid(grid))
+    n_splits = cv.get_n_splits(X, y, groups)
+    serial = n_jobs == 1 and backend is None
+    if progress and serial:
+        counter = _SerialProgress(candidates, n_splits, estimator.epochs, stream)
+        estimator = clone(estimator)
+        estimator.set_params(callbacks=[*_given_callbacks(estimator), counter.callback()])
+    routed = {"enable_metadata_routing": groups is not None}
+    if groups is not None:
+        # The groups reach the splitter and fit (the internal split); scikit-learn
+        # hands this setting to its workers, local or on Dask.
+        with sklearn.config_context(**routed):
+            estimator = clone(estimator).set_fit_request(groups=True)
+    search = GridSearchCV(
+        estimator,
+        grid,
+        scoring=scoring,
+        cv=cv,
+        n_jobs=None if backend else n_jobs,
+        refit=False,
+        error_score=np.nan,
+    )
+    config = {"backend": backend} if backend else {}
+    if progress and not serial:
+        config["verbose"] = 49  # every completion, on stderr (>= 50 goes to stdout)
+        output = contextlib.redirect_stderr(
+            _ParallelProgress(sys.stderr, len(candidates) * n_splits)
+        )
+    else:
+        output = contextlib.nullcontext()
+    start = time.perf_counter()
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        joblib.parallel_config(**config),
+        output,
+        sklearn.config_context(**routed),
+    ):
+        warnings.simplefilter("always", FitFailedWarning)
+        # Summed up in one line below; in parallel, workers print theirs raw (or,
+        # on Dask, into the workers' logs): scikit-learn hands them this filter.
+        warnings.simplefilter("always" if serial else "ignore", ChanceLevelWarning)
+        # The command's header already says how images of mixed sizes are resized.
+        warnings.simplefilter("ignore", MixedImageSizesWarning)
+        # Failed fits are summed up below, their NaN scores shown in the ranking.
+        warnings.filterwarnings("ignore", "One or more of the test scores are non-finite")
+        try:
+            search.fit(X, y, groups=groups)
+        except ValueError as exc:
+            if str(exc).lstrip().startswith("All the"):
+                errors = ", ".join(_fit_errors(str(exc)))
+                raise ValueError(
+                    f"all {len(candidates) * n_splits} fits failed: {errors}"
+                ) from None
+            raise
+    seconds = time.perf_counter() - start
+    failures, at_chance = [], []
+    for warning in caught:
+        if issubclass(warning.category, FitFailedWarning):
+            failures.append(str(warning.message))
+        elif issubclass(warning.category, ChanceLevelWarning):
+            at_chance.append(str(warning.message))
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    lines = failure_summary(failures)
+    if at_chance:  # "AugmentedKerasClassifier: the training loss ended at ..."
+        lines.append(
+            f"warning: {len(at_chance)} of {len(candidates) * n_splits} fits did not learn; "
+            f"the first: {at_chance[0].partition(': ')[2]}"
+        )
+    return SearchResult(search, candidates, n_splits, scoring, seconds, lines)
+
+
+def _fit_errors(message):
+    """``"3 fits: ValueError: ..."`` for each error in scikit-learn's fit-failure message."""
+    found = []
+    blocks = re.split(r"-{20,}\n", message)[1:]
+    for block in blocks:
+        head, _, traceback = block.partition("\n")
+        count = re.match(r"(\d+) fits? failed", head)
+        lines = traceback.rstrip().splitlines()
+        last = len(lines)
+        while last > 0 and not lines[last - 1].startswith((" ", "\t")):
+            last -= 1
+        error = " ".join(line.strip() for line in lines[last:] if line.strip())
+        found.append(f"{count.group(1) if count else '?'} with {error}")
+    return found or [message.strip().splitlines()[0]]
+
+
+def failure_summary(failures):
+    """One line per fit-failure warning: how many fits failed, and with which errors."""
+    lines = []
+    for message in failures:
+        head = re.search(r"(\d+) fits failed out of a total of (\d+)", message)
+        what = f"{head.group(1)} of {head.group(2)} fits failed" if head else "fits failed"
+        lines.append(f"warning: {what} (their scores are NaN): {'; '.join(_fit_errors(message))}")
+    return lines
+
+
+def refit_best(estimator, best_params, X, y, groups=None, progress=True, stream=None):
+    """Fit a clone of ``estimator`` with ``best_params`` on all of ``X``, ``y``.
+
+    ``groups`` keep each group on one side of the internal validation split.
+
+    ``datagen__<key>`` parameters are written into the clone's ``datagen``
+    (the same settings), so that a saved model keeps them.
+
+    Returns
+    -------
+    estimator : AugmentedKerasClassifier
+        Fitted, without the progress callback.
+    seconds : float
+    warnings : list of str
+        One line for a fit that ended at chance level.
+    """
+    from sklearn.base import clone
+
+    stream = stream or sys.stderr
+    params = clone(dict(best_params), safe=False)
+    # datagen__<key> values go into the datagen dict, where they mean the same and
+    # where a saved model keeps them.
+    routed = {
+        k.removeprefix("datagen__"): params.pop(k)
+        for k in list(params)
+        if k.startswith("datagen__")
+    }
+    best = clone(estimator).set_params(**params)
+    if routed:
+        best.set_params(datagen={**(best.datagen or {}), **routed})
+    given = _given_callbacks(best)
+    if progress:
+        time_left = TimeLeft(_epochs_of(params, best.epochs), 1)
+        best.set_params(callbacks=[*given, epoch_progress(time_left, "[refit]", stream)])
+    from ...exceptions import ChanceLevelWarning, MixedImageSizesWarning
+
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ChanceLevelWarning)
+        warnings.simplefilter("ignore", MixedImageSizesWarning)
+        best.fit(X, y, groups=groups)
+    seconds = time.perf_counter() - start
+    best.set_params(callbacks=given or None)  # a progress printer is no setting of the model
+    lines = []
+    for warning in caught:
+        if issubclass(warning.category, ChanceLevelWarning):
+            lines.append(f"[refit] warning: {str(warning.message).partition(': ')[2]}")
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return best, seconds, lines

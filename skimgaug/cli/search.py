@@ -1,0 +1,503 @@
+"""``skimgaug search``: grid search over estimator, model and augmentation parameters."""
+
+import argparse
+import contextlib
+import os
+import sys
+import threading
+import time
+
+from . import _common as common
+
+#: Seconds to wait for a Dask scheduler to answer, and for its first worker.
+DASK_TIMEOUT = 5
+#: The scores candidates can be ranked by (scikit-learn scorer names).
+SCORINGS = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_ovr")
+#: skimgaug.cli._grid.MAX_CANDIDATES, without importing NumPy to build the parser.
+_MAX_CANDIDATES = 1000
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 and value != -1:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of processes, or -1 for one per core, got {text!r}"
+        )
+    return value
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "search",
+        help="grid-search parameters with cross-validation (GridSearchCV) and rank them",
+        description=(
+            "Grid-search parameters of the classifier with scikit-learn's GridSearchCV on "
+            "the folds the cv command uses, augmentation applied to training folds only. "
+            "Writes cv_results.csv (one row per candidate), best.json and report.html to "
+            "--out, and prints the ten best candidates and the best parameters."
+        ),
+        epilog=(
+            "grid:\n"
+            "  --grid KEY=V1,V2,... searches one parameter of AugmentedKerasClassifier: its "
+            "own\n"
+            "  (epochs, batch_size, tta, validation_split, engine, optimizer, ...), an\n"
+            "  ImageDataGenerator setting (datagen__rotation_range, datagen__horizontal_flip,\n"
+            "  ...), a model builder parameter (model__filters, model__dropout, ...) or a Keras\n"
+            "  one (optimizer__learning_rate, ...). Values are read as --datagen values are;\n"
+            "  commas separate values, so a pair such as zoom_range=0.9,1.1 needs --grid-file.\n"
+            "  --grid-file FILE.toml holds [[grid]] tables, each a grid as GridSearchCV takes\n"
+            "  it (lists of values; a list or table value is written inside the list):\n"
+            "      [[grid]]\n"
+            "      datagen__rotation_range = [0, 15]\n"
+            "      datagen__zoom_range = [0.1, [0.9, 1.2]]\n"
+            "      [[grid]]\n"
+            "      datagen = [{rotation_range = 10, zoom_range = 0.1}, {horizontal_flip = true}]\n"
+            "  --grid options are added to every [[grid]] table, replacing that key's values\n"
+            "  where a table has it. A datagen = [...] value is a whole augmentation policy: it\n"
+            "  replaces the --datagen augmentation and keeps its standardization (rescale=1/255\n"
+            "  by default for files) unless it sets those keys itself.\n"
+            "\n"
+            "parallel:\n"
+            "  --n-jobs N fits N candidates at a time in local processes; --dask ADDRESS sends\n"
+            "  the fits to a running Dask cluster, whose workers must import skimgaug (and the\n"
+            "  --model module) and read SOURCE's files at the same paths. TensorFlow's threads\n"
+            "  are capped to each worker's share. Serial runs print a line per epoch, parallel\n"
+            "  ones a line per finished fit.\n"
+            "\n"
+            "examples:\n"
+            "  skimgaug search --digits --grid datagen__rotation_range=0,10,20 --epochs 5 \\\n"
+            "      --out search/\n"
+            "  skimgaug search scans/ --groups '^(patient\\d+)_' --image-size 96x96 \\\n"
+            "      --grid model__filters=16,32 --grid optimizer__learning_rate=0.001,0.003 \\\n"
+            "      --n-jobs 2 --scoring balanced_accuracy --refit-out best-model/ --out search/\n"
+            "  skimgaug search photos/ --grid-file policies.toml --dask tcp://10.0.0.5:8786 \\\n"
+            "      --out search/"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common.add_fit_command_options(parser, n_jobs=False)  # its own --n-jobs | --dask
+    parser.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a parameter and the values to try, repeatable (see grid: below)",
+    )
+    parser.add_argument(
+        "--grid-file", metavar="FILE.toml", help="parameter grids as [[grid]] tables (see below)"
+    )
+    parser.add_argument(
+        "--scoring",
+        choices=SCORINGS,
+        default="accuracy",
+        help="the score candidates are ranked by (accuracy)",
+    )
+    parallel = parser.add_mutually_exclusive_group()
+    parallel.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        default=1,
+        metavar="N",
+        help="fits run at a time in local processes (1; -1: one per core)",
+    )
+    parallel.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run the fits on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786)",
+    )
+    parser.add_argument(
+        "--refit-out",
+        metavar="MODEL_DIR",
+        help=("refit the best candidate on all the data and save it there (for skimgaug predict)"),
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help=f"run a grid of more than {_MAX_CANDIDATES:,} candidates",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", required=True, help="write cv_results.csv, best.json, report.html"
+    )
+    return parser
+
+
+def parse_grid_options(items):
+    """``["KEY=V1,V2", ...]`` to ``{KEY: [V1, V2]}`` (UsageError listing every problem)."""
+    grid, problems = {}, []
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            problems.append(f"--grid expects KEY=V1,V2,..., got {item!r}")
+        elif key in grid:
+            problems.append(f"--grid {key} is given twice; list all its values once: {key}=V1,V2")
+        elif not text.strip():
+            problems.append(f"--grid {key}= has no values")
+        elif any(not part.strip() for part in text.split(",")):
+            problems.append(f"--grid {item!r} has an empty value between commas")
+        else:
+            grid[key] = [common.parse_value(part) for part in text.split(",")]
+    if problems:
+        raise common.UsageError("; ".join(problems))
+    return grid
+
+
+def _model_parameters(args, model=None):
+    """The model builder's parameters (None: unknown until a --model module is imported)."""
+    from ._grid import builder_parameters
+
+    if model is not None:
+        return builder_parameters(model)
+    if args.model is None:
+        from ..models import default_model
+
+        return builder_parameters(default_model)
+    if common._pretrained_name(args.model) is not None:
+        return builder_parameters(common.load_model_arg(args))
+    return None
+
+
+def check_grid_args(args):
+    """The grid of the command line, checked before TensorFlow is imported (UsageError)."""
+    from ._grid import MAX_CANDIDATES, GridError, check_grid, combine_grids, read_grid_file
+
+    if not args.grid and not args.grid_file:
+        raise common.UsageError(
+            "give the parameters to search: --grid KEY=V1,V2,... (repeatable) or "
+            "--grid-file FILE.toml"
+        )
+    options = parse_grid_options(args.grid)
+    try:
+        tables = read_grid_file(args.grid_file) if args.grid_file else None
+    except GridError as exc:
+        raise common.UsageError(f"--grid-file {exc}") from None
+    grid = combine_grids(options, tables)
+    try:
+        n_candidates = check_grid(grid, _model_parameters(args), default_model=args.model is None)
+    except GridError as exc:
+        raise common.UsageError(f"bad grid: {exc}") from None
+    if n_candidates > MAX_CANDIDATES and not args.yes:
+        raise common.UsageError(
+            f"the grid has {n_candidates:,} candidates ({n_candidates * args.folds:,} fits "
+            f"with {args.folds} folds); narrow it, or give --yes to run more than "
+            f"{MAX_CANDIDATES:,}"
+        )
+    return grid, n_candidates
+
+
+def _check_refit_out(args):
+    """--refit-out must be a new folder, or one holding an earlier saved model."""
+    path = args.refit_out
+    if path is None:
+        return
+    if os.path.abspath(path) == os.path.abspath(args.out):
+        raise common.UsageError(
+            "--refit-out must differ from --out (a model folder holds the model only); "
+            f"e.g. --refit-out {os.path.join(args.out, 'best-model')}"
+        )
+    common.check_model_dir(path, "--refit-out")
+
+
+def connect_dask(address, timeout=DASK_TIMEOUT):
+    """A ``distributed.Client`` for ``address`` with at least one worker (OSError if not)."""
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError(
+            "--dask needs Dask's distributed scheduler: pip install 'skimgaug[dask]'"
+        ) from None
+    _check_is_scheduler(address, timeout)
+    try:
+        client = distributed.Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise OSError(
+            f"cannot reach the Dask scheduler at {address!r} within {timeout} s "
+            f"({type(exc).__name__}: {exc}); check the address, or start one with "
+            "'dask scheduler' and workers with 'dask worker ADDRESS'"
+        ) from None
+    except ValueError as exc:
+        raise ValueError(f"--dask {address!r}: {exc}") from None
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError):
+        client.close()
+        raise OSError(
+            f"the Dask scheduler at {address!r} has no workers; start some with "
+            f"'dask worker {address}'"
+        ) from None
+    return client
+
+
+def _check_is_scheduler(address, timeout):
+    """Ask ``address`` who it is, within ``timeout`` seconds in all (OSError if not a scheduler).
+
+    ``distributed.Client``'s own timeout covers opening the connection, not
+    Dask's handshake after it: a port where something else listens (a Dask
+    dashboard, a web server) would keep it waiting forever, and a service that
+    answers with other bytes gives errors about frame sizes.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def identity():
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    hint = (
+        "check the address (a scheduler's, as 'dask scheduler' prints it: tcp://HOST:8786), "
+        "or start one with 'dask scheduler' and workers with 'dask worker ADDRESS'"
+    )
+    unreachable = f"cannot reach the Dask scheduler at {address!r} within {timeout} s"
+    try:
+        # A little longer than connect's own timeout, whose error says more.
+        answer = asyncio.run(asyncio.wait_for(identity(), timeout + 2))
+    except TimeoutError:  # asyncio's too (an OSError: caught first)
+        raise OSError(
+            f"{unreachable} (something listens there, but gave no Dask answer); " + hint
+        ) from None
+    except OSError as exc:
+        raise OSError(f"{unreachable} ({type(exc).__name__}: {exc}); " + hint) from None
+    except ValueError as exc:  # a malformed address
+        raise ValueError(f"--dask {address!r}: {exc}") from None
+    except Exception as exc:  # bytes that are no Dask message
+        raise OSError(
+            f"{address!r} does not answer as a Dask scheduler (it speaks another protocol: "
+            f"{type(exc).__name__} reading its answer); " + hint
+        ) from None
+    if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+        kind = answer.get("type") if isinstance(answer, dict) else None
+        raise OSError(
+            f"{address!r} is not a Dask scheduler"
+            + (f" (it is a {kind})" if kind else "")
+            + "; "
+            + hint
+        )
+
+
+def run(args, out=None):
+    """Run the grid search described by parsed ``args``; return its SearchResult."""
+    out = out or sys.stdout
+    common.check_source_args(args)
+    common.check_model_args(args)
+    grid, n_candidates = check_grid_args(args)
+    datagen = common.default_datagen(args)
+    _check_refit_out(args)
+    created = common.make_out_dir(args.out)
+
+    def go():
+        client = connect_dask(args.dask) if args.dask else None
+        try:
+            start = time.perf_counter()
+            source = common.load_source(args)
+            with common.without_cpp_logs():
+                model = common.load_model_arg(args)
+            if model is not None and args.model and common._pretrained_name(args.model) is None:
+                _recheck_model_keys(grid, model)
+            common.import_tensorflow_quietly()
+            _check_grid_with_keras(grid)
+            return _search(args, source, datagen, model, grid, n_candidates, client, start, out)
+        finally:
+            if client is not None:
+                client.close()
+
+    return common.with_cleanup(args.out, created, go)
+
+
+def _recheck_model_keys(grid, model):
+    """model__<name> keys against a --model builder, once its module is imported."""
+    from ._grid import GridError, builder_parameters, check_grid
+
+    try:
+        check_grid(grid, builder_parameters(model))
+    except GridError as exc:
+        raise common.UsageError(f"bad grid: {exc}") from None
+
+
+def _check_grid_with_keras(grid):
+    """Optimizer and loss names and fit__ arguments, once Keras is imported (UsageError)."""
+    from ._grid import GridError, check_grid_with_keras
+
+    try:
+        check_grid_with_keras(grid)
+    except GridError as exc:
+        raise common.UsageError(f"bad grid: {exc}") from None
+
+
+@contextlib.contextmanager
+def cpp_logs_of_workers_hidden():
+    """Drop TensorFlow's C++ log lines that local worker processes write to stderr.
+
+    Worker processes load TensorFlow themselves, and its libraries write some
+    lines whatever ``TF_CPP_MIN_LOG_LEVEL`` says (see
+    :func:`~skimgaug.cli._common.without_cpp_logs`). Meanwhile file
+    descriptor 2, which the workers started now inherit, is a pipe whose
+    other lines a thread passes on to stderr as they come. Does nothing when
+    the user chose a log level.
+    """
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3":
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr
+        yield
+        return
+    read_end, write_end = os.pipe()
+    sys.stderr.flush()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def forward():
+        # Until every writer is gone: joblib keeps idle workers for a while.
+        with os.fdopen(read_end, "rb") as pipe:
+            for line in pipe:
+                if not common._CPP_LOG_LINE.match(line.decode(errors="replace")):
+                    os.write(saved, line)
+
+    threading.Thread(target=forward, name="skimgaug-stderr", daemon=True).start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+
+
+def _where(args, client):
+    if client is not None:
+        info = client.scheduler_info()
+        workers = info.get("workers", {})
+        threads = sum(w.get("nthreads", 0) for w in workers.values())
+        return f"the Dask cluster at {args.dask} ({len(workers)} workers, {threads} threads)"
+    if args.n_jobs == 1:
+        return "this process"
+    n = args.n_jobs if args.n_jobs > 0 else os.cpu_count()
+    return f"{n} local processes"
+
+
+def _grid_tables(grid):
+    """Each table of ``grid`` as one line of text."""
+    from ._grid import format_value
+
+    return [
+        "; ".join(f"{key}: {format_value(values)}" for key, values in table.items())
+        for table in grid
+    ]
+
+
+def _search(args, source, datagen, model, grid, n_candidates, client, start, out):
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    from ._grid import format_params, format_value, with_standardization
+    from .reports import _search_outputs as outputs
+    from .runs import _search as search
+
+    X, y, groups, _, description = source
+    if groups is not None:
+        cv = StratifiedGroupKFold(args.folds, shuffle=True, random_state=args.seed)
+    else:
+        cv = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
+    grid = with_standardization(grid, datagen)
+    n_classes = len(set(y.tolist()))
+    n_groups = f", {len(set(groups.tolist()))} groups" if groups is not None else ""
+    data = f"{description} ({common.describe_images(X, args)}, {n_classes} classes{n_groups})"
+    fixed = ", ".join(f"{k}={format_value(v)}" for k, v in datagen.items()) or "(none)"
+    where = _where(args, client)
+    n_fits = n_candidates * args.folds
+    tables = _grid_tables(grid)
+    print(
+        f"skimgaug: grid search of {n_candidates} candidates x {args.folds} "
+        f"{'stratified group' if groups is not None else 'stratified'} folds = {n_fits} fits "
+        f"on {data}, scoring {args.scoring}\n"
+        f"{common.describe_settings(args)}\n"
+        f"datagen (fixed): {fixed}\n"
+        + "".join(f"grid: {table}\n" for table in tables)
+        + f"running on {where}",
+        file=out,
+        flush=True,
+    )
+    estimator = common.make_estimator(args, model, datagen)
+    local_workers = client is None and args.n_jobs != 1
+    with cpp_logs_of_workers_hidden() if local_workers else contextlib.nullcontext():
+        result = search.run_search(
+            estimator,
+            grid,
+            X,
+            y,
+            cv,
+            groups,
+            scoring=args.scoring,
+            n_jobs=args.n_jobs if client is None else None,
+            backend="dask" if client is not None else None,
+            progress=not args.quiet,
+        )
+    for line in result.warnings:
+        print(line, file=sys.stderr, flush=True)
+    rows = outputs.result_rows(result)
+    timings = {
+        f"search ({n_fits} fits)": result.seconds,
+        "mean time per fit": sum(row["mean_fit_time"] for row in rows) / len(rows),
+    }
+    best = None
+    if args.refit_out:
+        best_params = result.search.best_params_
+        best, seconds, notes = search.refit_best(
+            estimator, best_params, X, y, groups, progress=not args.quiet
+        )
+        for line in notes:
+            print(line, file=sys.stderr, flush=True)
+        timings[f"refit of the best candidate on all {len(y)} samples"] = seconds
+    timings["total (with data loading)"] = time.perf_counter() - start
+    settings = {
+        "data": data,
+        "folds": f"{args.folds} ({type(cv).__name__}, shuffled, seed {args.seed})",
+        "groups": args.groups,
+        "scoring": args.scoring,
+        "model": args.model or "default CNN",
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "validation_split": args.validation_split,
+        "tta": args.tta,
+        "seed": args.seed,
+        **{
+            name: getattr(args, name)
+            for name in ("optimizer", "learning_rate", "loss", "class_weight", "balance")
+            if getattr(args, name, None) is not None
+        },
+        "early_stopping patience": getattr(args, "early_stopping", None),
+        "datagen (fixed)": fixed,
+        "grid": " | ".join(tables),
+        "grid_file": args.grid_file,
+        "candidates": n_candidates,
+        "ran on": where,
+        "refit_out": args.refit_out,
+    }
+    title = f"{n_candidates} candidates x {args.folds} folds on {data}, scoring {args.scoring}"
+    written = outputs.write_outputs(args.out, result, rows, settings, timings, title)
+    print("\n" + outputs.format_ranking(rows, args.scoring), file=out)
+    print(f"\nwrote {', '.join(written)} to {args.out}", file=out)
+    if best is not None:
+        from .._persistence._folder import save_model
+
+        save_model(best, args.refit_out)
+        print(
+            f"saved the best candidate, refitted on all {len(y)} samples, to {args.refit_out}; "
+            f"predict with: skimgaug predict {args.refit_out} IMAGES --out predictions.csv",
+            file=out,
+        )
+    row = rows[result.search.best_index_]
+    print(
+        f"best: {format_params(row['params'])} "
+        f"(mean {args.scoring} {row['mean_test_score']:.4f} ± {row['std_test_score']:.4f}, "
+        f"candidate {row['candidate']})",
+        file=out,
+        flush=True,
+    )
+    return result

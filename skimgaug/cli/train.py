@@ -1,0 +1,95 @@
+"""``skimgaug train``: fit one model on all the data and save it (``skimgaug predict`` reads it)."""
+
+import argparse
+import sys
+import time
+
+from . import _common as common
+
+
+def add_parser(commands):
+    parser = commands.add_parser(
+        "train",
+        help="fit one model on all the data and save it to a folder",
+        description=(
+            "Fit one model on all the images of SOURCE (a folder with one subfolder per "
+            "class, a CSV of image paths and labels, or --digits), with augmentation on "
+            "its training batches, and save it to MODEL_DIR with skimgaug.save_model: the "
+            "Keras model (.keras), the settings and classes (JSON) and the learned "
+            "standardization statistics (.npz). With --cross-validate, the same settings "
+            "are first cross-validated (as the cv command does) for an honest score."
+        ),
+        epilog=(
+            "examples:\n"
+            "  skimgaug train --digits --out digits-model/\n"
+            "  skimgaug train scans/ --image-size 96x96 --datagen rotation_range=15 \\\n"
+            "      --cross-validate --out scans-model/\n"
+            "  skimgaug predict scans-model/ new-scans/ --out predictions.csv"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common.add_fit_command_options(parser, validation_split=0.0)
+    parser.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help=(
+            "cross-validate the settings first (--folds, --groups) and print the scores "
+            "(skimgaug cv --out DIR writes them with a report)"
+        ),
+    )
+    parser.add_argument(
+        "--out", metavar="MODEL_DIR", required=True, help="the folder to save the model in"
+    )
+    return parser
+
+
+def run(args, out=None):
+    out = out or sys.stdout
+    common.check_source_args(args)
+    common.check_model_args(args)
+    datagen = common.default_datagen(args)
+    common.check_model_dir(args.out)
+
+    source = common.load_source(args)
+    with common.without_cpp_logs():
+        model = common.load_model_arg(args)
+    common.import_tensorflow_quietly()
+    X, y, groups, _, description = source
+    n_classes = len(set(y.tolist()))
+    print(
+        f"skimgaug: training on {description} ({common.describe_images(X, args)}, "
+        f"{n_classes} classes"
+        + (f", {len(set(groups.tolist()))} groups" if groups is not None else "")
+        + ")\n"
+        + common.describe_settings(args),
+        file=out,
+        flush=True,
+    )
+    if args.cross_validate:
+        from .cv import _cross_validate
+
+        # Scores only: MODEL_DIR holds the model (skimgaug cv --out writes the report).
+        cv_args = argparse.Namespace(**{**vars(args), "compare": False, "out": None})
+        _cross_validate(cv_args, source, datagen, model, out, time.perf_counter())
+        print("", file=out)
+    clf = common.make_estimator(args, model, datagen)
+    if not args.quiet:
+        from .runs._progress import TimeLeft, epoch_progress
+
+        given = clf.callbacks if isinstance(clf.callbacks, list) else []
+        clf.set_params(callbacks=[*given, epoch_progress(TimeLeft(args.epochs, 1), "[train]")])
+    start = time.perf_counter()
+    clf.fit(X, y, groups=groups)  # groups: patients on one side of the internal split
+    seconds = time.perf_counter() - start
+    clf.set_params(callbacks=None)  # a progress printer is no setting of the model
+    from .._persistence._folder import save_model
+
+    save_model(clf, args.out)
+    last = {k: v[-1] for k, v in clf.history_.items()}
+    losses = ", ".join(f"{k} {v:.4f}" for k, v in last.items())
+    print(
+        f"trained in {seconds:.0f} s ({losses}); saved the model to {args.out}\n"
+        f"predict with: skimgaug predict {args.out} IMAGES --out predictions.csv",
+        file=out,
+    )
+    return clf
