@@ -213,16 +213,16 @@ def test_bad_balance_values_are_refused(imbalanced):
 )
 def test_cli_groups_reach_every_internal_split(command, image_folder, tmp_path, monkeypatch):
     from skimgaug import cli
-    from skimgaug._estimator import _classifier
+    from skimgaug._estimator import _training
 
-    split = _classifier.internal_validation_split
+    split = _training.internal_validation_split
     calls = []
 
     def recording_split(y, fraction, seed, groups=None):
         calls.append((len(y), None if groups is None else len(set(groups.tolist()))))
         return split(y, fraction, seed, groups)
 
-    monkeypatch.setattr(_classifier, "internal_validation_split", recording_split)
+    monkeypatch.setattr(_training, "internal_validation_split", recording_split)
     name, *options = [part.format(tmp=tmp_path) for part in command]
     out = ["--out", str(tmp_path / ("model" if name == "train" else "out"))]
     args = [name, image_folder, "--groups", r"^(p\d+)_", "--epochs", "1", "--quiet"]
