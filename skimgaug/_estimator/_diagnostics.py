@@ -132,12 +132,11 @@ def _predicted_labels(output):
 
 def _training_batch_accuracy(history):
     """The last epoch's accuracy on training batches, if the model reported one."""
-    for key in ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy"):
+    keys = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy")
+    for key in (*keys, "binary_accuracy"):
         values = (history or {}).get(key)
         if values:
             return float(values[-1])
-    if (history or {}).get("binary_accuracy"):
-        return float(history["binary_accuracy"][-1])
     return None
 
 

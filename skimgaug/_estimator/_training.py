@@ -37,7 +37,7 @@ _BATCHING = {"batch_size", "shuffle", "validation_batch_size", "validation_split
 class TrainingPlan:
     """The rows a fit trains on and the clean validation data it reports on."""
 
-    train: np.ndarray  # the training rows (every row without a validation split)
+    train: object  # the training rows, or None: every row (no validation split)
     batch_size: int
     validation_batch_size: int
     shuffle: bool
@@ -65,7 +65,7 @@ def plan_training(estimator, X, y, sample_weight, kwargs, split_seed):
     given_validation = kwargs.pop("validation_data", None)
     if given_validation is not None and validation_split:
         raise ValueError("Pass either validation_split or validation_data to fit, not both.")
-    train, valid = np.arange(n_samples(X)), None
+    train = valid = None  # None: all rows train
     if validation_split:
         groups = getattr(estimator, "_fit_groups", None)
         train, valid = internal_validation_split(
@@ -73,7 +73,7 @@ def plan_training(estimator, X, y, sample_weight, kwargs, split_seed):
         )
     standardizer = estimator.standardizer_
     if standardizer.mean is None:  # a new model: learn this fit's statistics
-        fit_statistics(standardizer, X, None if valid is None else train)
+        fit_statistics(standardizer, X, train)
     validation_data = None
     if valid is not None:
         validation_data = InferenceBatches(
@@ -98,12 +98,11 @@ def training_batches(estimator, plan, X, y, sample_weight, seed, initial_epoch):
     augmenter = None
     if settings.datagen.augments:
         augmenter = make_augmenter(settings.engine, settings.datagen.augmenter())
-    every_row = len(plan.train) == n_samples(X) and _is_identity(plan.train)
     batches = TrainingBatches(
         X,
         y,
         sample_weight,
-        indices=None if every_row else plan.train,
+        indices=plan.train,
         augmenter=augmenter,
         standardizer=estimator.standardizer_,
         batch_size=plan.batch_size,
@@ -120,13 +119,9 @@ def training_batches(estimator, plan, X, y, sample_weight, seed, initial_epoch):
     return batches
 
 
-def _is_identity(rows):
-    return bool(np.array_equal(rows, np.arange(len(rows))))
-
-
 def training_part(y, sample_weight, train):
     """``y`` and ``sample_weight`` of the training rows."""
-    if len(train) == len(stacked(y)) and _is_identity(train):
+    if train is None:
         return y, sample_weight
     if np.ndim(sample_weight) == 1:
         sample_weight = np.asarray(sample_weight)[train]
@@ -135,7 +130,11 @@ def training_part(y, sample_weight, train):
 
 def check_inference_mode(estimator, X, y, rows, seed):
     """The default model's batch-norm statistics from clean training images; a
-    warning for any model that predicts clean training images at chance."""
+    warning for any model that predicts clean training images at chance.
+
+    ``rows``: the training rows, or None for every row.
+    """
+    rows = np.arange(n_samples(X)) if rows is None else rows
     labels = None
     if not isinstance(y, (list, tuple, dict)):
         labels = encoded_labels(take(y, rows), estimator.target_type_)
