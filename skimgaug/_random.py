@@ -7,7 +7,7 @@ import threading
 import numpy as np
 
 from ._parallel import SharedSetting
-from ._validation import check_random_state
+from ._validation import RANDOM_STATE, check_param
 
 
 def resolve_seed(random_state):
@@ -25,7 +25,7 @@ def resolve_seed(random_state):
     -------
     int
     """
-    check_random_state(random_state)
+    check_param("random_state", random_state, RANDOM_STATE, "skimgaug")
     if random_state is None:
         return int(np.random.SeedSequence().generate_state(1)[0])
     if isinstance(random_state, np.random.RandomState):

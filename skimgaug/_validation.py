@@ -1,228 +1,312 @@
-"""Checks of the estimator's parameters and per-sample values, run before any training.
+"""One contract for parameters: constraint primitives, and the function applying them.
 
-Every message names the parameter, the value received and what is allowed,
-in scikit-learn's wording ("The 'x' parameter of Est must be ... Got ...
-instead."). A value of the wrong kind and a value out of range are both
-``ValueError``; only a wrong container type (not a number at all) is a
-``TypeError``.
+A :class:`Constraint` says what a parameter accepts, in words used verbatim
+in the message, and turns an accepted value into the form used downstream.
+Every refusal is an :class:`~skimgaug.exceptions.InvalidParameterError`
+(both a ``ValueError`` and a ``TypeError``) worded as scikit-learn words it:
+"The 'x' parameter of Est must be ... Got ... instead." The estimator's
+table of constraints is :data:`skimgaug._estimator._parameters.PARAMETER_CONSTRAINTS`;
+the default model, the pretrained builder, the preview, the grid checks and
+the command line's options use the same primitives.
+
+Also here: the per-sample checks run before training (``sample_weight``)
+and the check of what a model builder returned.
 """
 
+import math
 import numbers
 import os
 
 import numpy as np
 
+from .exceptions import InvalidParameterError
+
 #: The augmentation engines (see :mod:`skimgaug._augment._transforms`).
 ENGINES = ("vectorized", "imagedatagenerator")
 #: Color modes of decoded image files: PIL mode and channels.
 COLOR_MODES = {"grayscale": ("L", 1), "rgb": ("RGB", 3), "rgba": ("RGBA", 4)}
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def check_validation_split(value, owner):
-    """``validation_split`` must be a number in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(
-            f"The 'validation_split' parameter of {owner} must be a float in "
-            f"[0, 1). Got {value!r} instead."
-        )
-    return float(value)
-
-
-def check_engine(engine, owner="AugmentedKerasClassifier"):
-    """``engine`` must name one of :data:`ENGINES`."""
-    if engine not in ENGINES:
-        raise ValueError(
-            f"The 'engine' parameter of {owner} must be one of "
-            f"{', '.join(repr(e) for e in ENGINES)}. Got {engine!r} instead."
-        )
-    return engine
-
-
-def check_tta(tta, owner="AugmentedKerasClassifier"):
-    """``tta`` must be an integer >= 0 (augmented copies averaged at prediction)."""
-    if isinstance(tta, bool) or not isinstance(tta, (int, np.integer)) or tta < 0:
-        raise ValueError(
-            f"The 'tta' parameter of {owner} must be an int >= 0 (the number of augmented "
-            f"copies averaged with each image at prediction; 0 for none). Got {tta!r} instead."
-        )
-    return int(tta)
-
-
-def check_cache(cache, owner="AugmentedKerasClassifier"):
-    """``cache`` must be None, "auto" or a folder path (str or path-like)."""
-    if cache is None or (isinstance(cache, str) and cache == "auto"):
-        return cache
-    if isinstance(cache, (str, os.PathLike)):
-        folder = os.fspath(cache)
-        if os.path.exists(folder) and not os.path.isdir(folder):
-            raise ValueError(
-                f"The 'cache' parameter of {owner} must be None, 'auto' or a folder; "
-                f"{folder!r} is a file."
-            )
-        return folder
-    raise ValueError(
-        f"The 'cache' parameter of {owner} must be None, 'auto' or a folder path. "
-        f"Got {cache!r} instead."
-    )
-
-
+#: What ``balance`` accepts.
 BALANCE_MODES = (None, "oversample")
+#: Seeds: ints in [0, SEED_LIMIT), as NumPy's legacy ``RandomState`` takes them.
+SEED_LIMIT = 2**32
 
 
-def check_balance(balance, class_weight, owner="AugmentedKerasClassifier"):
-    """``balance`` must be None or "oversample", and not double-count with ``class_weight``."""
-    if not any(balance is mode or balance == mode for mode in BALANCE_MODES):
-        raise ValueError(
-            f"The 'balance' parameter of {owner} must be None or 'oversample'. "
-            f"Got {balance!r} instead."
-        )
-    if balance is not None and class_weight is not None:
-        raise ValueError(
-            f"{owner}: balance={balance!r} already shows every class equally often in each "
-            f"epoch; class_weight={class_weight!r} would weight the classes a second time. "
-            "Set one of them to None."
-        )
-    return balance
+def _short(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def check_target_size(target_size, owner):
-    """``target_size`` must be None (the images' own size) or (height, width) of positive ints."""
-    if target_size is None:
-        return None
-    ok = (
-        isinstance(target_size, (tuple, list))
-        and len(target_size) == 2
-        and all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0
-            for v in target_size
-        )
-    )
-    if not ok:
-        raise ValueError(
-            f"The 'target_size' parameter of {owner} must be None (the images' own size) "
-            f"or a tuple (height, width) of positive integers. Got {target_size!r} instead."
-        )
-    return int(target_size[0]), int(target_size[1])
+def is_int(value):
+    """An integer, not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def check_color_mode(color_mode, owner):
-    """``color_mode`` must be one of :data:`COLOR_MODES`."""
-    if color_mode not in COLOR_MODES:
-        raise ValueError(
-            f"The 'color_mode' parameter of {owner} must be one of "
-            f"{', '.join(repr(m) for m in COLOR_MODES)}. Got {color_mode!r} instead."
-        )
-    return color_mode
+def is_real(value):
+    """A real number (an int or a float), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def check_random_state(random_state, owner="AugmentedKerasClassifier"):
-    """``random_state`` must be None, an int or a ``numpy.random.RandomState``."""
-    if random_state is None or isinstance(random_state, np.random.RandomState):
-        return random_state
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if 0 <= random_state < 2**32:
-            return random_state
-        raise ValueError(
-            f"The 'random_state' parameter of {owner} must be None, an int in "
-            f"[0, 2**32) or a numpy.random.RandomState. Got {random_state!r} instead."
-        )
-    raise TypeError(
-        f"The 'random_state' parameter of {owner} must be None, an int in "
-        f"[0, 2**32) or a numpy.random.RandomState. Got {random_state!r} instead."
+def refusal(name, owner, allowed, value, reason=""):
+    """The one wording of a refused parameter."""
+    reason = f" ({reason})" if reason else ""
+    return (
+        f"The {name!r} parameter of {owner} must be {allowed}. Got {_short(value)}{reason} instead."
     )
 
 
-def check_image_shape(image_shape, owner):
-    """Validate the ``image_shape`` parameter; return ``(h, w, c)`` or None."""
-    if image_shape is None:
-        return None
-    ok = (
-        isinstance(image_shape, (tuple, list))
-        and len(image_shape) in (2, 3)
-        and all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
-            for v in image_shape
-        )
-    )
-    if not ok:
-        raise ValueError(
-            f"The 'image_shape' parameter of {owner} must be None or a tuple "
-            "(height, width, channels) of positive integers (or (height, "
-            f"width) for one channel). Got {image_shape!r} instead."
-        )
-    shape = tuple(int(v) for v in image_shape)
-    return shape if len(shape) == 3 else shape + (1,)
-
-
-def check_batch_size(value, name, owner):
-    """``batch_size``-like parameters: None, -1 (one batch) or an int >= 1.
+class Constraint:
+    """What one parameter accepts.
 
     Parameters
     ----------
-    value : object
-    name : str
-        The parameter as the user wrote it, e.g. ``"fit__batch_size"``.
+    description : str
+        What is allowed, as the message says it ("an int >= 1").
+    accepts : callable
+        ``accepts(value)``: True, False, or a string saying why a value of
+        the right kind is still refused (shown in the message).
+    convert : callable, optional
+        The accepted value's form downstream (``int(value)``, say).
+    """
+
+    def __init__(self, description, accepts, convert=None):
+        self.description = description
+        self._accepts = accepts
+        self._convert = convert
+
+    def __repr__(self):
+        return f"Constraint({self.description!r})"
+
+    def check(self, value, name, owner):
+        """``value`` converted, or an :class:`InvalidParameterError` naming ``name``."""
+        verdict = self._accepts(value)
+        if verdict is not True:
+            reason = verdict if isinstance(verdict, str) else ""
+            raise InvalidParameterError(refusal(name, owner, self.description, value, reason))
+        return self._convert(value) if self._convert is not None else value
+
+
+def _bounds(low, high, low_open, high_open, name):
+    if low is not None and high is not None:
+        left, right = "(" if low_open else "[", ")" if high_open else "]"
+        return f"{name} in {left}{low}, {high}{right}"
+    if low is not None:
+        return f"{name} {'>' if low_open else '>='} {low}"
+    if high is not None:
+        return f"{name} {'<' if high_open else '<='} {high}"
+    return name
+
+
+def _within(value, low, high, low_open, high_open):
+    return (low is None or (value > low if low_open else value >= low)) and (
+        high is None or (value < high if high_open else value <= high)
+    )
+
+
+def integer(low=None, high=None, *, high_open=False, note=""):
+    """An int in a range (bools refused); ``note`` is added to the description."""
+    description = _bounds(low, high, False, high_open, "an int") + (f" {note}" if note else "")
+    return Constraint(
+        description,
+        lambda v: is_int(v) and _within(v, low, high, False, high_open),
+        int,
+    )
+
+
+def real(low=None, high=None, *, low_open=False, high_open=False, note=""):
+    """A finite real number in a range (bools refused)."""
+    description = _bounds(low, high, low_open, high_open, "a number")
+    description += f" {note}" if note else ""
+    return Constraint(
+        description,
+        lambda v: is_real(v) and math.isfinite(v) and _within(v, low, high, low_open, high_open),
+        float,
+    )
+
+
+def one_of(*values):
+    """One of ``values`` (compared by equality, bools apart from ints)."""
+    shown = [repr(v) for v in values]
+    if len(values) == 2 and None in values:
+        description = " or ".join(shown)  # None or 'oversample'
+    else:
+        description = "one of " + ", ".join(shown)
+
+    def accepts(value):
+        return any(_same(value, v) for v in values)
+
+    return Constraint(description, accepts)
+
+
+def _same(value, option):
+    if value is option:
+        return True
+    if option is None or isinstance(value, (bool, np.bool_)) != isinstance(option, bool):
+        return False
+    try:
+        return bool(value == option)
+    except (TypeError, ValueError):  # an array, say
+        return False
+
+
+BOOLEAN = Constraint("a bool (True or False)", lambda v: isinstance(v, (bool, np.bool_)), bool)
+
+
+def none_or(constraint):
+    """None, or what ``constraint`` accepts."""
+    return Constraint(
+        f"None or {constraint.description}",
+        lambda v: True if v is None else constraint._accepts(v),
+        lambda v: None if v is None else constraint.check(v, "", ""),
+    )
+
+
+def positive_pair(names):
+    """A tuple of ``len(names)`` positive ints, e.g. ``(height, width)``."""
+    return Constraint(
+        f"a tuple ({', '.join(names)}) of positive ints",
+        lambda v: (
+            isinstance(v, (tuple, list))
+            and len(v) == len(names)
+            and all(is_int(x) and x > 0 for x in v)
+        ),
+        lambda v: tuple(int(x) for x in v),
+    )
+
+
+#: ``engine``, ``color_mode`` and ``target_size``, shared by the estimator and the preview.
+ENGINE = one_of(*ENGINES)
+COLOR_MODE = one_of(*COLOR_MODES)
+TARGET_SIZE = none_or(positive_pair(("height", "width")))
+
+
+def _accepts_image_shape(value):
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) in (2, 3)
+        and all(is_int(x) and x > 0 for x in value)
+    )
+
+
+#: ``image_shape``: (height, width, channels), or (height, width) for one channel.
+IMAGE_SHAPE = Constraint(
+    "None or a tuple (height, width, channels) of positive ints (or (height, width) "
+    "for one channel)",
+    lambda v: v is None or _accepts_image_shape(v),
+    lambda v: None if v is None else tuple(int(x) for x in v) + ((1,) if len(v) == 2 else ()),
+)
+
+
+def _accepts_random_state(value):
+    if value is None or isinstance(value, np.random.RandomState):
+        return True
+    return is_int(value) and 0 <= value < SEED_LIMIT
+
+
+#: ``random_state``: None, a seed or a legacy ``RandomState``.
+RANDOM_STATE = Constraint(
+    "None, an int in [0, 2**32) or a numpy.random.RandomState", _accepts_random_state
+)
+
+
+def _accepts_cache(value):
+    if value is None or (isinstance(value, str) and value == "auto"):
+        return True
+    if not isinstance(value, (str, os.PathLike)):
+        return False
+    folder = os.fspath(value)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        return "a file, not a folder"
+    return True
+
+
+#: ``cache``: None, "auto" or a folder.
+CACHE = Constraint(
+    "None, 'auto' or a folder path",
+    _accepts_cache,
+    lambda v: v if v is None or v == "auto" else os.fspath(v),
+)
+
+#: Batch sizes: None (Keras' default), -1 (all samples in one batch) or a size.
+BATCH_SIZE = Constraint(
+    "None, -1 (all samples in one batch) or an int >= 1",
+    lambda v: v is None or (is_int(v) and (v >= 1 or v == -1)),
+    lambda v: None if v is None else int(v),
+)
+
+
+def _accepts_class_weight(value):
+    if value is None or (isinstance(value, str) and value == "balanced"):
+        return True
+    if not isinstance(value, dict):
+        return False
+    for label, weight in value.items():
+        if not is_real(weight):
+            return f"class {label!r} has weight {_short(weight, 30)}"
+        if not math.isfinite(weight) or weight < 0:
+            return f"class {label!r} has weight {weight!r}; weights are finite and >= 0"
+    if value and not any(w > 0 for w in value.values()):
+        return "every weight is 0"
+    return True
+
+
+#: ``class_weight``: None, "balanced" or {class: weight >= 0}.
+CLASS_WEIGHT = Constraint(
+    "None, 'balanced' or a dict {class: weight} of finite numbers >= 0",
+    _accepts_class_weight,
+)
+
+
+def _accepts_learning_rate(value):
+    if callable(value):  # a keras.optimizers.schedules.LearningRateSchedule
+        return True
+    return is_real(value) and math.isfinite(value) and value > 0
+
+
+#: A learning rate: a number > 0, or a schedule.
+LEARNING_RATE = Constraint("a number > 0 or a learning-rate schedule", _accepts_learning_rate)
+
+
+def check_param(name, value, constraint, owner):
+    """``value`` converted by ``constraint``; raises naming ``name`` and ``owner``."""
+    return constraint.check(value, name, owner)
+
+
+def validate_params(values, constraints, owner):
+    """Check every value that has a constraint; report every problem at once.
+
+    Parameters
+    ----------
+    values : dict
+        Parameter name to value.
+    constraints : dict
+        Parameter name to :class:`Constraint`; names without one pass as they are.
     owner : str
-        Estimator name for messages.
+        Who the parameters belong to, for messages.
 
     Returns
     -------
-    int or None
+    dict
+        The values, converted.
+
+    Raises
+    ------
+    InvalidParameterError
+        One line per refused parameter.
     """
-    if value is None:
-        return None
-    if _is_int(value) and (value >= 1 or value == -1):
-        return int(value)
-    raise ValueError(
-        f"The {name!r} parameter of {owner} must be None, -1 (all samples in one "
-        f"batch) or an int >= 1. Got {value!r} instead."
-    )
-
-
-def check_epochs(value, name, owner):
-    """``epochs``: an int >= 1 (``epochs=0`` or less would return an untrained model)."""
-    if _is_int(value) and value >= 1:
-        return int(value)
-    raise ValueError(
-        f"The {name!r} parameter of {owner} must be an int >= 1. Got {value!r} instead."
-    )
-
-
-def check_training_params(params, owner, fit_kwargs=None):
-    """Check batch sizes and epochs however they were given.
-
-    Parameters
-    ----------
-    params : dict
-        ``get_params()`` of the estimator: ``batch_size``, ``epochs``,
-        ``validation_batch_size`` and their routed ``fit__`` / ``predict__``
-        forms.
-    owner : str
-    fit_kwargs : dict, optional
-        Keyword arguments given to ``fit`` itself, which override the
-        parameters (scikeras passes them to ``keras.Model.fit``).
-    """
-    for name in (
-        "batch_size",
-        "validation_batch_size",
-        "fit__batch_size",
-        "fit__validation_batch_size",
-        "predict__batch_size",
-    ):
-        if name in params:
-            check_batch_size(params[name], name, owner)
-    for name in ("epochs", "fit__epochs"):
-        if name in params:
-            check_epochs(params[name], name, owner)
-    for name, value in (fit_kwargs or {}).items():
-        if name in ("batch_size", "validation_batch_size"):
-            check_batch_size(value, f"fit({name}=...)", owner)
-        elif name == "epochs":
-            check_epochs(value, "fit(epochs=...)", owner)
+    checked, problems = {}, []
+    for name, value in values.items():
+        constraint = constraints.get(name)
+        try:
+            checked[name] = value if constraint is None else constraint.check(value, name, owner)
+        except InvalidParameterError as exc:
+            problems.append(str(exc))
+    if len(problems) == 1:
+        raise InvalidParameterError(problems[0])
+    if problems:
+        raise InvalidParameterError(
+            f"{owner} got {len(problems)} invalid parameters:\n- " + "\n- ".join(problems)
+        )
+    return checked
 
 
 def check_sample_weight(sample_weight):
@@ -268,11 +352,6 @@ def check_sample_weight(sample_weight):
             f"{weights_1d[bad[0]]:g} ({bad.size} negative weight{'s' if bad.size > 1 else ''})."
         )
     return weights
-
-
-def _short(value, limit=60):
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_built_model(model, builder, loss_given):

@@ -1,4 +1,4 @@
-"""Warnings skimgaug emits, to filter or to turn into errors.
+"""Warnings and errors skimgaug raises, to filter, catch or turn into errors.
 
 Examples
 --------
@@ -8,7 +8,7 @@ Examples
 >>> warnings.resetwarnings()
 """
 
-__all__ = ["ChanceLevelWarning", "MixedImageSizesWarning"]
+__all__ = ["ChanceLevelWarning", "InvalidParameterError", "MixedImageSizesWarning"]
 
 
 class ChanceLevelWarning(UserWarning):
@@ -17,3 +17,13 @@ class ChanceLevelWarning(UserWarning):
 
 class MixedImageSizesWarning(UserWarning):
     """Image files of different sizes were resized to the most common size."""
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter whose value (or type) its owner does not accept.
+
+    Raised before any training, by ``fit``, the preview, the grid checks and
+    the command line alike, with one wording: "The 'x' parameter of Owner
+    must be ... Got ... instead." Both a ``ValueError`` and a ``TypeError``,
+    as scikit-learn's exception of the same name, so either can be caught.
+    """

@@ -149,7 +149,11 @@ def test_cv_on_a_csv_with_a_custom_model(image_folder, tmp_path, capsys, monkeyp
             "is neither a pretrained backbone (mobilenet_v3_small, mobilenet_v3_large, "
             "efficientnet_b0, resnet50) nor MODULE:FUNCTION",
         ),
-        (["--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
+        (
+            ["--epochs", "0"],
+            "argument --epochs: The 'epochs' parameter of AugmentedKerasClassifier must be an "
+            "int >= 1. Got 0 instead.",
+        ),
         (["--unknown"], "unrecognized arguments"),
     ],
 )
@@ -167,17 +171,20 @@ def test_usage_errors_exit_2_with_one_line(args, message):
         (["--folds", "1"], "argument --folds: expected an integer >= 2"),
         (
             ["cv", "--digits", "--validation-split", "1"],
-            "argument --validation-split: expected a number >= 0 and < 1",
+            "argument --validation-split: The 'validation_split' parameter of "
+            "AugmentedKerasClassifier must be a number in [0, 1).",
         ),
         (
             ["cv", "--digits", "--validation-split", "-0.1"],
-            "argument --validation-split: expected a number >= 0 and < 1",
+            "argument --validation-split: The 'validation_split' parameter of "
+            "AugmentedKerasClassifier must be a number in [0, 1).",
         ),
         (
             ["cv", "--digits", "--seed", "-1"],
-            "argument --seed: expected an integer from 0 to 2**32",
+            "argument --seed: The 'random_state' parameter of AugmentedKerasClassifier must "
+            "be None, an int in [0, 2**32)",
         ),
-        (["--seed", str(2**32)], "argument --seed: expected an integer from 0 to 2**32"),
+        (["--seed", str(2**32)], "argument --seed: The 'random_state' parameter of"),
         (["cv", "--digits", "--out", "a_file"], "--out 'a_file' is a file; give a folder"),
         (
             ["cv", "--digits", "--out", "a_file/results"],

@@ -197,7 +197,7 @@ def test_training_options_reach_the_estimator():
     [
         (["--early-stopping", "2", "--validation-split", "0"], "needs|give --validation-split"),
         (["--balance", "oversample", "--class-weight", "balanced"], "weight the classes twice"),
-        (["--learning-rate", "-1"], "expected a number > 0"),
+        (["--learning-rate", "-1"], "learning_rate' parameter .* must be a number > 0"),
         (["--n-jobs", "0"], "expected a positive integer"),
     ],
 )
@@ -226,7 +226,8 @@ def test_preview_refuses_a_grid_too_large_to_draw(option, value, most, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["preview", "--digits", option, value, "--out", "preview.png"])
     assert exc.value.code == 2
-    message = f"{option} {value}: at most {most} (a larger grid is too large to read)"
+    message = f"argument {option}: The {option[2:]!r} parameter of plot_augmentations must be "
+    message += f"an int in [1, {most}] (a larger grid is too large to read). Got {value} instead."
     assert capsys.readouterr().err.splitlines()[-1].endswith(message)
 
 

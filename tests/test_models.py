@@ -222,9 +222,13 @@ def test_chance_level_with_weights_is_the_best_constant_weighted_loss(weights, b
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"model__filters": 0}, r"model__filters of the default model must be an int >= 1\. Got 0"),
-        ({"model__dense_units": -1}, r"model__dense_units .* an int >= 0 .* Got -1"),
-        ({"model__dropout": 1.0}, r"model__dropout .* a number >= 0 and < 1\. Got 1\.0"),
+        (
+            {"model__filters": 0},
+            r"The 'model__filters' parameter of AugmentedKerasClassifier must be an int >= 1\. "
+            r"Got 0",
+        ),
+        ({"model__dense_units": -1}, r"model__dense_units' .* an int >= 0 .* Got -1"),
+        ({"model__dropout": 1.0}, r"model__dropout' .* a number in \[0, 1\)\. Got 1\.0"),
     ],
 )
 def test_default_model_arguments_are_checked_before_building(toy, params, message):

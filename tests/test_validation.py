@@ -48,8 +48,21 @@ def test_bad_values_given_to_fit_itself_are_refused(toy, fit_params, match):
 
 
 def test_batch_size_minus_one_means_one_batch(toy):
+    import keras
+
+    class CountBatches(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.train = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.train.append(batch)
+
     X, y = toy
-    clf = AugmentedKerasClassifier(**{**FAST, "batch_size": -1}).fit(X, y)
+    counter = CountBatches()
+    params = {**FAST, "batch_size": -1, "epochs": 2, "callbacks": [counter]}
+    clf = AugmentedKerasClassifier(**params).fit(X, y)
+    assert counter.train == [0, 0]  # one batch of all 60 images in each of 2 epochs
     assert clf.predict(X).shape == y.shape
 
 

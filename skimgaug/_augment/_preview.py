@@ -35,7 +35,6 @@ Images are shown before standardization (``rescale``, ``preprocessing_function``
 centering, ZCA): their values would not be viewable.
 """
 
-import numbers
 import os
 import textwrap
 from dataclasses import dataclass
@@ -46,11 +45,13 @@ from .._data._inputs import as_model_input
 from .._data._paths import ImagePaths, is_path_input, load_rows
 from .._random import child_seeds, legacy_rng, preserved_global_rngs, resolve_seed
 from .._validation import (
-    check_color_mode,
-    check_engine,
-    check_image_shape,
-    check_random_state,
-    check_target_size,
+    COLOR_MODE,
+    ENGINE,
+    IMAGE_SHAPE,
+    RANDOM_STATE,
+    TARGET_SIZE,
+    integer,
+    validate_params,
 )
 from ._keys import DatagenConfig, resolve_datagen
 from ._transforms import make_augmenter
@@ -224,15 +225,22 @@ def _draw_preview(
     image_shape=None,
 ):
     """Validate everything, then sample rows and augment them as ``fit`` does."""
-    _check_count(n, "n", MAX_COPIES)
-    _check_count(images, "images", MAX_ROWS)
-    check_engine(engine, _OWNER)
-    check_random_state(random_state, _OWNER)
+    checked = validate_params(
+        {
+            "n": n,
+            "images": images,
+            "engine": engine,
+            "random_state": random_state,
+            "image_shape": image_shape,
+            "color_mode": color_mode,
+            "target_size": target_size,
+        },
+        PREVIEW_CONSTRAINTS,
+        _OWNER,
+    )
     config = resolve_datagen(datagen, {}, owner=_OWNER)
-    image_shape = check_image_shape(image_shape, _OWNER)
-    color_mode = check_color_mode(color_mode, _OWNER)
-    if target_size is not None:
-        target_size = check_target_size(target_size, _OWNER)
+    image_shape, color_mode = checked["image_shape"], checked["color_mode"]
+    target_size = checked["target_size"]
 
     with preserved_global_rngs():
         x, fixed_range = _as_images(X, image_shape, target_size, color_mode)
@@ -279,13 +287,16 @@ MAX_ROWS = 50
 MAX_COPIES = 30
 
 
-def _check_count(value, name, most):
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if not ok or not 1 <= value <= most:
-        raise ValueError(
-            f"The {name!r} parameter of {_OWNER} must be an int from 1 to {most}. "
-            f"Got {value!r} instead."
-        )
+#: What the preview's parameters accept: the estimator's primitives.
+PREVIEW_CONSTRAINTS = {
+    "n": integer(1, MAX_COPIES, note="(a larger grid is too large to read)"),
+    "images": integer(1, MAX_ROWS, note="(a larger grid is too large to read)"),
+    "engine": ENGINE,
+    "random_state": RANDOM_STATE,
+    "image_shape": IMAGE_SHAPE,
+    "color_mode": COLOR_MODE,
+    "target_size": TARGET_SIZE,
+}
 
 
 def _as_images(X, image_shape, target_size, color_mode):

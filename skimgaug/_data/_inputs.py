@@ -56,7 +56,7 @@ def as_model_input(X, image_shape, requires_images, owner):
         ``(n, h, w, c)`` images, ``(n, h, w)`` grayscale images, ``(n, h*w*c)``
         rows with ``image_shape``, or ``(n, f)`` feature rows.
     image_shape : tuple (h, w, c) or None
-        Already validated by :func:`skimgaug._validation.check_image_shape`.
+        Already validated (:data:`skimgaug._validation.IMAGE_SHAPE`).
     requires_images : bool
         True when ImageDataGenerator settings are active, so rows without
         ``image_shape`` cannot be used.

@@ -49,18 +49,15 @@ from .._random import (
     preserved_global_rngs,
     resolve_seed,
 )
-from .._validation import (
-    check_batch_size,
-    check_built_model,
-    check_cache,
-    check_sample_weight,
-    check_training_params,
-    check_tta,
-)
+from .._validation import BATCH_SIZE, check_built_model, check_param, check_sample_weight
 from ..models._default import default_learning_rate
 from ..models._heads import loss_for
-from ._diagnostics import (
-    warn_if_chance_level,
+from ._diagnostics import warn_if_chance_level
+from ._parameters import (
+    INFERENCE_PARAMETERS,
+    validate_fit_arguments,
+    validate_parameter,
+    validate_parameters,
 )
 from ._settings import check_balanced_weights, check_settings, rows_per_epoch
 from ._split import _strata
@@ -302,11 +299,11 @@ class AugmentedKerasClassifier(KerasClassifier):
         """Training steps the fit being built plans: epochs x batches per epoch."""
         n = self.X_shape_[0] if getattr(self, "X_shape_", None) else 0
         n = getattr(self, "_rows_per_epoch", None) or n  # balanced epochs: more rows
-        split = self.validation_split if isinstance(self.validation_split, float) else 0.0
-        batch_size = self.batch_size if isinstance(self.batch_size, int) else 32
+        settings = self._settings
+        batch_size = settings.batch_size or 32
         batch_size = n if batch_size == -1 else batch_size
-        epochs = self.epochs if isinstance(self.epochs, int) else 1
-        return max(1, epochs * -(-int(n * (1 - split)) // max(1, batch_size)))
+        rows = int(n * (1 - settings.validation_split))
+        return max(1, settings.epochs * -(-rows // max(1, batch_size)))
 
     def _ensure_compiled_model(self):
         # A builder's uncompiled model is compiled with the estimator's optimizer
@@ -392,7 +389,8 @@ class AugmentedKerasClassifier(KerasClassifier):
                     f"This {type(self).__name__} was fitted on images with {channels} "
                     "channels; image files decode to 1 (grayscale), 3 (rgb) or 4 (rgba)."
                 )
-            paths = ImagePaths(X, (height, width), mode, check_cache(self.cache))
+            cache = self._inference_settings()["cache"]
+            paths = ImagePaths(X, (height, width), mode, cache)
             if y is not None:
                 check_n_samples(paths, y)
             paths.check_files()
@@ -438,7 +436,8 @@ class AugmentedKerasClassifier(KerasClassifier):
         -------
         self
         """
-        check_training_params({}, type(self).__name__, fit_kwargs=kwargs)
+        settings = self._check_settings()  # every parameter, before scikeras reads one
+        validate_fit_arguments(kwargs, type(self).__name__)
         sample_weight = check_sample_weight(sample_weight)
         if groups is not None:
             groups = np.asarray(groups)
@@ -447,7 +446,7 @@ class AugmentedKerasClassifier(KerasClassifier):
                     f"groups must be 1-D with one entry per sample of X ({n_samples(X)}); "
                     f"got shape {groups.shape}."
                 )
-        self._check_balanced_weights(y, sample_weight, kwargs)
+        check_balanced_weights(self, settings.balance, y, sample_weight, kwargs)
         if self.warm_start and self.initialized_:
             self._update_settings_for_continued_fit()
         self._fit_groups = groups
@@ -466,17 +465,15 @@ class AugmentedKerasClassifier(KerasClassifier):
         changed since the last call take effect; standardization settings
         belong to the model and cannot change (``ValueError``).
         """
-        check_training_params({}, type(self).__name__, fit_kwargs=kwargs)
+        settings = self._check_settings()  # every parameter, before scikeras reads one
+        validate_fit_arguments(kwargs, type(self).__name__)
         sample_weight = check_sample_weight(sample_weight)
-        self._check_balanced_weights(y, sample_weight, kwargs)
+        check_balanced_weights(self, settings.balance, y, sample_weight, kwargs)
         if self.initialized_:
             self._update_settings_for_continued_fit()
         with self._process_state_preserved():
             super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, **kwargs)
         return self
-
-    def _check_balanced_weights(self, y, sample_weight, kwargs):
-        check_balanced_weights(self, y, sample_weight, kwargs)
 
     def initialize(self, X, y=None):
         """Build the model without training it (see scikeras); settings are checked."""
@@ -492,7 +489,8 @@ class AugmentedKerasClassifier(KerasClassifier):
         differ from each other although the caller's generator is restored.
         """
         limit_tensorflow_threads()
-        seed = None if self.random_state is None else resolve_seed(self.random_state)
+        random_state = validate_parameter("random_state", self.random_state, type(self).__name__)
+        seed = None if random_state is None else resolve_seed(random_state)
         with (
             preserved_op_determinism(),
             preserved_global_rngs(fresh=self.random_state is None),
@@ -602,6 +600,7 @@ class AugmentedKerasClassifier(KerasClassifier):
                 "call fit (not only initialize) before predicting."
             )
         with preserved_global_rngs(), quiet_cross_model_retracing():
+            tta = self._inference_settings()["tta"]
             X, _ = self._validate_data(X)
             batch_size = self._predict_batch_size(kwargs)
             return predict_in_chunks(
@@ -609,8 +608,8 @@ class AugmentedKerasClassifier(KerasClassifier):
                 X,
                 self.standardizer_,
                 batch_size,
-                augmenter=self._test_time_augmenter(),
-                copies=self.tta,
+                augmenter=self._test_time_augmenter(tta),
+                copies=tta,
                 seed=child_seeds(resolve_seed(self.random_state), 3)[2],
             )
 
@@ -623,22 +622,28 @@ class AugmentedKerasClassifier(KerasClassifier):
         raw = super()._predict_raw(padded_to_batches(batch, batch_size), **kwargs)
         return take(raw, slice(len(batch)))  # or one array per output
 
-    def _test_time_augmenter(self):
+    def _inference_settings(self):
+        """``tta`` and ``cache``, validated: they may be set after ``fit``, as in scikit-learn."""
+        params = {name: getattr(self, name) for name in INFERENCE_PARAMETERS}
+        return validate_parameters(params, type(self).__name__)
+
+    def _test_time_augmenter(self, tta):
         """The training augmenter when ``tta`` > 0 and there is random augmentation."""
-        # tta may be set after fit, as any inference parameter.
-        if not check_tta(self.tta, type(self).__name__) or not self._settings.datagen.augments:
+        if not tta or not self._settings.datagen.augments:
             return None
         return make_augmenter(self._settings.engine, self._settings.datagen.augmenter())
 
     def _predict_batch_size(self, kwargs):
         """The batch size ``keras.Model.predict`` will use (1 for "all at once")."""
         owner = type(self).__name__
-        batch_size = check_batch_size(kwargs.get("batch_size"), "predict(batch_size=...)", owner)
+        batch_size = check_param(
+            "predict(batch_size=...)", kwargs.get("batch_size"), BATCH_SIZE, owner
+        )
         if batch_size is None:
             routed = route_params(
                 self.get_params(), destination="predict", pass_filter={"batch_size"}
             )
-            batch_size = check_batch_size(routed.get("batch_size"), "batch_size", owner)
+            batch_size = check_param("batch_size", routed.get("batch_size"), BATCH_SIZE, owner)
         if batch_size is None:
             return 32  # keras.Model.predict's default
         return 1 if batch_size == -1 else int(batch_size)

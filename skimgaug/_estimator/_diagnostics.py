@@ -233,7 +233,7 @@ def warn_if_chance_level(estimator, y, sample_weight=None):
     losses = estimator.history_.get("loss") if estimator.history_ else None
     if not losses or len(losses) < 2 or loss_name(estimator.model_) is None:
         return
-    balanced = estimator.balance is not None
+    balanced = estimator._settings.balance is not None
     chance = chance_level_loss(y, estimator.target_type_, sample_weight, balanced)
     final = float(losses[-1])
     if chance is None or chance <= 0 or final < 0.98 * chance:  # NaN compares False

@@ -7,18 +7,8 @@ import numpy as np
 
 from .._augment._keys import DatagenConfig, misplaced_datagen_keys, resolve_datagen
 from .._compat import route_params
-from .._validation import (
-    check_balance,
-    check_cache,
-    check_color_mode,
-    check_engine,
-    check_image_shape,
-    check_random_state,
-    check_target_size,
-    check_training_params,
-    check_tta,
-    check_validation_split,
-)
+from ..exceptions import InvalidParameterError
+from ._parameters import validate_parameters
 from ._split import _strata
 
 _PREFIX = "datagen__"
@@ -26,7 +16,10 @@ _PREFIX = "datagen__"
 
 @dataclass(frozen=True)
 class Settings:
-    """The estimator's own parameters, validated once per (re)initialization."""
+    """The estimator's own parameters, validated once per (re)initialization.
+
+    After validation, the estimator reads these, never its raw parameters.
+    """
 
     datagen: DatagenConfig
     image_shape: tuple
@@ -37,10 +30,17 @@ class Settings:
     tta: int
     balance: str
     cache: object
+    batch_size: object
+    epochs: int
 
 
 def check_settings(estimator):
-    """The estimator's own parameters, validated: a :class:`Settings`."""
+    """The estimator's parameters, validated against one table: a :class:`Settings`.
+
+    Every refused parameter is listed in one
+    :class:`~skimgaug.exceptions.InvalidParameterError`; the default model's
+    ``model__<name>`` arguments are checked too.
+    """
     owner = type(estimator).__name__
     params = estimator.get_params()
     misplaced = misplaced_datagen_keys(getattr(estimator, "_user_params", ()))
@@ -50,30 +50,49 @@ def check_settings(estimator):
             f"{owner} got ImageDataGenerator options as its own parameters: "
             f"{hints}. Pass them as datagen__<name>=... or in datagen={{...}}."
         )
+    default_model = (
+        estimator.model is None
+        and estimator.build_fn is None
+        and not hasattr(estimator, "_keras_build_fn")
+    )
+    checked = validate_parameters(params, owner, default_model=default_model)
+    check_balance_and_class_weight(checked["balance"], checked["class_weight"], owner)
     routed = {k[len(_PREFIX) :]: v for k, v in params.items() if k.startswith(_PREFIX)}
-    check_random_state(estimator.random_state, owner)
-    check_training_params(params, owner)
     return Settings(
-        datagen=resolve_datagen(estimator.datagen, routed, estimator_params=params, owner=owner),
-        image_shape=check_image_shape(estimator.image_shape, owner),
-        validation_split=check_validation_split(estimator.validation_split, owner),
-        engine=check_engine(estimator.engine, owner),
-        target_size=check_target_size(estimator.target_size, owner),
-        color_mode=check_color_mode(estimator.color_mode, owner),
-        tta=check_tta(estimator.tta, owner),
-        balance=check_balance(estimator.balance, estimator.class_weight, owner),
-        cache=check_cache(estimator.cache, owner),
+        datagen=resolve_datagen(checked["datagen"], routed, estimator_params=params, owner=owner),
+        image_shape=checked["image_shape"],
+        validation_split=checked["validation_split"],
+        engine=checked["engine"],
+        target_size=checked["target_size"],
+        color_mode=checked["color_mode"],
+        tta=checked["tta"],
+        balance=checked["balance"],
+        cache=checked["cache"],
+        batch_size=checked["batch_size"],
+        epochs=checked["epochs"],
     )
 
 
-def check_balanced_weights(estimator, y, sample_weight, kwargs):
+def check_balance_and_class_weight(balance, class_weight, owner):
+    """``balance`` and class weights would weight the classes twice: refused."""
+    if balance is not None and class_weight is not None:
+        raise InvalidParameterError(
+            f"{owner}: balance={balance!r} already shows every class equally often in each "
+            f"epoch; class_weight={class_weight!r} would weight the classes a second time. "
+            "Set one of them to None."
+        )
+
+
+def check_balanced_weights(estimator, balance, y, sample_weight, kwargs):
     """With ``balance``, no class weights from ``fit`` or ``fit__`` (refused), and a
     warning for a ``sample_weight`` that only weights the classes."""
-    if estimator.balance is None:
+    owner = type(estimator).__name__
+    if balance is None:
         return
     routed = route_params(estimator.get_params(), destination="fit", pass_filter={"class_weight"})
-    owner = type(estimator).__name__
-    check_balance(estimator.balance, kwargs.get("class_weight", routed.get("class_weight")), owner)
+    check_balance_and_class_weight(
+        balance, kwargs.get("class_weight", routed.get("class_weight")), owner
+    )
     labels = class_of_each_sample(y)
     if labels is None or sample_weight is None or np.ndim(sample_weight) != 1:
         return  # no single class per sample (refused later), no weights, or a scalar
@@ -86,7 +105,7 @@ def check_balanced_weights(estimator, y, sample_weight, kwargs):
     if all(len(w) == 1 for w in per_class.values()) and len(set().union(*per_class.values())) > 1:
         warnings.warn(
             f"{owner}: sample_weight gives each class one weight, and "
-            f"balance={estimator.balance!r} already shows every class equally often: the "
+            f"balance={balance!r} already shows every class equally often: the "
             "classes are weighted twice. Pass balance=None, or weights that differ "
             "within classes.",
             UserWarning,

@@ -19,7 +19,6 @@ from .._augment._batches import (
 from .._augment._transforms import make_augmenter
 from .._compat import route_params
 from .._data._multi import is_multi, n_samples, stacked, take
-from .._validation import check_validation_split
 from ._diagnostics import (
     chance_level_loss,
     clean_sample,
@@ -51,11 +50,11 @@ def plan_training(estimator, X, y, sample_weight, kwargs, split_seed):
     to ``fit``, they override the parameters, as in scikeras). Learns the
     standardization statistics of a new model from the training rows.
     """
-    owner = type(estimator).__name__
     fit_params = route_params(estimator.get_params(), destination="fit", pass_filter=_BATCHING)
     fit_params.update({k: kwargs.pop(k) for k in _BATCHING & kwargs.keys()})
-    validation_split = check_validation_split(
-        fit_params.get("validation_split", estimator._settings.validation_split), owner
+    # Validated: the parameters with the settings, fit's arguments on entry.
+    validation_split = float(
+        fit_params.get("validation_split", estimator._settings.validation_split)
     )
     batch_size = fit_params.get("batch_size") or 32
     batch_size = n_samples(X) if batch_size == -1 else batch_size

@@ -13,6 +13,9 @@ import re
 import sys
 import tempfile
 
+from .._estimator._parameters import OWNER, constraint_for
+from ..exceptions import InvalidParameterError
+
 #: Augmentation used by the digits demo: small geometric changes, no flips
 #: (a mirrored digit is another symbol).
 DIGITS_AUGMENTATION = {
@@ -35,7 +38,6 @@ DATAGEN_OPTIONS = {
 }
 #: The arguments scikeras passes to a model builder; any other parameter needs a default.
 BUILDER_ARGUMENTS = ("meta", "compile_kwargs", "params")
-MAX_SEED = 2**32 - 1
 #: A line of TensorFlow's C++ (absl) logging, such as
 #: "E0000 00:00:1795613249.997777    5787 cuda_platform.cc:52] failed call to cuInit: ...".
 _CPP_LOG_LINE = re.compile(
@@ -51,27 +53,41 @@ class UsageError(Exception):
 # ----------------------------------------------------------------------------
 # Argument parsing
 # ----------------------------------------------------------------------------
+def option_type(name, constraint, parse=int, owner=OWNER):
+    """An argparse type: ``parse`` the text, then check it as the library does.
+
+    The value is refused with the library's own message, so that the same
+    value is refused the same way from Python, from a grid file and from an
+    option.
+    """
+
+    def convert(text):
+        try:
+            value = parse(text)
+        except ValueError:
+            value = text  # refused below: not a number
+        try:
+            return constraint.check(value, name, owner)
+        except InvalidParameterError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def parameter_type(parameter, parse=int):
+    """The argparse type of an option that sets the estimator's ``parameter``."""
+    return option_type(parameter, constraint_for(parameter), parse)
+
+
 def _integer(text, allowed, low, high=None):
+    """An option of the command line only (not a parameter of the library)."""
     try:
         value = int(text)
     except ValueError:
         value = None
     if value is None or value < low or (high is not None and value > high):
         raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}")
-    return value
-
-
-def _non_negative_int(text):
-    return _integer(text, "an integer >= 0", 0)
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
     return value
 
 
@@ -83,23 +99,7 @@ def _fold_count(text):
     return _integer(text, "an integer >= 2 (each fold is tested once)", 2)
 
 
-def _seed(text):
-    return _integer(text, f"an integer from 0 to 2**32 - 1 = {MAX_SEED}", 0, MAX_SEED)
-
-
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected a number >= 0 and < 1 (0 for no validation set), got {text!r}"
-        )
-    return value
-
-
-def _image_size(text):
+def _parse_image_size(text):
     parts = text.lower().split("x")
     try:
         height, width = (int(p) for p in parts)
@@ -107,9 +107,11 @@ def _image_size(text):
         raise argparse.ArgumentTypeError(
             f"expected HEIGHTxWIDTH such as 128x128, got {text!r}"
         ) from None
-    if height < 1 or width < 1:
-        raise argparse.ArgumentTypeError(f"expected positive sizes, got {text!r}")
     return height, width
+
+
+def _image_size(text):
+    return parameter_type("target_size", parse=lambda t: t)(_parse_image_size(text))
 
 
 def parse_value(text):
@@ -192,14 +194,20 @@ def add_common_options(parser, names, defaults):
             "--folds", type=_fold_count, default=default(5), help="number of folds, >= 2 (5)"
         ),
         "epochs": lambda: parser.add_argument(
-            "--epochs", type=_positive_int, default=default(10), help="epochs per fit (10)"
+            "--epochs",
+            type=parameter_type("epochs"),
+            default=default(10),
+            help="epochs per fit (10)",
         ),
         "batch_size": lambda: parser.add_argument(
-            "--batch-size", type=_positive_int, default=default(32), help="batch size (32)"
+            "--batch-size",
+            type=parameter_type("batch_size"),
+            default=default(32),
+            help="batch size (32)",
         ),
         "seed": lambda: parser.add_argument(
             "--seed",
-            type=_seed,
+            type=parameter_type("random_state"),
             default=default(0),
             help="random seed for folds, fits and augmentation, 0 to 2**32 - 1 (0)",
         ),
@@ -349,7 +357,7 @@ def add_model_options(parser):
     )
     parser.add_argument(
         "--validation-split",
-        type=_fraction,
+        type=parameter_type("validation_split", parse=float),
         default=0.1,
         metavar="FRACTION",
         help=(
@@ -359,7 +367,7 @@ def add_model_options(parser):
     )
     parser.add_argument(
         "--tta",
-        type=_non_negative_int,
+        type=parameter_type("tta"),
         default=0,
         metavar="N",
         help="test-time augmentation: average predictions over N augmented copies too (0)",
@@ -377,7 +385,7 @@ def add_model_options(parser):
     )
     parser.add_argument(
         "--learning-rate",
-        type=_positive_float,
+        type=parameter_type("optimizer__learning_rate", parse=float),
         metavar="RATE",
         help="the optimizer's learning rate (default: the optimizer's; the default CNN "
         "with adam: 0.003, decaying along a cosine)",

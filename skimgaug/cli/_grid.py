@@ -5,23 +5,27 @@ of dicts from parameter names of :class:`~skimgaug.AugmentedKerasClassifier`
 (``epochs``, ``datagen__rotation_range``, ``model__filters``, ...) to lists of
 values. :func:`check_grid` finds every unknown name and every value the
 estimator would refuse before anything is trained, without importing
-TensorFlow: the estimator's parameter names are read from its source.
+TensorFlow, with the estimator's own table of parameters and constraints.
 """
 
-import ast
 import difflib
-import importlib.util
 import inspect
 import json
 import math
 import os
-import sys
 
 from .._augment._keys import DATAGEN_KEYS, resolve_datagen
+from .._estimator._parameters import (
+    OWNER,
+    PARAMETER_CONSTRAINTS,
+    PARAMETERS,
+    ROUTED_CONSTRAINTS,
+    model_constraints,
+)
+from ..exceptions import InvalidParameterError
 
 #: A grid of more candidates than this needs ``--yes`` from the command line.
 MAX_CANDIDATES = 1000
-_OWNER = "AugmentedKerasClassifier"
 #: Prefixes scikeras (and skimgaug, for ``datagen``) route to their destination.
 ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "datagen")
 #: The arguments scikeras fills in when it calls a model builder.
@@ -158,39 +162,13 @@ def combine_grids(options, tables=None):
 # Checking a grid
 # ----------------------------------------------------------------------------
 def estimator_parameters():
-    """The names of ``AugmentedKerasClassifier``'s parameters.
-
-    Read from the class's source with :mod:`ast` while TensorFlow is not yet
-    imported (importing the class imports it), from the class otherwise.
+    """The names of ``AugmentedKerasClassifier``'s parameters (a declared tuple).
 
     Returns
     -------
     list of str
     """
-    if "skimgaug._estimator._classifier" not in sys.modules:
-        names = _init_parameters_from_source()
-        if names:
-            return names
-    from .._estimator._classifier import AugmentedKerasClassifier
-
-    return sorted(AugmentedKerasClassifier().get_params(deep=False))
-
-
-def _init_parameters_from_source():
-    """``AugmentedKerasClassifier.__init__``'s parameter names from its source, or None."""
-    spec = importlib.util.find_spec("skimgaug._estimator._classifier")
-    try:
-        with open(spec.origin, encoding="utf-8") as f:
-            tree = ast.parse(f.read())
-    except (AttributeError, TypeError, OSError, SyntaxError, ValueError):
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.name == _OWNER:
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef) and item.name == "__init__":
-                    arguments = item.args.posonlyargs + item.args.args + item.args.kwonlyargs
-                    return sorted(a.arg for a in arguments if a.arg != "self")
-    return None
+    return sorted(PARAMETERS)
 
 
 def builder_parameters(builder):
@@ -218,80 +196,6 @@ def builder_parameters(builder):
         for p in parameters
         if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in _BUILDER_ARGUMENTS
     ]
-
-
-def _value_checkers():
-    """``{parameter: check(value, name)}`` for the estimator's parameters with checkers."""
-    from .. import _validation as v
-
-    def batch(value, name):
-        v.check_batch_size(value, name, _OWNER)
-
-    def epochs(value, name):
-        v.check_epochs(value, name, _OWNER)
-
-    checkers = {
-        name: batch
-        for name in (
-            "batch_size",
-            "validation_batch_size",
-            "fit__batch_size",
-            "fit__validation_batch_size",
-            "predict__batch_size",
-        )
-    }
-    checkers.update({"epochs": epochs, "fit__epochs": epochs})
-    checkers.update(
-        tta=lambda value, name: v.check_tta(value, _OWNER),
-        validation_split=lambda value, name: v.check_validation_split(value, _OWNER),
-        engine=lambda value, name: v.check_engine(value, _OWNER),
-        random_state=lambda value, name: v.check_random_state(value, _OWNER),
-        target_size=lambda value, name: v.check_target_size(value, _OWNER),
-        color_mode=lambda value, name: v.check_color_mode(value, _OWNER),
-        image_shape=lambda value, name: v.check_image_shape(value, _OWNER),
-        balance=lambda value, name: v.check_balance(value, None, _OWNER),
-        class_weight=_check_class_weight,
-        optimizer__learning_rate=_check_learning_rate,
-        verbose=_check_verbose,
-        **{name: _check_bool for name in ("shuffle", "warm_start", "run_eagerly")},
-    )
-    return checkers
-
-
-def _check_class_weight(value, name):
-    ok = value is None or value == "balanced"
-    if isinstance(value, dict):
-        ok = all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in value.values())
-    if not ok:
-        raise ValueError(
-            f"{name}={_short(value)}: expected None, 'balanced' or a table of class weights"
-        )
-
-
-def _check_learning_rate(value, name):
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not number or not value > 0 or not math.isfinite(value):
-        raise ValueError(f"{name}={_short(value)}: expected a number > 0")
-
-
-def _check_verbose(value, name):
-    if value not in (0, 1, 2, "auto") or isinstance(value, bool):
-        raise ValueError(f"{name}={_short(value)}: expected 0, 1, 2 or 'auto'")
-
-
-def _check_bool(value, name):
-    if not isinstance(value, bool):
-        raise ValueError(f"{name}={_short(value)}: expected true or false")
-
-
-def _default_model_checkers():
-    """``model__<name>`` checks of the default model's arguments."""
-    from ..models._default import check_default_model_argument
-
-    def check(value, name):
-        check_default_model_argument(name.removeprefix("model__"), value)
-
-    return {f"model__{n}": check for n in ("filters", "max_filters", "dense_units", "dropout")}
 
 
 def check_grid_with_keras(grid):
@@ -356,7 +260,7 @@ def _did_you_mean(key, known):
     return f"; did you mean {match[0]!r}?" if match else ""
 
 
-def _value_problems(key, value, checkers):
+def _value_problems(key, value, constraints):
     """What is wrong with one value of one key (a list of messages, usually empty)."""
     if key == "datagen":
         if value is not None and not isinstance(value, dict):
@@ -366,22 +270,22 @@ def _value_problems(key, value, checkers):
                 "settings as datagen__<name>=V1,V2"
             ]
         try:
-            resolve_datagen(value, {}, owner=_OWNER)
+            resolve_datagen(value, {}, owner=OWNER)
         except (TypeError, ValueError) as exc:
             return [f"datagen={_short(value)}: {p}" for p in str(exc).split("\n- ")[1:]]
         return []
     if key.startswith("datagen__"):
         try:
-            resolve_datagen(None, {key[len("datagen__") :]: value}, owner=_OWNER)
+            resolve_datagen(None, {key[len("datagen__") :]: value}, owner=OWNER)
         except ValueError as exc:
             return str(exc).split("\n- ")[1:]
         return []
-    check = checkers.get(key)
-    if check is None:
+    constraint = constraints.get(key)
+    if constraint is None:
         return []
     try:
-        check(value, key)
-    except (TypeError, ValueError) as exc:
+        constraint.check(value, key, OWNER)
+    except InvalidParameterError as exc:
         return [str(exc)]
     return []
 
@@ -421,9 +325,11 @@ def check_grid(grid, model_parameters=None, default_model=False):
     known = estimator_parameters()
     known += [f"datagen__{k}" for k in DATAGEN_KEYS if k != "validation_split"]
     known += [f"model__{name}" for name in model_parameters or ()]
-    checkers = _value_checkers()
-    if default_model:
-        checkers.update(_default_model_checkers())
+    constraints = {
+        **PARAMETER_CONSTRAINTS,
+        **ROUTED_CONSTRAINTS,
+        **model_constraints(default_model),
+    }
     problems = []
     for table in grid:
         for key, values in table.items():
@@ -435,7 +341,7 @@ def check_grid(grid, model_parameters=None, default_model=False):
                 problems.append(f"{key} has no values to try")
                 continue
             for value in values:
-                problems += _value_problems(key, value, checkers)
+                problems += _value_problems(key, value, constraints)
     problems = list(dict.fromkeys(problems))
     if problems:
         more = len(problems) - _MAX_PROBLEMS
@@ -468,7 +374,7 @@ def with_standardization(grid, datagen):
     -------
     list of dict
     """
-    config = resolve_datagen(datagen, {}, owner=_OWNER)
+    config = resolve_datagen(datagen, {}, owner=OWNER)
     fixed = {**config.standardization, **config.format}
     combined = []
     for table in grid:

@@ -36,14 +36,14 @@ def add_parser(commands):
     common.add_common_options(parser, ("batch_size", "traceback"), defaults=False)
     parser.add_argument(
         "--tta-seed",
-        type=common._seed,
+        type=common.parameter_type("random_state"),
         default=None,
         metavar="N",
         help="seed of the test-time augmentation (default: the model's random_state)",
     )
     parser.add_argument(
         "--tta",
-        type=common._non_negative_int,
+        type=common.parameter_type("tta"),
         default=None,
         metavar="N",
         help="test-time augmentation copies (default: as the model was saved)",

@@ -7,6 +7,18 @@ import sys
 from . import _common as common
 
 
+def _preview_type(name):
+    """The type of ``--n``/``--images``: plot_augmentations' own check, imported when used."""
+
+    def convert(text):
+        from .._augment._preview import PREVIEW_CONSTRAINTS
+
+        check = common.option_type(name, PREVIEW_CONSTRAINTS[name], owner="plot_augmentations")
+        return check(text)
+
+    return convert
+
+
 def add_parser(commands):
     parser = commands.add_parser(
         "preview",
@@ -31,10 +43,10 @@ def add_parser(commands):
     common.add_image_options(parser)
     common.add_datagen_option(parser)
     parser.add_argument(
-        "--n", type=common._positive_int, default=8, help="augmented copies per image (8)"
+        "--n", type=_preview_type("n"), default=8, help="augmented copies per image (8)"
     )
     parser.add_argument(
-        "--images", type=common._positive_int, default=6, help="images (rows) to show (6)"
+        "--images", type=_preview_type("images"), default=6, help="images (rows) to show (6)"
     )
     parser.add_argument(
         "--engine",
@@ -49,16 +61,6 @@ def add_parser(commands):
 def run(args, out=None):
     out = out or sys.stdout
     common.check_source_args(args)
-    from .._augment._preview import (
-        MAX_COPIES,
-        MAX_ROWS,  # before the data is read
-    )
-
-    for option, value, most in (("--images", args.images, MAX_ROWS), ("--n", args.n, MAX_COPIES)):
-        if value > most:
-            raise common.UsageError(
-                f"{option} {value}: at most {most} (a larger grid is too large to read)"
-            )
     if not args.out.lower().endswith(".png"):
         raise common.UsageError(f"--out {args.out!r}: give a file name ending in .png")
     folder = os.path.dirname(os.path.abspath(args.out))

@@ -1,7 +1,6 @@
 """The default model: a small CNN sized from the images, trained with a cosine schedule."""
 
-import numbers
-
+from .._validation import integer, real, validate_params
 from ._heads import output_layer_and_loss
 
 #: Adam's initial learning rate for :func:`default_model` when the estimator's
@@ -25,28 +24,13 @@ def default_learning_rate(steps):
 _SMALLEST_MAP = 8
 
 
-def check_default_model_argument(name, value):
-    """Refuse a value of :func:`default_model`'s ``name`` argument (``model__<name>``).
-
-    Raises
-    ------
-    ValueError
-        Naming ``model__<name>``, the value and what is allowed.
-    """
-    integer = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if name in ("filters", "max_filters"):
-        ok, allowed = integer and value >= 1, "an int >= 1"
-    elif name == "dense_units":
-        ok, allowed = integer and value >= 0, "an int >= 0 (0: no hidden dense layer)"
-    elif name == "dropout":
-        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        ok, allowed = real and 0 <= value < 1, "a number >= 0 and < 1"
-    else:
-        return
-    if not ok:
-        raise ValueError(
-            f"model__{name} of the default model must be {allowed}. Got {value!r} instead."
-        )
+#: What :func:`default_model`'s arguments accept (``model__<name>`` on the estimator).
+DEFAULT_MODEL_CONSTRAINTS = {
+    "filters": integer(1),
+    "max_filters": integer(1),
+    "dense_units": integer(0, note="(0: no hidden dense layer)"),
+    "dropout": real(0, 1, high_open=True),
+}
 
 
 def default_model(meta, compile_kwargs, filters=16, max_filters=128, dense_units=0, dropout=0.25):
@@ -96,13 +80,13 @@ def default_model(meta, compile_kwargs, filters=16, max_filters=128, dense_units
     >>> from skimgaug import AugmentedKerasClassifier
     >>> clf = AugmentedKerasClassifier(model__filters=8, epochs=1, verbose=0)
     """
-    for name, value in (
-        ("filters", filters),
-        ("max_filters", max_filters),
-        ("dense_units", dense_units),
-        ("dropout", dropout),
-    ):
-        check_default_model_argument(name, value)
+    arguments = {
+        "filters": filters,
+        "max_filters": max_filters,
+        "dense_units": dense_units,
+        "dropout": dropout,
+    }
+    validate_params(arguments, DEFAULT_MODEL_CONSTRAINTS, "default_model")
     import keras
 
     input_shape = tuple(meta["X_shape_"][1:])

@@ -15,12 +15,14 @@ new process needs before ``keras.saving.load_model`` of a saved model.
 
 import difflib
 import functools
-import numbers
 import os
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
+
+from .._validation import Constraint, is_int, real, refusal, validate_params
+from ..exceptions import InvalidParameterError
 
 __all__ = ["PRETRAINED_NAMES", "PretrainedBuilder", "pretrained"]
 
@@ -78,7 +80,7 @@ _ALIASES = {
 # ----------------------------------------------------------------------
 def _check_name(name):
     if not isinstance(name, str):
-        raise TypeError(f"The 'name' parameter of {_OWNER} must be a str. Got {name!r} instead.")
+        raise InvalidParameterError(refusal("name", _OWNER, "a str", name))
     key = name.strip().lower().replace("-", "_")
     if key in _ALIASES:
         return _ALIASES[key]
@@ -86,51 +88,27 @@ def _check_name(name):
     suggestions = list(dict.fromkeys(_ALIASES[match] for match in close))
     hint = f" Did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
     keras_names = ", ".join(spec.keras_name for spec in _BACKBONES.values())
-    raise ValueError(
-        f"The 'name' parameter of {_OWNER} must be one of "
-        f"{', '.join(repr(n) for n in PRETRAINED_NAMES)} (or the Keras class names "
-        f"{keras_names}, in any case). Got {name!r} instead.{hint}"
+    allowed = (
+        f"one of {', '.join(repr(n) for n in PRETRAINED_NAMES)} (or the Keras class names "
+        f"{keras_names}, in any case)"
     )
+    raise InvalidParameterError(refusal("name", _OWNER, allowed, name) + hint)
 
 
-def _check_weights(weights):
-    if weights is None or weights == "imagenet":
-        return weights
-    if isinstance(weights, (str, os.PathLike)):
-        return os.fspath(weights)
-    raise TypeError(
-        f"The 'weights' parameter of {_OWNER} must be 'imagenet', None or the path to a "
-        f"weights file. Got {weights!r} instead."
-    )
-
-
-def _check_trainable(trainable):
-    if isinstance(trainable, (bool, np.bool_)):
-        return bool(trainable)
-    if isinstance(trainable, numbers.Integral) and trainable > 0:
-        return int(trainable)
-    message = (
-        f"The 'trainable' parameter of {_OWNER} must be a bool or a positive int "
-        f"(the number of last layers to fine-tune). Got {trainable!r} instead."
-    )
-    if isinstance(trainable, numbers.Number):
-        raise ValueError(message)
-    raise TypeError(message)
-
-
-def _check_dropout(dropout):
-    message = (
-        f"The 'dropout' parameter of {_OWNER} must be a float in [0, 1). Got {dropout!r} instead."
-    )
-    if not isinstance(dropout, (numbers.Number, np.bool_)):
-        raise TypeError(message)
-    if (
-        isinstance(dropout, (bool, np.bool_))
-        or not isinstance(dropout, numbers.Real)
-        or not 0 <= dropout < 1
-    ):
-        raise ValueError(message)
-    return float(dropout)
+#: What :func:`pretrained`'s other arguments accept.
+_CONSTRAINTS = {
+    "weights": Constraint(
+        "'imagenet', None or the path to a weights file",
+        lambda v: v is None or v == "imagenet" or isinstance(v, (str, os.PathLike)),
+        lambda v: v if v is None or v == "imagenet" else os.fspath(v),
+    ),
+    "trainable": Constraint(
+        "a bool or a positive int (the number of last layers to fine-tune)",
+        lambda v: isinstance(v, (bool, np.bool_)) or (is_int(v) and v > 0),
+        lambda v: bool(v) if isinstance(v, (bool, np.bool_)) else int(v),
+    ),
+    "dropout": real(0, 1, high_open=True),
+}
 
 
 # ----------------------------------------------------------------------
@@ -238,12 +216,11 @@ def pretrained(name, weights="imagenet", trainable=False, dropout=0.2):
     pretrained('mobilenet_v3_small', weights=None, trainable=2, dropout=0.2)
     >>> clf = AugmentedKerasClassifier(model=builder, epochs=1, verbose=0)
     """
-    return PretrainedBuilder(
-        _check_name(name),
-        _check_weights(weights),
-        _check_trainable(trainable),
-        _check_dropout(dropout),
+    name = _check_name(name)
+    checked = validate_params(
+        {"weights": weights, "trainable": trainable, "dropout": dropout}, _CONSTRAINTS, _OWNER
     )
+    return PretrainedBuilder(name, checked["weights"], checked["trainable"], checked["dropout"])
 
 
 class PretrainedBuilder(functools.partial):
