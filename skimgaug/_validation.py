@@ -215,7 +215,7 @@ def _accepts_cache(value):
         return False
     folder = os.fspath(value)
     if os.path.exists(folder) and not os.path.isdir(folder):
-        return "a file, not a folder"
+        return "it is a file"
     return True
 
 

@@ -66,7 +66,7 @@ def test_fit_validation_split_given_to_fit_holds_out_a_validation_set(rows):
 
 def test_fit_validation_split_given_to_fit_is_checked(rows):
     X, y = rows
-    with pytest.raises(ValueError, match="'validation_split' parameter .* Got 1.5"):
+    with pytest.raises(ValueError, match=r"'fit\(validation_split=...\)' parameter .* Got 1.5"):
         AugmentedKerasClassifier(small_mlp, **PLAIN).fit(X, y, validation_split=1.5)
 
 

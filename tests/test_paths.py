@@ -224,7 +224,7 @@ def test_files_are_not_modified(folder):
 @pytest.mark.parametrize(
     "param, value, message",
     [
-        ("target_size", (0, 16), r"'target_size' parameter .* None .* positive integers"),
+        ("target_size", (0, 16), r"'target_size' parameter .* None .* positive ints"),
         ("target_size", 16, r"'target_size' parameter"),
         ("color_mode", "rgb565", r"'color_mode' parameter .* 'grayscale', 'rgb', 'rgba'"),
     ],
