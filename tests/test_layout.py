@@ -72,3 +72,17 @@ def test_the_library_never_imports_the_command_line():
             if name == "skimgaug.cli" or name.startswith("skimgaug.cli.") or name == "argparse":
                 offenders.append(f"{module} imports {name}")
     assert not offenders
+
+
+def test_saving_sets_no_private_attribute_of_an_estimator():
+    # The fitted state goes through _get_fitted_state / _set_fitted_state.
+    offenders = []
+    for path in (PACKAGE / "_persistence").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                targets = [node.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr.startswith("_"):
+                    offenders.append(f"{path.name}:{node.lineno} sets .{target.attr}")
+    assert not offenders

@@ -14,7 +14,10 @@ from conftest import ARTICLE, fast_clf
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from skimgaug._persistence._folder import _decode, _encode, _NotSaveable, load_model, save_model
+from skimgaug._persistence._codec import NotSaveable as _NotSaveable
+from skimgaug._persistence._codec import decode as _decode
+from skimgaug._persistence._codec import encode as _encode
+from skimgaug._persistence._folder import load_model, save_model
 from skimgaug.datasets import load_image_folder
 
 FEATUREWISE = {**ARTICLE, "featurewise_center": True, "featurewise_std_normalization": True}

@@ -1,6 +1,7 @@
 """``AugmentedKerasClassifier``: scikeras' classifier with augmentation in ``fit`` only."""
 
 import contextlib
+from collections import defaultdict
 
 import numpy as np
 from scikeras.wrappers import KerasClassifier
@@ -59,7 +60,13 @@ from ._parameters import (
     validate_parameter,
     validate_parameters,
 )
-from ._settings import check_balanced_weights, check_settings, rows_per_epoch
+from ._settings import (
+    FittedState,
+    check_balanced_weights,
+    check_settings,
+    is_fitted_name,
+    rows_per_epoch,
+)
 from ._split import _strata
 from ._training import check_inference_mode, plan_training, training_batches, training_part
 
@@ -584,6 +591,32 @@ class AugmentedKerasClassifier(KerasClassifier):
         return InferenceBatches(
             X_val, y_val, weights, np.arange(n_samples(X_val)), self.standardizer_, batch_size
         )
+
+    # ------------------------------------------------------------------
+    # Fitted state, read by save_model and given back by load_model
+    # ------------------------------------------------------------------
+    def _get_fitted_state(self):
+        """The fitted attributes and the private state of the fit, as a :class:`FittedState`."""
+        attributes = {name: v for name, v in vars(self).items() if is_fitted_name(name)}
+        return FittedState(
+            attributes=attributes,
+            settings=self._settings,
+            random_state=getattr(self, "_random_state", None),
+            y_sample_shape=getattr(self, "_y_sample_shape", None),
+        )
+
+    def _set_fitted_state(self, state):
+        """Make this estimator fitted with ``state`` (what ``load_model`` read); return it."""
+        vars(self).update(state.attributes)
+        if isinstance(state.attributes.get("history_"), dict):
+            self.history_ = defaultdict(list, state.attributes["history_"])
+        self._random_state = state.random_state
+        if state.y_sample_shape is not None:
+            self._y_sample_shape = state.y_sample_shape
+        self._settings = state.settings
+        self.augmentation_ = dict(state.settings.datagen.augmentation)
+        self._initialize_callbacks()
+        return self
 
     # ------------------------------------------------------------------
     # Inference path

@@ -1,4 +1,4 @@
-"""The estimator's own settings, validated once per (re)initialization, and class balance."""
+"""The estimator's settings (validated once per (re)initialization), its fitted state, balance."""
 
 import warnings
 from dataclasses import dataclass
@@ -32,6 +32,26 @@ class Settings:
     cache: object
     batch_size: object
     epochs: int
+
+
+@dataclass(frozen=True)
+class FittedState:
+    """What a fitted estimator holds, as ``save_model`` reads it and ``load_model`` gives it back.
+
+    ``attributes`` are the public fitted attributes (``classes_``,
+    ``model_``, ``standardizer_``, ...); the others are private state of the
+    fit that ``predict`` needs.
+    """
+
+    attributes: dict
+    settings: Settings
+    random_state: object
+    y_sample_shape: tuple
+
+
+def is_fitted_name(name):
+    """A public fitted attribute's name: ``x_``, not ``_x`` or ``x__``."""
+    return name.endswith("_") and not name.startswith("_") and not name.endswith("__")
 
 
 def check_settings(estimator):
