@@ -6,17 +6,9 @@ from collections import defaultdict
 import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_array
 
 from .. import models
-from .._augment._batches import (
-    InferenceBatches,
-    batch_errors_raised,
-    padded_to_batches,
-)
-from .._augment._keys import (
-    changed_model_settings,
-)
+from .._augment._batches import batch_errors_raised, padded_to_batches
 from .._augment._predict import predict_in_chunks
 from .._augment._transforms import make_augmenter
 from .._compat import (
@@ -26,34 +18,15 @@ from .._compat import (
     private_keras_seeds,
     quiet_cross_model_retracing,
     refine_target_type,
-    route_params,
-)
-from .._data._inputs import (
-    as_model_input,
-    check_classes,
-    check_label_values,
-    check_n_samples,
-    check_same_sample_shape,
-    check_same_target_shape,
-    column_to_1d,
 )
 from .._data._multi import check_single_input, n_samples, take
-from .._data._paths import (
-    COLOR_MODES,
-    ImagePaths,
-    is_path_input,
-    size_of_images,
-)
 from .._parallel import limit_tensorflow_threads
-from .._random import (
-    child_seeds,
-    preserved_global_rngs,
-    resolve_seed,
-)
-from .._validation import BATCH_SIZE, check_built_model, check_param, check_sample_weight
+from .._random import child_seeds, preserved_global_rngs, resolve_seed
+from .._validation import check_built_model, check_sample_weight
 from ..models._default import default_learning_rate
 from ..models._heads import loss_for
 from ._diagnostics import warn_if_chance_level
+from ._inputs import predict_batch_size, validate_inputs
 from ._parameters import (
     INFERENCE_PARAMETERS,
     validate_fit_arguments,
@@ -64,13 +37,17 @@ from ._settings import (
     FittedState,
     check_balanced_weights,
     check_settings,
+    continued_fit_settings,
     is_fitted_name,
     rows_per_epoch,
 )
-from ._split import _strata
-from ._training import check_inference_mode, plan_training, training_batches, training_part
-
-_PREFIX = "datagen__"
+from ._training import (
+    check_inference_mode,
+    plan_training,
+    planned_steps,
+    training_batches,
+    training_part,
+)
 
 
 class AugmentedKerasClassifier(KerasClassifier):
@@ -299,18 +276,8 @@ class AugmentedKerasClassifier(KerasClassifier):
         default_model = self._check_model_param() is models.default_model
         routed = any(key.startswith("optimizer__") for key in self.get_params())
         if default_model and self.optimizer == "adam" and not routed:
-            compile_kwargs["optimizer"].learning_rate = default_learning_rate(self._planned_steps())
+            compile_kwargs["optimizer"].learning_rate = default_learning_rate(planned_steps(self))
         return compile_kwargs
-
-    def _planned_steps(self):
-        """Training steps the fit being built plans: epochs x batches per epoch."""
-        n = self.X_shape_[0] if getattr(self, "X_shape_", None) else 0
-        n = getattr(self, "_rows_per_epoch", None) or n  # balanced epochs: more rows
-        settings = self._settings
-        batch_size = settings.batch_size or 32
-        batch_size = n if batch_size == -1 else batch_size
-        rows = int(n * (1 - settings.validation_split))
-        return max(1, settings.epochs * -(-rows // max(1, batch_size)))
 
     def _ensure_compiled_model(self):
         # A builder's uncompiled model is compiled with the estimator's optimizer
@@ -327,92 +294,7 @@ class AugmentedKerasClassifier(KerasClassifier):
     # Input checks, shared by fit and predict (scikeras hook)
     # ------------------------------------------------------------------
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
-        owner = type(self).__name__
-        # X and y without reset: a continued fit (partial_fit, warm_start), whose
-        # data must look like the first fit's, as scikeras requires.
-        continued = not reset and X is not None and y is not None
-        if y is not None:
-            check_label_values(y)
-            y_sample_shape = np.asarray(y).shape[1:]  # as given: a column y becomes 1-D below
-            if reset:
-                self._y_sample_shape = y_sample_shape
-            elif continued:
-                check_same_target_shape(y_sample_shape, self, owner)
-            y = column_to_1d(y)
-        if X is not None and is_path_input(X):
-            return self._validate_paths(X, y, reset, y_numeric)
-        if X is not None:
-            # fit: the image_shape parameter; predict: rows take the fitted shape
-            # and images are compared with it below.
-            image_shape = self._settings.image_shape
-            if not reset:
-                X = np.asarray(X)
-                image_shape = self._fitted_image_shape() if X.ndim == 2 else None
-            X = as_model_input(
-                X,
-                image_shape,
-                requires_images=reset and not self._settings.datagen.is_empty,
-                owner=owner,
-            )
-            if continued and not np.can_cast(X.dtype, self.X_dtype_):
-                raise ValueError(
-                    f"Got X with dtype {X.dtype}, but this {owner} expected {self.X_dtype_} "
-                    f"and casting from {X.dtype} to {self.X_dtype_} is not safe!"
-                )
-            if y is not None:
-                check_n_samples(X, y)
-        if reset:
-            X, y = super()._validate_data(X, y, reset=True, y_numeric=y_numeric)
-            if X is not None:
-                self.n_features_in_ = int(np.prod(X.shape[1:]))
-            if y is not None:
-                check_classes(y)
-            return X, y
-        # Inference: any numeric dtype will do (batches are cast to float), but
-        # samples must have the shape seen in fit.
-        _, y = super()._validate_data(None, y, y_numeric=y_numeric)
-        if X is not None:
-            X = check_array(X, allow_nd=True, dtype=None)
-            check_same_sample_shape(X, self.X_shape_[1:], owner)
-        return X, y
-
-    def _validate_paths(self, X, y, reset, y_numeric):
-        """Image files as X: checked up front, decoded batch by batch later."""
-        if reset:
-            target_size = self._settings.target_size
-            cache = self._settings.cache
-            paths = ImagePaths(X, target_size or (1, 1), self._settings.color_mode, cache)
-            if y is not None:
-                check_n_samples(paths, y)
-            sizes = paths.check_files()
-            if target_size is None and len(paths):
-                target_size = size_of_images(sizes, type(self).__name__)
-                paths = ImagePaths(paths.paths, target_size, self._settings.color_mode, cache)
-        else:  # decode to the shape the model was fitted on
-            height, width, channels = self.X_shape_[1:]
-            mode = next((m for m, (_, c) in COLOR_MODES.items() if c == channels), None)
-            if mode is None:
-                raise ValueError(
-                    f"This {type(self).__name__} was fitted on images with {channels} "
-                    "channels; image files decode to 1 (grayscale), 3 (rgb) or 4 (rgba)."
-                )
-            cache = self._inference_settings()["cache"]
-            paths = ImagePaths(X, (height, width), mode, cache)
-            if y is not None:
-                check_n_samples(paths, y)
-            paths.check_files()
-        _, y = super()._validate_data(None, y, reset=reset, y_numeric=y_numeric)
-        if reset:
-            self.X_shape_ = paths.shape
-            self.X_dtype_ = np.dtype(np.float32)
-            self.n_features_in_ = int(np.prod(paths.shape[1:]))
-            if y is not None:
-                check_classes(y)
-        return paths, y
-
-    def _fitted_image_shape(self):
-        shape = getattr(self, "X_shape_", None)
-        return tuple(shape[1:]) if shape is not None and len(shape) == 4 else None
+        return validate_inputs(self, X, y, reset, y_numeric, super()._validate_data)
 
     # ------------------------------------------------------------------
     # Training path
@@ -507,26 +389,9 @@ class AugmentedKerasClassifier(KerasClassifier):
             yield
 
     def _update_settings_for_continued_fit(self):
-        """Re-validate settings before a fit that continues the current model.
-
-        Augmentation settings, ``engine`` and ``validation_split`` take
-        effect on the continued fit. Standardization (and format) settings
-        were used to learn the model's statistics: changing them raises.
-        """
-        settings = self._check_settings()
-        previous = getattr(self, "_settings", None)
-        if previous is not None:
-            changed = changed_model_settings(previous.datagen, settings.datagen)
-            if changed:
-                listed = ", ".join(f"{key} ({was!r} -> {now!r})" for key, was, now in changed)
-                raise ValueError(
-                    f"Standardization settings belong to the fitted model and cannot "
-                    f"change in a continued fit (warm_start=True or partial_fit); "
-                    f"changed: {listed}. Set them back, or fit a new model "
-                    "(warm_start=False, or clone the estimator)."
-                )
-        self._settings = settings
-        self.augmentation_ = dict(settings.datagen.augmentation)
+        """Settings validated again before a fit that continues the current model."""
+        self._settings = continued_fit_settings(self)
+        self.augmentation_ = dict(self._settings.datagen.augmentation)
 
     def _initialize(self, X, y=None):
         # (Re)building the model: validate settings first, then data.
@@ -566,31 +431,6 @@ class AugmentedKerasClassifier(KerasClassifier):
             self._fit_callbacks = user_callbacks
         check_inference_mode(self, X, y, plan.train, sample_seed)
         warn_if_chance_level(self, *training_part(y, sample_weight, plan.train))
-
-    def _balance_by(self, y):
-        """The class of each sample when epochs are balanced, else None."""
-        if self._settings.balance is None:
-            return None
-        classes = _strata(y) if not isinstance(y, (list, tuple, dict)) else None
-        if classes is None:
-            raise ValueError(
-                f"balance={self._settings.balance!r} needs one class per sample; "
-                "multilabel and multi-output targets have none. Use balance=None."
-            )
-        return classes
-
-    def _inference_validation_data(self, validation_data, batch_size):
-        """User-given ``validation_data=(X, y[, w])``, through the inference path."""
-        X_val, y_val, *rest = validation_data
-        X_val, _ = self._validate_data(X_val)  # X and y together would be a continued fit
-        _, y_val = self._validate_data(None, y_val)
-        check_n_samples(X_val, y_val)
-        X_val = self.feature_encoder_.transform(X_val)  # as the training X
-        y_val = self.target_encoder_.transform(y_val)
-        weights = np.asarray(rest[0], dtype=np.float64) if rest else None
-        return InferenceBatches(
-            X_val, y_val, weights, np.arange(n_samples(X_val)), self.standardizer_, batch_size
-        )
 
     # ------------------------------------------------------------------
     # Fitted state, read by save_model and given back by load_model
@@ -635,7 +475,7 @@ class AugmentedKerasClassifier(KerasClassifier):
         with preserved_global_rngs(), quiet_cross_model_retracing():
             tta = self._inference_settings()["tta"]
             X, _ = self._validate_data(X)
-            batch_size = self._predict_batch_size(kwargs)
+            batch_size = predict_batch_size(self, kwargs)
             return predict_in_chunks(
                 lambda batch: self._predict_batch(batch, batch_size, kwargs),
                 X,
@@ -665,21 +505,6 @@ class AugmentedKerasClassifier(KerasClassifier):
         if not tta or not self._settings.datagen.augments:
             return None
         return make_augmenter(self._settings.engine, self._settings.datagen.augmenter())
-
-    def _predict_batch_size(self, kwargs):
-        """The batch size ``keras.Model.predict`` will use (1 for "all at once")."""
-        owner = type(self).__name__
-        batch_size = check_param(
-            "predict(batch_size=...)", kwargs.get("batch_size"), BATCH_SIZE, owner
-        )
-        if batch_size is None:
-            routed = route_params(
-                self.get_params(), destination="predict", pass_filter={"batch_size"}
-            )
-            batch_size = check_param("batch_size", routed.get("batch_size"), BATCH_SIZE, owner)
-        if batch_size is None:
-            return 32  # keras.Model.predict's default
-        return 1 if batch_size == -1 else int(batch_size)
 
     def predict_proba(self, X, **kwargs):
         """Class probabilities for ``X``, standardized, never augmented.

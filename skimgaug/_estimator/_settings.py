@@ -5,7 +5,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._augment._keys import DatagenConfig, misplaced_datagen_keys, resolve_datagen
+from .._augment._keys import (
+    DatagenConfig,
+    changed_model_settings,
+    misplaced_datagen_keys,
+    resolve_datagen,
+)
 from .._compat import route_params
 from ..exceptions import InvalidParameterError
 from ._parameters import validate_parameters
@@ -157,3 +162,25 @@ def rows_per_epoch(y, balance):
         return None
     _, counts = np.unique(labels, return_counts=True)
     return int(len(counts) * counts.max())
+
+
+def continued_fit_settings(estimator):
+    """The settings of a fit that continues the current model, validated again.
+
+    Augmentation settings, ``engine`` and ``validation_split`` take
+    effect on the continued fit. Standardization (and format) settings
+    were used to learn the model's statistics: changing them raises.
+    """
+    settings = estimator._check_settings()
+    previous = getattr(estimator, "_settings", None)
+    if previous is not None:
+        changed = changed_model_settings(previous.datagen, settings.datagen)
+        if changed:
+            listed = ", ".join(f"{key} ({was!r} -> {now!r})" for key, was, now in changed)
+            raise ValueError(
+                f"Standardization settings belong to the fitted model and cannot "
+                f"change in a continued fit (warm_start=True or partial_fit); "
+                f"changed: {listed}. Set them back, or fit a new model "
+                "(warm_start=False, or clone the estimator)."
+            )
+    return settings

@@ -18,6 +18,7 @@ from .._augment._batches import (
 )
 from .._augment._transforms import make_augmenter
 from .._compat import route_params
+from .._data._inputs import check_n_samples
 from .._data._multi import is_multi, n_samples, stacked, take
 from ._diagnostics import (
     chance_level_loss,
@@ -27,7 +28,7 @@ from ._diagnostics import (
     reestimate_batch_norm,
     warn_if_clean_at_chance,
 )
-from ._split import internal_validation_split
+from ._split import _strata, internal_validation_split
 
 _BATCHING = {"batch_size", "shuffle", "validation_batch_size", "validation_split"}
 
@@ -79,8 +80,8 @@ def plan_training(estimator, X, y, sample_weight, kwargs, split_seed):
             X, y, sample_weight, valid, standardizer, int(validation_batch_size)
         )
     elif given_validation is not None:
-        validation_data = estimator._inference_validation_data(
-            given_validation, int(validation_batch_size)
+        validation_data = given_validation_data(
+            estimator, given_validation, int(validation_batch_size)
         )
     return TrainingPlan(
         train=train,
@@ -108,7 +109,7 @@ def training_batches(estimator, plan, X, y, sample_weight, seed, initial_epoch):
         shuffle=plan.shuffle,
         seed=seed,
         first_epoch=initial_epoch,
-        balance_by=estimator._balance_by(y),
+        balance_by=balance_by(estimator, y),
     )
     if estimator.standardizer_.preprocessing_function:
         # Standardize one training image now, so that a preprocessing_function
@@ -149,3 +150,41 @@ def check_inference_mode(estimator, X, y, rows, seed):
             balanced = estimator._settings.balance is not None
             chance = chance_level_loss(labels, "multiclass", balanced=balanced)
         warn_if_clean_at_chance(estimator, batches, labels[positions], chance)
+
+
+def planned_steps(estimator):
+    """Training steps the fit being built plans: epochs x batches per epoch."""
+    n = estimator.X_shape_[0] if getattr(estimator, "X_shape_", None) else 0
+    n = getattr(estimator, "_rows_per_epoch", None) or n  # balanced epochs: more rows
+    settings = estimator._settings
+    batch_size = settings.batch_size or 32
+    batch_size = n if batch_size == -1 else batch_size
+    rows = int(n * (1 - settings.validation_split))
+    return max(1, settings.epochs * -(-rows // max(1, batch_size)))
+
+
+def balance_by(estimator, y):
+    """The class of each sample when epochs are balanced, else None."""
+    if estimator._settings.balance is None:
+        return None
+    classes = _strata(y) if not isinstance(y, (list, tuple, dict)) else None
+    if classes is None:
+        raise ValueError(
+            f"balance={estimator._settings.balance!r} needs one class per sample; "
+            "multilabel and multi-output targets have none. Use balance=None."
+        )
+    return classes
+
+
+def given_validation_data(estimator, validation_data, batch_size):
+    """User-given ``validation_data=(X, y[, w])``, through the inference path."""
+    X_val, y_val, *rest = validation_data
+    X_val, _ = estimator._validate_data(X_val)  # X and y together would be a continued fit
+    _, y_val = estimator._validate_data(None, y_val)
+    check_n_samples(X_val, y_val)
+    X_val = estimator.feature_encoder_.transform(X_val)  # as the training X
+    y_val = estimator.target_encoder_.transform(y_val)
+    weights = np.asarray(rest[0], dtype=np.float64) if rest else None
+    return InferenceBatches(
+        X_val, y_val, weights, np.arange(n_samples(X_val)), estimator.standardizer_, batch_size
+    )
