@@ -1,6 +1,7 @@
 """The ``report.html`` that ``skimgaug cv --out`` writes.
 
-One self-contained page: its style is in the page, its figures are inline
+One self-contained page (:func:`skimgaug.cli.reports._html.page`, the one
+page engine and stylesheet of every report): its figures are inline
 ``data:`` URIs, it has no script and loads nothing, so it opens offline and
 can be sent as one file. It renders the document that results.json holds
 (see :func:`skimgaug.cli.runs._cv.results_document`) plus the PNG figures. Every text
@@ -12,6 +13,7 @@ import html
 import math
 
 from ..runs._progress import format_duration
+from ._html import page
 from ._metrics import METRICS
 
 #: Column titles of the metrics.
@@ -32,40 +34,6 @@ SECTIONS = {
     "timings": "Timings",
     "versions": "Versions",
 }
-STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
-       max-width: 1120px; margin: 0 auto; padding: 20px 32px 48px; color: #1f2328;
-       line-height: 1.45; }
-h1 { font-size: 1.7em; margin: 0.3em 0 0.1em; }
-h2 { font-size: 1.3em; border-bottom: 1px solid #d0d7de; padding-bottom: 0.2em;
-     margin-top: 1.8em; }
-h3 { font-size: 1.05em; margin: 1.2em 0 0.3em; }
-.lead { color: #57606a; margin-top: 0; }
-nav { font-size: 0.92em; margin: 0.8em 0 0; }
-nav a { color: #0969da; text-decoration: none; margin-right: 1.1em; }
-table { border-collapse: collapse; margin: 0.5em 0; font-variant-numeric: tabular-nums; }
-th, td { padding: 4px 12px; border-bottom: 1px solid #e1e4e8; text-align: right; }
-td { white-space: nowrap; }
-table.text th, table.text td { text-align: left; white-space: normal; }
-th:first-child, td:first-child { text-align: left; }
-thead th { background: #f6f8fa; border-bottom: 2px solid #d0d7de; font-weight: 600; }
-tfoot td { font-weight: 600; border-top: 2px solid #d0d7de; border-bottom: none; }
-table.facts th { text-align: left; font-weight: 600; color: #57606a; background: none;
-                 border-bottom: 1px solid #e1e4e8; padding-right: 24px; }
-table.facts td { text-align: left; }
-.verdict { font-size: 1.15em; padding: 12px 16px; border-left: 6px solid; border-radius: 4px; }
-.verdict.better { background: #dafbe1; border-color: #1a7f37; }
-.verdict.worse { background: #ffebe9; border-color: #cf222e; }
-.verdict.noise { background: #f6f8fa; border-color: #8c959f; }
-.partial { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 4px;
-           padding: 10px 14px; margin: 1em 0; }
-.note { color: #57606a; font-size: 0.92em; max-width: 52em; }
-.total { font-size: 1.05em; }
-code { background: #f6f8fa; padding: 1px 4px; border-radius: 3px; font-size: 0.92em; }
-figure { margin: 0.8em 0 1.4em; }
-figure img { max-width: 100%; height: auto; border: 1px solid #e1e4e8; }
-figcaption { color: #57606a; font-size: 0.92em; }
-"""
 
 
 def _e(value):
@@ -393,25 +361,10 @@ def render_report(document, figures):
         css_class="text",
     )
     total = _paragraph(f"Total time: {_seconds(document['timings']['total_seconds'])}.", "total")
+    nav = "".join(f'<a href="#{anchor}">{_e(name)}</a>' for anchor, name in SECTIONS.items())
+    header = _paragraph(lead, "lead") + f"<nav>{nav}</nav>"
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title>",
-        f"<style>{STYLE}</style>",
-        "</head>",
-        "<body>",
-        "<header>",
-        f"<h1>{_e(title)}</h1>",
-        _paragraph(lead, "lead"),
-        "<nav>"
-        + "".join(f'<a href="#{anchor}">{_e(name)}</a>' for anchor, name in SECTIONS.items())
-        + "</nav>",
-        "</header>",
         _partial_notice(document) if document["partial"] else "",
-        "<main>",
         _verdict_section(document),
         _results_section(document),
         _section(
@@ -430,11 +383,8 @@ def render_report(document, figures):
         _timings_section(document),
         _section("versions", versions),
         total,
-        "</main>",
-        "</body>",
-        "</html>",
     ]
-    return "\n".join(part for part in parts if part) + "\n"
+    return page(title, header, "\n".join(part for part in parts if part))
 
 
 def write_report(path, document, figures):

@@ -26,29 +26,71 @@ import numbers
 from ..._version import versions
 from ..runs._progress import format_duration
 
-#: Distributions whose versions :func:`versions` reports, by display name.
-_STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-       margin: 2em auto; max-width: 75em; padding: 0 1.5em; color: #222; line-height: 1.45; }
-h1 { margin-bottom: 0.1em; }
-.subtitle { color: #555; margin-top: 0; }
-h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 1.8em; }
+#: The one stylesheet of every report page.
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+       max-width: 1120px; margin: 0 auto; padding: 20px 32px 48px; color: #1f2328;
+       line-height: 1.45; }
+h1 { font-size: 1.7em; margin: 0.3em 0 0.1em; }
+h2 { font-size: 1.3em; border-bottom: 1px solid #d0d7de; padding-bottom: 0.2em;
+     margin-top: 1.8em; }
+h3 { font-size: 1.05em; margin: 1.2em 0 0.3em; }
+.lead { color: #57606a; margin-top: 0; }
+nav { font-size: 0.92em; margin: 0.8em 0 0; }
+nav a { color: #0969da; text-decoration: none; margin-right: 1.1em; }
+table { border-collapse: collapse; margin: 0.5em 0; font-variant-numeric: tabular-nums; }
+th, td { padding: 4px 12px; border-bottom: 1px solid #e1e4e8; text-align: right; }
+td { white-space: nowrap; }
+table.text th, table.text td { text-align: left; white-space: normal; }
+th:first-child, td:first-child { text-align: left; }
+thead th { background: #f6f8fa; border-bottom: 2px solid #d0d7de; font-weight: 600; }
+tfoot td { font-weight: 600; border-top: 2px solid #d0d7de; border-bottom: none; }
+table.facts th { text-align: left; font-weight: 600; color: #57606a; background: none;
+                 border-bottom: 1px solid #e1e4e8; padding-right: 24px; }
+table.facts td { text-align: left; }
+.verdict { font-size: 1.15em; padding: 12px 16px; border-left: 6px solid; border-radius: 4px; }
+.verdict.better { background: #dafbe1; border-color: #1a7f37; }
+.verdict.worse { background: #ffebe9; border-color: #cf222e; }
+.verdict.noise { background: #f6f8fa; border-color: #8c959f; }
+.partial { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 4px;
+           padding: 10px 14px; margin: 1em 0; }
+.note { color: #57606a; font-size: 0.92em; max-width: 52em; }
+.total { font-size: 1.05em; }
+code { background: #f6f8fa; padding: 1px 4px; border-radius: 3px; font-size: 0.92em; }
+figure { margin: 0.8em 0 1.4em; }
+figure img { max-width: 100%; height: auto; border: 1px solid #e1e4e8; }
+figcaption { color: #57606a; font-size: 0.92em; }
+.subtitle { color: #57606a; margin-top: 0; }
 .scroll { overflow-x: auto; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
-caption { text-align: left; color: #555; padding-bottom: 0.3em; }
-th, td { border: 1px solid #ddd; padding: 0.3em 0.7em; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .scroll th, .scroll td { white-space: nowrap; }
-tbody tr:nth-child(even) { background: #fafafa; }
-table.keys th { width: 14em; }
-code, .value { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-               font-size: 0.95em; }
-figure { margin: 0.8em 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { color: #555; font-size: 0.9em; }
-footer { margin-top: 3em; color: #777; font-size: 0.85em; }
+caption { text-align: left; color: #57606a; padding-bottom: 0.3em; }
+table.grid th, table.grid td { text-align: left; }
+table.grid td.number { text-align: right; }
+.value { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.95em; }
+footer { margin-top: 3em; color: #57606a; font-size: 0.85em; }
 """
+
+
+def page(title, header, main, footer=""):
+    """A whole self-contained page: ``title``, then the given HTML fragments, one stylesheet.
+
+    Parameters
+    ----------
+    title : str
+        Plain text, escaped here.
+    header, main, footer : str
+        HTML fragments (already escaped) under the title, in ``<main>`` and
+        in ``<footer>``.
+    """
+    footer = f"<footer>{footer}</footer>\n" if footer else ""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_text(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<header><h1>{_text(title)}</h1>{header}</header>\n<main>\n{main}\n</main>\n"
+        f"{footer}</body>\n</html>\n"
+    )
 
 
 def _text(value):
@@ -134,7 +176,7 @@ class Section:
             body.append(f"<tr>{''.join(cells)}</tr>")
         title = f"<caption>{_text(caption)}</caption>" if caption else ""
         self._blocks.append(
-            f'<div class="scroll"><table>{title}<thead><tr>{head}</tr></thead>'
+            f'<div class="scroll"><table class="grid">{title}<thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div>"
         )
 
@@ -145,7 +187,7 @@ class Section:
             for key, value in mapping.items()
         )
         title = f"<caption>{_text(caption)}</caption>" if caption else ""
-        self._blocks.append(f'<table class="keys">{title}<tbody>{rows}</tbody></table>')
+        self._blocks.append(f'<table class="facts">{title}<tbody>{rows}</tbody></table>')
 
     def image(self, png, alt, caption=None):
         """Append PNG bytes as an embedded ``data:`` image."""
@@ -219,14 +261,7 @@ class Report:
         subtitle = f'<p class="subtitle">{_text(self.subtitle)}</p>' if self.subtitle else ""
         created = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
         body = "\n".join(section.to_html() for section in self.sections)
-        return (
-            "<!DOCTYPE html>\n"
-            '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{_text(self.title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-            f"<header><h1>{_text(self.title)}</h1>{subtitle}</header>\n{body}\n"
-            f"<footer>Written by skimgaug on {_text(created)}.</footer>\n</body>\n</html>\n"
-        )
+        return page(self.title, subtitle, body, f"Written by skimgaug on {_text(created)}.")
 
     def write(self, path):
         """Write the page to ``path`` (UTF-8)."""
