@@ -123,7 +123,7 @@ def test_fit_arguments_are_checked_like_the_parameters(toy):
 
 
 def test_an_option_type_gives_the_parameter_in_its_downstream_form():
-    from skimgaug.cli._common import parameter_type
+    from skimgaug.cli._options import parameter_type
 
     assert parameter_type("validation_split", parse=float)("0.25") == 0.25
     with pytest.raises(argparse.ArgumentTypeError, match="'tta' parameter"):

@@ -819,7 +819,7 @@ def not_dask():
 )
 def test_a_port_where_no_scheduler_listens_fails_within_seconds(not_dask, listener, reason):
     pytest.importorskip("distributed")
-    from skimgaug.cli.search import connect_dask
+    from skimgaug.cli.runs._dask import connect_dask
 
     start = time.monotonic()
     with pytest.raises(OSError, match=re.escape(reason)) as exc:

@@ -32,9 +32,11 @@ import os
 import sys
 import warnings
 
+from .._version import __version__
 from . import _common as common
+from . import _options as options
 from . import cv, predict, preview, search, train
-from ._common import UsageError, parse_datagen, parse_value
+from ._options import UsageError, parse_datagen, parse_value
 
 __all__ = ["UsageError", "build_parser", "main", "parse_datagen", "parse_value"]
 
@@ -71,8 +73,8 @@ def _build_parsers():
             "apply to it too."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {common._version()}")
-    common.add_common_options(
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    options.add_common_options(
         parser, ("folds", "epochs", "batch_size", "seed", "traceback"), defaults=True
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

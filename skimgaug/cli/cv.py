@@ -5,6 +5,8 @@ import sys
 import time
 
 from . import _common as common
+from . import _options as options
+from . import _quiet as quiet
 
 
 def add_parser(commands):
@@ -30,7 +32,7 @@ def add_parser(commands):
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common.add_fit_command_options(parser)
+    options.add_fit_command_options(parser)
     parser.add_argument(
         "--compare",
         action="store_true",
@@ -79,9 +81,9 @@ def run(args, out=None):
         source = common.load_source(args)
         # TensorFlow is imported only once the command line and the data are valid
         # (by the --model module, or else by the classifier's module).
-        with common.without_cpp_logs():
+        with quiet.without_cpp_logs():
             model = common.load_model_arg(args)
-        common.import_tensorflow_quietly()
+        quiet.import_tensorflow_quietly()
         return _cross_validate(args, source, datagen, model, out, started)
 
     return common.with_cleanup(args.out, created, go)

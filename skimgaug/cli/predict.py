@@ -7,7 +7,8 @@ import sys
 
 import numpy as np
 
-from . import _common as common
+from . import _options as options
+from . import _quiet as quiet
 
 
 def add_parser(commands):
@@ -33,17 +34,17 @@ def add_parser(commands):
     )
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="a folder written by train")
     parser.add_argument("sources", nargs="+", metavar="SOURCE", help="folder, CSV or images")
-    common.add_common_options(parser, ("batch_size", "traceback"), defaults=False)
+    options.add_common_options(parser, ("batch_size", "traceback"), defaults=False)
     parser.add_argument(
         "--tta-seed",
-        type=common.parameter_type("random_state"),
+        type=options.parameter_type("random_state"),
         default=None,
         metavar="N",
         help="seed of the test-time augmentation (default: the model's random_state)",
     )
     parser.add_argument(
         "--tta",
-        type=common.parameter_type("tta"),
+        type=options.parameter_type("tta"),
         default=None,
         metavar="N",
         help="test-time augmentation copies (default: as the model was saved)",
@@ -61,11 +62,11 @@ def add_parser(commands):
 def run(args, out=None):
     out = out or sys.stdout
     if not os.path.isdir(args.model_dir):
-        raise common.UsageError(f"MODEL_DIR {args.model_dir!r} is not a folder")
+        raise options.UsageError(f"MODEL_DIR {args.model_dir!r} is not a folder")
     folder = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(folder):
-        raise common.UsageError(f"--out {args.out!r}: the folder {folder!r} does not exist")
-    with common.without_cpp_logs():
+        raise options.UsageError(f"--out {args.out!r}: the folder {folder!r} does not exist")
+    with quiet.without_cpp_logs():
         from .._persistence._folder import load_model
 
         clf = load_model(args.model_dir)

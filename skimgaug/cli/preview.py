@@ -5,6 +5,8 @@ import os
 import sys
 
 from . import _common as common
+from . import _options as options
+from . import _quiet as quiet
 
 
 def _preview_type(name):
@@ -13,7 +15,7 @@ def _preview_type(name):
     def convert(text):
         from .._augment._preview import PREVIEW_CONSTRAINTS
 
-        check = common.option_type(name, PREVIEW_CONSTRAINTS[name], owner="plot_augmentations")
+        check = options.option_type(name, PREVIEW_CONSTRAINTS[name], owner="plot_augmentations")
         return check(text)
 
     return convert
@@ -38,10 +40,10 @@ def add_parser(commands):
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common.add_source_options(parser, groups=False)
-    common.add_common_options(parser, ("seed", "traceback"), defaults=False)
-    common.add_image_options(parser)
-    common.add_datagen_option(parser)
+    options.add_source_options(parser, groups=False)
+    options.add_common_options(parser, ("seed", "traceback"), defaults=False)
+    options.add_image_options(parser)
+    options.add_datagen_option(parser)
     parser.add_argument(
         "--n", type=_preview_type("n"), default=8, help="augmented copies per image (8)"
     )
@@ -62,16 +64,16 @@ def run(args, out=None):
     out = out or sys.stdout
     common.check_source_args(args)
     if not args.out.lower().endswith(".png"):
-        raise common.UsageError(f"--out {args.out!r}: give a file name ending in .png")
+        raise options.UsageError(f"--out {args.out!r}: give a file name ending in .png")
     folder = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(folder):
-        raise common.UsageError(f"--out {args.out!r}: the folder {folder!r} does not exist")
+        raise options.UsageError(f"--out {args.out!r}: the folder {folder!r} does not exist")
     args.model = None  # the data's defaults (rescale is not shown anyway)
     datagen = common.default_datagen(args)
     X = common.load_source(args)[0]
     from .._augment._preview import save_augmentation_preview
 
-    with common.without_cpp_logs():
+    with quiet.without_cpp_logs():
         save_augmentation_preview(
             X,
             datagen,

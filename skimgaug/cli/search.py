@@ -4,13 +4,12 @@ import argparse
 import contextlib
 import os
 import sys
-import threading
 import time
 
 from . import _common as common
+from . import _options as options
+from . import _quiet as quiet
 
-#: Seconds to wait for a Dask scheduler to answer, and for its first worker.
-DASK_TIMEOUT = 5
 #: The scores candidates can be ranked by (scikit-learn scorer names).
 SCORINGS = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_ovr")
 #: skimgaug.cli._grid.MAX_CANDIDATES, without importing NumPy to build the parser.
@@ -78,7 +77,7 @@ def add_parser(commands):
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common.add_fit_command_options(parser, n_jobs=False)  # its own --n-jobs | --dask
+    options.add_fit_command_options(parser, n_jobs=False)  # its own --n-jobs | --dask
     parser.add_argument(
         "--grid",
         action="append",
@@ -139,9 +138,9 @@ def parse_grid_options(items):
         elif any(not part.strip() for part in text.split(",")):
             problems.append(f"--grid {item!r} has an empty value between commas")
         else:
-            grid[key] = [common.parse_value(part) for part in text.split(",")]
+            grid[key] = [options.parse_value(part) for part in text.split(",")]
     if problems:
-        raise common.UsageError("; ".join(problems))
+        raise options.UsageError("; ".join(problems))
     return grid
 
 
@@ -165,22 +164,22 @@ def check_grid_args(args):
     from ._grid import MAX_CANDIDATES, GridError, check_grid, combine_grids, read_grid_file
 
     if not args.grid and not args.grid_file:
-        raise common.UsageError(
+        raise options.UsageError(
             "give the parameters to search: --grid KEY=V1,V2,... (repeatable) or "
             "--grid-file FILE.toml"
         )
-    options = parse_grid_options(args.grid)
+    given = parse_grid_options(args.grid)
     try:
         tables = read_grid_file(args.grid_file) if args.grid_file else None
     except GridError as exc:
-        raise common.UsageError(f"--grid-file {exc}") from None
-    grid = combine_grids(options, tables)
+        raise options.UsageError(f"--grid-file {exc}") from None
+    grid = combine_grids(given, tables)
     try:
         n_candidates = check_grid(grid, _model_parameters(args), default_model=args.model is None)
     except GridError as exc:
-        raise common.UsageError(f"bad grid: {exc}") from None
+        raise options.UsageError(f"bad grid: {exc}") from None
     if n_candidates > MAX_CANDIDATES and not args.yes:
-        raise common.UsageError(
+        raise options.UsageError(
             f"the grid has {n_candidates:,} candidates ({n_candidates * args.folds:,} fits "
             f"with {args.folds} folds); narrow it, or give --yes to run more than "
             f"{MAX_CANDIDATES:,}"
@@ -194,92 +193,17 @@ def _check_refit_out(args):
     if path is None:
         return
     if os.path.abspath(path) == os.path.abspath(args.out):
-        raise common.UsageError(
+        raise options.UsageError(
             "--refit-out must differ from --out (a model folder holds the model only); "
             f"e.g. --refit-out {os.path.join(args.out, 'best-model')}"
         )
     common.check_model_dir(path, "--refit-out")
 
 
-def connect_dask(address, timeout=DASK_TIMEOUT):
-    """A ``distributed.Client`` for ``address`` with at least one worker (OSError if not)."""
-    try:
-        import distributed
-    except ImportError:
-        raise ImportError(
-            "--dask needs Dask's distributed scheduler: pip install 'skimgaug[dask]'"
-        ) from None
-    _check_is_scheduler(address, timeout)
-    try:
-        client = distributed.Client(address, timeout=timeout)
-    except (OSError, TimeoutError) as exc:
-        raise OSError(
-            f"cannot reach the Dask scheduler at {address!r} within {timeout} s "
-            f"({type(exc).__name__}: {exc}); check the address, or start one with "
-            "'dask scheduler' and workers with 'dask worker ADDRESS'"
-        ) from None
-    except ValueError as exc:
-        raise ValueError(f"--dask {address!r}: {exc}") from None
-    try:
-        client.wait_for_workers(1, timeout=timeout)
-    except (OSError, TimeoutError):
-        client.close()
-        raise OSError(
-            f"the Dask scheduler at {address!r} has no workers; start some with "
-            f"'dask worker {address}'"
-        ) from None
-    return client
+def _connect_dask(address):
+    from .runs._dask import connect_dask
 
-
-def _check_is_scheduler(address, timeout):
-    """Ask ``address`` who it is, within ``timeout`` seconds in all (OSError if not a scheduler).
-
-    ``distributed.Client``'s own timeout covers opening the connection, not
-    Dask's handshake after it: a port where something else listens (a Dask
-    dashboard, a web server) would keep it waiting forever, and a service that
-    answers with other bytes gives errors about frame sizes.
-    """
-    import asyncio
-
-    from distributed.comm import connect
-
-    async def identity():
-        comm = await connect(address, timeout=timeout)
-        try:
-            await comm.write({"op": "identity", "reply": True})
-            return await comm.read()
-        finally:
-            comm.abort()
-
-    hint = (
-        "check the address (a scheduler's, as 'dask scheduler' prints it: tcp://HOST:8786), "
-        "or start one with 'dask scheduler' and workers with 'dask worker ADDRESS'"
-    )
-    unreachable = f"cannot reach the Dask scheduler at {address!r} within {timeout} s"
-    try:
-        # A little longer than connect's own timeout, whose error says more.
-        answer = asyncio.run(asyncio.wait_for(identity(), timeout + 2))
-    except TimeoutError:  # asyncio's too (an OSError: caught first)
-        raise OSError(
-            f"{unreachable} (something listens there, but gave no Dask answer); " + hint
-        ) from None
-    except OSError as exc:
-        raise OSError(f"{unreachable} ({type(exc).__name__}: {exc}); " + hint) from None
-    except ValueError as exc:  # a malformed address
-        raise ValueError(f"--dask {address!r}: {exc}") from None
-    except Exception as exc:  # bytes that are no Dask message
-        raise OSError(
-            f"{address!r} does not answer as a Dask scheduler (it speaks another protocol: "
-            f"{type(exc).__name__} reading its answer); " + hint
-        ) from None
-    if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
-        kind = answer.get("type") if isinstance(answer, dict) else None
-        raise OSError(
-            f"{address!r} is not a Dask scheduler"
-            + (f" (it is a {kind})" if kind else "")
-            + "; "
-            + hint
-        )
+    return connect_dask(address)
 
 
 def run(args, out=None):
@@ -293,15 +217,15 @@ def run(args, out=None):
     created = common.make_out_dir(args.out)
 
     def go():
-        client = connect_dask(args.dask) if args.dask else None
+        client = _connect_dask(args.dask) if args.dask else None
         try:
             start = time.perf_counter()
             source = common.load_source(args)
-            with common.without_cpp_logs():
+            with quiet.without_cpp_logs():
                 model = common.load_model_arg(args)
             if model is not None and args.model and common._pretrained_name(args.model) is None:
                 _recheck_model_keys(grid, model)
-            common.import_tensorflow_quietly()
+            quiet.import_tensorflow_quietly()
             _check_grid_with_keras(grid)
             return _search(args, source, datagen, model, grid, n_candidates, client, start, out)
         finally:
@@ -318,7 +242,7 @@ def _recheck_model_keys(grid, model):
     try:
         check_grid(grid, builder_parameters(model))
     except GridError as exc:
-        raise common.UsageError(f"bad grid: {exc}") from None
+        raise options.UsageError(f"bad grid: {exc}") from None
 
 
 def _check_grid_with_keras(grid):
@@ -328,46 +252,7 @@ def _check_grid_with_keras(grid):
     try:
         check_grid_with_keras(grid)
     except GridError as exc:
-        raise common.UsageError(f"bad grid: {exc}") from None
-
-
-@contextlib.contextmanager
-def cpp_logs_of_workers_hidden():
-    """Drop TensorFlow's C++ log lines that local worker processes write to stderr.
-
-    Worker processes load TensorFlow themselves, and its libraries write some
-    lines whatever ``TF_CPP_MIN_LOG_LEVEL`` says (see
-    :func:`~skimgaug.cli._common.without_cpp_logs`). Meanwhile file
-    descriptor 2, which the workers started now inherit, is a pipe whose
-    other lines a thread passes on to stderr as they come. Does nothing when
-    the user chose a log level.
-    """
-    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3":
-        yield
-        return
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr
-        yield
-        return
-    read_end, write_end = os.pipe()
-    sys.stderr.flush()
-    os.dup2(write_end, 2)
-    os.close(write_end)
-
-    def forward():
-        # Until every writer is gone: joblib keeps idle workers for a while.
-        with os.fdopen(read_end, "rb") as pipe:
-            for line in pipe:
-                if not common._CPP_LOG_LINE.match(line.decode(errors="replace")):
-                    os.write(saved, line)
-
-    threading.Thread(target=forward, name="skimgaug-stderr", daemon=True).start()
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
+        raise options.UsageError(f"bad grid: {exc}") from None
 
 
 def _where(args, client):
@@ -425,7 +310,7 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
     )
     estimator = common.make_estimator(args, model, datagen)
     local_workers = client is None and args.n_jobs != 1
-    with cpp_logs_of_workers_hidden() if local_workers else contextlib.nullcontext():
+    with quiet.cpp_logs_of_workers_hidden() if local_workers else contextlib.nullcontext():
         result = search.run_search(
             estimator,
             grid,

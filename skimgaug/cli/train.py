@@ -5,6 +5,8 @@ import sys
 import time
 
 from . import _common as common
+from . import _options as options
+from . import _quiet as quiet
 
 
 def add_parser(commands):
@@ -28,7 +30,7 @@ def add_parser(commands):
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common.add_fit_command_options(parser, validation_split=0.0)
+    options.add_fit_command_options(parser, validation_split=0.0)
     parser.add_argument(
         "--cross-validate",
         action="store_true",
@@ -51,9 +53,9 @@ def run(args, out=None):
     common.check_model_dir(args.out)
 
     source = common.load_source(args)
-    with common.without_cpp_logs():
+    with quiet.without_cpp_logs():
         model = common.load_model_arg(args)
-    common.import_tensorflow_quietly()
+    quiet.import_tensorflow_quietly()
     X, y, groups, _, description = source
     n_classes = len(set(y.tolist()))
     print(

@@ -170,7 +170,7 @@ def _fit_fold_in_worker(X, y, classes, label, fold, estimator, train, test, grou
     The estimator is unpickled here, after TensorFlow is imported with its C++
     start-up lines kept off the terminal (unpickling would import it first).
     """
-    from .._common import import_tensorflow_quietly
+    from .._quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     clf = pickle.loads(estimator)
