@@ -386,9 +386,9 @@ def _read_statistics(file, names, X_shape):
 def _read_keras_model(file):
     import keras
 
-    from ..models._pretrained import _define_layers
+    from ..models._layers import define_layers
 
-    _define_layers()  # skimgaug's own registered layers (a pretrained backbone's preprocessing)
+    define_layers()  # skimgaug's own registered layers (a pretrained backbone's preprocessing)
     if not zipfile.is_zipfile(file):
         raise ValueError(f"{file.name} is damaged or truncated: it is not a zip archive.")
     try:

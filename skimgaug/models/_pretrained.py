@@ -23,6 +23,7 @@ import numpy as np
 
 from .._validation import Constraint, is_int, real, refusal, validate_params
 from ..exceptions import InvalidParameterError
+from ._layers import define_layers
 
 __all__ = ["PRETRAINED_NAMES", "PretrainedBuilder", "pretrained"]
 
@@ -315,7 +316,7 @@ class PretrainedBuilder(functools.partial):
         if channels == 1:
             x = keras.layers.Concatenate(name="grayscale_to_rgb")([x, x, x])
         if spec.preprocessing is not None:
-            preprocessing = _define_layers()
+            preprocessing = define_layers()
             x = preprocessing(spec.preprocessing, name=f"{self.name}_preprocessing")(x)
         backbone = self._backbone(spec, size)
         _set_trainable(backbone, self.trainable)
@@ -394,7 +395,7 @@ def _build_pretrained(meta, compile_kwargs, *, name, weights, trainable, dropout
 
 
 def _unpickle_builder(name, weights, trainable, dropout):
-    _define_layers()
+    define_layers()
     return PretrainedBuilder(name, weights, trainable, dropout)
 
 
@@ -493,70 +494,7 @@ def _keras_cache_dir():
     return base
 
 
-_PREPROCESSING_MODES = ("caffe", "tf", "torch")
-
-
-def _define_layers():
-    """Define and register :class:`ImageNetPreprocessing` (once; imports Keras)."""
-    global ImageNetPreprocessing
-    if "ImageNetPreprocessing" in globals():
-        return ImageNetPreprocessing
-
-    import keras
-
-    @keras.saving.register_keras_serializable(package="skimgaug")
-    class ImageNetPreprocessing(keras.layers.Layer):
-        """The ImageNet preprocessing of ``keras.applications``, as a layer.
-
-        Equal to ``keras.applications.imagenet_utils.preprocess_input(x,
-        mode=mode)`` on channels-last RGB images with values in 0..255:
-        ``"caffe"`` flips RGB to BGR and subtracts the ImageNet channel means
-        (ResNet50, VGG); ``"tf"`` scales to [-1, 1]; ``"torch"`` scales to
-        [0, 1] and standardizes with the ImageNet means and deviations.
-
-        Parameters
-        ----------
-        mode : {"caffe", "tf", "torch"}, default="caffe"
-        **kwargs
-            Keras layer arguments (``name``, ``dtype``).
-        """
-
-        _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
-        _TORCH_MEAN = (0.485, 0.456, 0.406)
-        _TORCH_STD = (0.229, 0.224, 0.225)
-
-        def __init__(self, mode="caffe", **kwargs):
-            super().__init__(**kwargs)
-            if mode not in _PREPROCESSING_MODES:
-                raise ValueError(
-                    f"The 'mode' parameter of ImageNetPreprocessing must be one of "
-                    f"{', '.join(repr(m) for m in _PREPROCESSING_MODES)}. "
-                    f"Got {mode!r} instead."
-                )
-            self.mode = mode
-
-        def call(self, inputs):
-            ops = keras.ops
-            x = ops.cast(inputs, self.compute_dtype)
-            if self.mode == "tf":
-                return x / 127.5 - 1.0
-            if self.mode == "torch":
-                mean = np.asarray(self._TORCH_MEAN, dtype=self.compute_dtype)
-                std = np.asarray(self._TORCH_STD, dtype=self.compute_dtype)
-                return (x / 255.0 - mean) / std
-            mean = np.asarray(self._CAFFE_MEAN_BGR, dtype=self.compute_dtype)
-            return ops.flip(x, axis=-1) - mean
-
-        def compute_output_shape(self, input_shape):
-            return input_shape
-
-        def get_config(self):
-            return {**super().get_config(), "mode": self.mode}
-
-    return ImageNetPreprocessing
-
-
 def __getattr__(name):
     if name == "ImageNetPreprocessing":
-        return _define_layers()
+        return define_layers()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
