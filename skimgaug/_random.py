@@ -62,16 +62,6 @@ def legacy_rng(*entropy):
     return rng
 
 
-@contextlib.contextmanager
-def preserved_numpy_rng():
-    """Restore the global NumPy RNG state on exit, whatever ran inside."""
-    state = np.random.get_state()
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
-
-
 def _save_global_rngs():
     return random.getstate(), np.random.get_state()
 

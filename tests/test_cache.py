@@ -11,8 +11,9 @@ from PIL import Image
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from skimgaug import AugmentedKerasClassifier
+from skimgaug._data import _paths
 from skimgaug._data._cache import DiskCache, MemoryCache, file_key, get_cache
-from skimgaug._data._paths import ImagePaths, decode_count
+from skimgaug._data._paths import ImagePaths
 from skimgaug.datasets import load_image_folder
 
 
@@ -25,9 +26,18 @@ def copied_folder(image_folder, tmp_path):
 
 
 def _decoded_during(function):
-    before = decode_count()
-    function()
-    return decode_count() - before
+    """How many image files ``function()`` decodes: every decode goes through decode_pixels."""
+    decoded = []
+    original = _paths.decode_pixels
+
+    def counting(path, *args, **kwargs):
+        decoded.append(path)
+        return original(path, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_paths, "decode_pixels", counting)
+        function()
+    return len(decoded)
 
 
 @pytest.mark.slow

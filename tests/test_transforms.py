@@ -22,7 +22,7 @@ from skimgaug._augment._transforms import (
     sample_transform,
     sample_transforms,
 )
-from skimgaug._random import preserved_numpy_rng
+from skimgaug._random import preserved_global_rngs
 
 SETTINGS = [
     ARTICLE,
@@ -55,7 +55,7 @@ def _both(settings, X, seed=1):
 @pytest.mark.parametrize("settings", SETTINGS)
 def test_sampled_parameters_equal_get_random_transform_draw_for_draw(settings):
     augmenter = resolve_datagen(settings, {}).augmenter()
-    with preserved_numpy_rng():
+    with preserved_global_rngs():
         for seed in range(40):
             expected = augmenter.get_random_transform((8, 10, 3), seed=seed)
             got = sample_transform(augmenter, (8, 10, 3), np.random.RandomState(seed))
@@ -80,7 +80,7 @@ def test_parameter_distributions_match_the_reference_on_many_draws():
     settings = {**ARTICLE, "brightness_range": (0.5, 1.5), "channel_shift_range": 20}
     generator = resolve_datagen(settings, {}).augmenter()
     ours = sample_transforms(generator, (32, 32, 3), 3000, np.random.RandomState(11))
-    with preserved_numpy_rng():
+    with preserved_global_rngs():
         np.random.seed(12345)  # an independent stream for the reference
         theirs = [generator.get_random_transform((32, 32, 3)) for _ in range(3000)]
     for key in ("theta", "tx", "ty", "shear", "zx", "zy", "brightness", "channel_shift_intensity"):

@@ -8,7 +8,6 @@ not the data set.
 """
 
 import os
-import threading
 import warnings
 
 import numpy as np
@@ -76,15 +75,6 @@ def _as_path_names(paths):
     return names
 
 
-_decodes = [0]
-_decodes_lock = threading.Lock()
-
-
-def decode_count():
-    """How many image files were decoded in this process (for tests and benchmarks)."""
-    return _decodes[0]
-
-
 def decode_image(path, target_size, color_mode, dtype=np.float32):
     """One image file as an array ``(height, width, channels)`` with values 0-255.
 
@@ -120,8 +110,6 @@ def decode_pixels(path, target_size, color_mode, dtype=np.float32):
     from PIL import Image, UnidentifiedImageError
 
     name = path_name(path)
-    with _decodes_lock:
-        _decodes[0] += 1
     mode, channels = COLOR_MODES[color_mode]
     height, width = target_size
     try:

@@ -212,17 +212,6 @@ def _fit_fold(X, y, classes, label, fold, clf, train, test, groups):
     return result, chance, others
 
 
-def run_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
-    """Fit every estimator on every fold; return the :class:`FoldResult` list.
-
-    ``iter_cv``'s results in setting and fold order; see :func:`iter_cv` for
-    the parameters.
-    """
-    order = list(estimators)
-    results = iter_cv(estimators, X, y, cv, groups, progress, n_jobs)
-    return sorted(results, key=lambda r: (order.index(r.setting), r.fold))
-
-
 def summarize(results):
     """``{setting: {"folds": [...], "mean": {...}, "std": {...}}}``."""
     summary = {}
