@@ -31,7 +31,8 @@ BALANCE_MODES = (None, "oversample")
 SEED_LIMIT = 2**32
 
 
-def _short(value, limit=60):
+def short_repr(value, limit=60):
+    """``repr(value)``, cut to ``limit`` characters (for messages)."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -49,9 +50,8 @@ def is_real(value):
 def refusal(name, owner, allowed, value, reason=""):
     """The one wording of a refused parameter."""
     reason = f" ({reason})" if reason else ""
-    return (
-        f"The {name!r} parameter of {owner} must be {allowed}. Got {_short(value)}{reason} instead."
-    )
+    got = short_repr(value)
+    return f"The {name!r} parameter of {owner} must be {allowed}. Got {got}{reason} instead."
 
 
 class Constraint:
@@ -241,7 +241,7 @@ def _accepts_class_weight(value):
         return False
     for label, weight in value.items():
         if not is_real(weight):
-            return f"class {label!r} has weight {_short(weight, 30)}"
+            return f"class {label!r} has weight {short_repr(weight, 30)}"
         if not math.isfinite(weight) or weight < 0:
             return f"class {label!r} has weight {weight!r}; weights are finite and >= 0"
     if value and not any(w > 0 for w in value.values()):
@@ -332,7 +332,8 @@ def check_sample_weight(sample_weight):
         weights = np.array(sample_weight, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(
-            f"sample_weight must be numbers, one per sample. Got {_short(sample_weight)} instead."
+            "sample_weight must be numbers, one per sample. Got "
+            f"{short_repr(sample_weight)} instead."
         ) from None
     if weights.ndim > 1:
         raise ValueError(

@@ -22,6 +22,7 @@ from .._estimator._parameters import (
     ROUTED_CONSTRAINTS,
     model_constraints,
 )
+from .._validation import short_repr
 from ..exceptions import InvalidParameterError
 
 #: A grid of more candidates than this needs ``--yes`` from the command line.
@@ -265,14 +266,14 @@ def _value_problems(key, value, constraints):
     if key == "datagen":
         if value is not None and not isinstance(value, dict):
             return [
-                f"datagen={_short(value)}: a datagen value is a table of ImageDataGenerator "
+                f"datagen={short_repr(value)}: a datagen value is a table of ImageDataGenerator "
                 "settings, such as {rotation_range = 10} in a --grid-file; search single "
                 "settings as datagen__<name>=V1,V2"
             ]
         try:
             resolve_datagen(value, {}, owner=OWNER)
         except (TypeError, ValueError) as exc:
-            return [f"datagen={_short(value)}: {p}" for p in str(exc).split("\n- ")[1:]]
+            return [f"datagen={short_repr(value)}: {p}" for p in str(exc).split("\n- ")[1:]]
         return []
     if key.startswith("datagen__"):
         try:
@@ -288,11 +289,6 @@ def _value_problems(key, value, constraints):
     except InvalidParameterError as exc:
         return [str(exc)]
     return []
-
-
-def _short(value, limit=60):
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_grid(grid, model_parameters=None, default_model=False):
