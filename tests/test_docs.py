@@ -19,6 +19,9 @@ PUBLIC_OBJECTS = [
     "skimgaug.AugmentedKerasClassifier.fit",
     "skimgaug.AugmentedKerasClassifier.partial_fit",
     "skimgaug.AugmentedKerasClassifier.predict_proba",
+    "skimgaug.AugmentedKerasClassifier.predict",
+    "skimgaug.AugmentedKerasClassifier.score",
+    "skimgaug.AugmentedKerasClassifier.initialize",
     "skimgaug.save_model",
     "skimgaug.load_model",
     "skimgaug.plot_augmentations",
@@ -34,6 +37,7 @@ PUBLIC_OBJECTS = [
     "skimgaug.datasets.make_toy_images",
     "skimgaug.datasets.write_image_folder",
     "skimgaug.exceptions.ChanceLevelWarning",
+    "skimgaug.exceptions.InvalidParameterError",
     "skimgaug.exceptions.MixedImageSizesWarning",
 ]
 
@@ -58,9 +62,6 @@ KNOWN = {
     # class_weight, verbose, warm_start, ...) are in the signature but described
     # together under **kwargs rather than one by one.
     "skimgaug.AugmentedKerasClassifier": {"PR01"},
-    # The docstring refers to fit's parameters ("See fit for the parameters")
-    # instead of listing X, y, classes, sample_weight, **kwargs, and has no Returns.
-    "skimgaug.AugmentedKerasClassifier.partial_fit": {"PR01", "RT01"},
 }
 
 
