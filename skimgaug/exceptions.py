@@ -8,7 +8,20 @@ Examples
 >>> warnings.resetwarnings()
 """
 
-__all__ = ["ChanceLevelWarning", "InvalidParameterError", "MixedImageSizesWarning"]
+__all__ = [
+    "CacheWarning",
+    "ChanceLevelWarning",
+    "InvalidParameterError",
+    "MixedImageSizesWarning",
+]
+
+
+class CacheWarning(UserWarning):
+    """A decoded-image cache folder that is not safe to use; images stay in memory only.
+
+    The folder is a symbolic link, is not owned by the user, or others may
+    write to it (see :mod:`skimgaug`'s ``cache`` parameter).
+    """
 
 
 class ChanceLevelWarning(UserWarning):

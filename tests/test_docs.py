@@ -36,6 +36,7 @@ PUBLIC_OBJECTS = [
     "skimgaug.datasets.load_texture_patches",
     "skimgaug.datasets.make_toy_images",
     "skimgaug.datasets.write_image_folder",
+    "skimgaug.exceptions.CacheWarning",
     "skimgaug.exceptions.ChanceLevelWarning",
     "skimgaug.exceptions.InvalidParameterError",
     "skimgaug.exceptions.MixedImageSizesWarning",

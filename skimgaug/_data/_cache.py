@@ -3,23 +3,39 @@
 Cross-validating a folder decodes every file once per epoch, fold and
 candidate; for images stored larger than the network input, decoding then
 dominates. A cache keeps each file's decoded, resized pixels once per process
-(``"auto"``: in memory up to a budget, then in files under a cache folder) or
-on disk in a folder of your choice, reusable by later runs and by joblib or
-Dask workers on the same machine.
+(``"auto"``: in memory up to a budget, then in files under a per-user cache
+folder) or on disk in a folder of your choice, reusable by later runs and by
+joblib or Dask workers on the same machine.
 
 The key is the file's identity (real path, size, modification time) and how it
 was decoded (target size, color mode, dtype), so a changed file is decoded
-again, never served stale. Files are written atomically (a temporary name,
-then :func:`os.replace`), so a concurrent reader never sees half a file.
+again, never served stale.
+
+The cache is private and robust to damage:
+
+- ``"auto"`` spills to ``$XDG_CACHE_HOME/skimgaug/images`` (by default
+  ``~/.cache/skimgaug/images``), created with mode 0700, never in the shared
+  temporary folder; entries are written 0600.
+- A cache folder that is a symbolic link, is not a folder, is not owned by the
+  user, or that others may write to, is not used: a :class:`CacheWarning` says
+  so once, and images are kept in memory only.
+- Entries are written to a temporary name, flushed to disk (``fsync``), then
+  renamed, so a reader sees all of an entry or none of it. An entry that
+  cannot be read, or holds an image of another shape or type than its key
+  says (a truncated file after a power cut, a planted file), is a miss: the
+  file is decoded again and the entry rewritten.
 """
 
 import hashlib
 import os
-import tempfile
+import stat
 import threading
 import uuid
+import warnings
 
 import numpy as np
+
+from ..exceptions import CacheWarning
 
 #: Share of the memory available when the first "auto" cache is made that it may use.
 MEMORY_SHARE = 0.25
@@ -43,9 +59,55 @@ def _available_memory():
 
 
 def default_cache_folder():
-    """Where ``"auto"`` spills beyond its memory budget (per user, under the temp dir)."""
-    user = os.getuid() if hasattr(os, "getuid") else "user"
-    return os.path.join(tempfile.gettempdir(), f"skimgaug-cache-{user}")
+    """Where ``"auto"`` spills beyond its memory budget: a per-user cache folder.
+
+    ``$XDG_CACHE_HOME/skimgaug/images``, or ``~/.cache/skimgaug/images``, as
+    pip and Keras keep theirs.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "skimgaug", "images")
+
+
+def _current_uid():
+    return os.getuid() if hasattr(os, "getuid") else None
+
+
+def folder_problem(folder, create):
+    """Why ``folder`` cannot hold a private cache, or None (it is then ready to use).
+
+    Parameters
+    ----------
+    folder : str
+    create : bool
+        Create a missing folder (mode 0700), and tighten an existing one of
+        the user's to 0700 (the default folder, which is skimgaug's own).
+    """
+    try:
+        if create and not os.path.lexists(folder):
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError as exc:
+        return f"it cannot be created or read ({exc.strerror or exc})"
+    if stat.S_ISLNK(info.st_mode):
+        return "it is a symbolic link, which the cache never follows"
+    if not stat.S_ISDIR(info.st_mode):
+        return "it is not a folder"
+    uid = _current_uid()
+    if uid is not None and info.st_uid != uid:
+        return f"it belongs to another user (uid {info.st_uid})"
+    if info.st_mode & 0o022:
+        if not create:
+            return f"others may write to it (mode {stat.S_IMODE(info.st_mode):o})"
+        try:
+            os.chmod(folder, 0o700)
+        except OSError as exc:
+            return f"its mode cannot be set to 0700 ({exc.strerror or exc})"
+    elif create and info.st_mode & 0o077:
+        try:
+            os.chmod(folder, 0o700)  # ours: nobody else reads the pixels
+        except OSError:
+            pass
+    return None
 
 
 def file_key(path, target_size, color_mode, dtype):
@@ -53,52 +115,94 @@ def file_key(path, target_size, color_mode, dtype):
 
     Raises ``FileNotFoundError`` (and the like) from :func:`os.stat` for a missing file.
     """
-    stat = os.stat(path)
+    info = os.stat(path)
     return (
         os.path.realpath(path),
-        stat.st_size,
-        stat.st_mtime_ns,
+        info.st_size,
+        info.st_mtime_ns,
         tuple(target_size),
         color_mode,
         np.dtype(dtype).str,
     )
 
 
+def entry_fits(image, key, channels):
+    """True when ``image`` has the shape and type that ``key`` describes.
+
+    8-bit files are kept as uint8; others in the key's dtype.
+    """
+    height, width = key[3]
+    shape_ok = getattr(image, "shape", None) == (height, width, channels)
+    dtype = getattr(image, "dtype", None)
+    return shape_ok and dtype in (np.dtype(np.uint8), np.dtype(key[5]))
+
+
 class DiskCache:
-    """Decoded images as ``.npy`` files in ``folder``, read memory-mapped.
+    """Decoded images as ``.npy`` files in a private ``folder``, read memory-mapped.
 
     Parameters
     ----------
     folder : str
-        Created if needed.
+    own : bool, default=False
+        The folder is skimgaug's own (the default): created if needed and
+        kept at mode 0700. A folder the user chose is used as it is, if it
+        is safe (see :func:`folder_problem`).
     """
 
-    def __init__(self, folder):
+    def __init__(self, folder, own=False):
         self.folder = os.fspath(folder)
+        problem = folder_problem(self.folder, create=True if own else not os.path.exists(folder))
+        self.usable = problem is None
+        if problem:
+            warnings.warn(
+                f"The decoded-image cache folder {self.folder!r} is not used: {problem}. "
+                "Decoded images are kept in memory only; choose a private folder with "
+                "cache=... (--cache DIR), or cache=None to silence this.",
+                CacheWarning,
+                stacklevel=2,
+            )
 
     def _file(self, key):
         name = hashlib.sha256(repr(key).encode()).hexdigest()
         return os.path.join(self.folder, name[:2], name + ".npy")
 
-    def get(self, key):
-        try:
-            return np.load(self._file(key), mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError):  # absent, or unreadable: decode again
+    def get(self, key, expect=None):
+        """The entry of ``key``, or None: absent, unreadable, or refused by ``expect(image)``."""
+        if not self.usable:
             return None
+        file = self._file(key)
+        try:
+            image = np.load(file, mmap_mode="r", allow_pickle=False)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, EOFError):  # truncated or not an .npy file
+            image = None
+        if image is None or (expect is not None and not expect(image)):
+            self._discard(file)  # a miss: decoded again and written anew
+            return None
+        return image
+
+    def _discard(self, file):
+        try:
+            os.remove(file)
+        except OSError:
+            pass
 
     def put(self, key, image):
+        if not self.usable:
+            return
         target = self._file(key)
+        temporary = f"{target}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
         try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            temporary = f"{target}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
-            with open(temporary, "wb") as f:
+            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            with os.fdopen(os.open(temporary, flags, 0o600), "wb") as f:
                 np.save(f, np.ascontiguousarray(image), allow_pickle=False)
+                f.flush()
+                os.fsync(f.fileno())  # on disk before the rename makes it visible
             os.replace(temporary, target)  # atomic: readers see all of it or nothing
         except OSError:  # a full or read-only disk: the cache is an optimisation only
-            try:
-                os.remove(temporary)
-            except (OSError, UnboundLocalError):
-                pass
+            self._discard(temporary)
 
 
 class MemoryCache:
@@ -118,12 +222,12 @@ class MemoryCache:
         self._images = {}
         self._lock = threading.Lock()
 
-    def get(self, key):
+    def get(self, key, expect=None):
         with self._lock:
             image = self._images.get(key)
         if image is not None:
             return image
-        return self.spill.get(key) if self.spill is not None else None
+        return self.spill.get(key, expect) if self.spill is not None else None
 
     def put(self, key, image):
         with self._lock:
@@ -151,16 +255,23 @@ def get_cache(spec):
 
     ``"auto"``: memory up to :data:`MEMORY_SHARE` of the memory available at
     first use (at most :data:`MEMORY_CAP`), then files in
-    :func:`default_cache_folder`. A path: files in that folder.
+    :func:`default_cache_folder`. A path: files in that folder, or memory only
+    (with a :class:`~skimgaug.exceptions.CacheWarning`) when the folder is
+    not safe to use.
     """
     if spec is None:
         return None
     key = "auto" if spec == "auto" else os.path.abspath(os.fspath(spec))
     with _caches_lock:
         if key not in _caches:
-            if key == "auto":
-                budget = min(MEMORY_CAP, MEMORY_SHARE * _available_memory())
-                _caches[key] = MemoryCache(budget, spill=DiskCache(default_cache_folder()))
-            else:
-                _caches[key] = DiskCache(key)
+            _caches[key] = _new_cache(key)
         return _caches[key]
+
+
+def _new_cache(key):
+    budget = min(MEMORY_CAP, MEMORY_SHARE * _available_memory())
+    if key == "auto":
+        spill = DiskCache(default_cache_folder(), own=True)
+        return MemoryCache(budget, spill=spill if spill.usable else None)
+    disk = DiskCache(key)
+    return disk if disk.usable else MemoryCache(budget)  # an unsafe folder: memory only

@@ -246,7 +246,7 @@ class ImagePaths:
 
     def load(self, dtype=np.float32):
         """Decode every image (or take it from the cache), on a few threads; ``(n, h, w, c)``."""
-        from ._cache import file_key, get_cache
+        from ._cache import entry_fits, file_key, get_cache
 
         out = np.empty(self.shape, dtype=dtype)
         cache = get_cache(self.cache)
@@ -260,7 +260,9 @@ class ImagePaths:
                 key = file_key(path, self.target_size, self.color_mode, dtype)
             except OSError:  # missing: let decode_image name it
                 key = None
-            image = cache.get(key) if key is not None else None
+            channels = self.shape[-1]
+            expect = lambda image: entry_fits(image, key, channels)  # noqa: E731
+            image = cache.get(key, expect) if key is not None else None
             if image is None:
                 image = decode_pixels(path, self.target_size, self.color_mode, dtype)
                 if key is not None:

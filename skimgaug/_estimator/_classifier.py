@@ -79,10 +79,14 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
         images are kept, so that each file is decoded once per process, not
         once per epoch, fold and search candidate. ``"auto"``: in memory, up
         to a quarter of the memory available at first use (at most 8 GiB),
-        then in files under a ``skimgaug-cache-<user>`` folder in the
-        temporary directory. A folder path: in files there (kept for later
-        runs, shared by joblib or Dask workers on the same machine; written
-        atomically). ``None``: no cache. A file is recognised by its path,
+        then in files under the user's cache folder
+        (``$XDG_CACHE_HOME/skimgaug/images``, by default
+        ``~/.cache/skimgaug/images``; mode 0700, files 0600). A folder path:
+        in files there (kept for later runs, shared by joblib or Dask workers
+        on the same machine; written atomically). A folder that is a symbolic
+        link, belongs to another user or that others may write to is not
+        used (a :class:`~skimgaug.exceptions.CacheWarning`; memory only); a
+        damaged entry is decoded again. ``None``: no cache. A file is recognised by its path,
         size and modification time (a changed file is decoded again) and by
         ``target_size`` and ``color_mode``. Pickling the estimator never
         pickles cached pixels.

@@ -229,7 +229,7 @@ def add_image_options(parser):
         metavar="auto|none|DIR",
         help=(
             "keep decoded images for the next epoch, fold and fit: auto (in memory, then "
-            "in a temporary folder), none, or a folder kept for later runs (auto)"
+            "in ~/.cache/skimgaug), none, or a private folder kept for later runs (auto)"
         ),
     )
 
