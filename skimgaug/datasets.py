@@ -130,24 +130,38 @@ def load_image_csv(path, path_column="path", label_column="label", group_column=
     FileNotFoundError
         If the CSV file does not exist.
     ValueError
-        If a named column is missing or the file has no rows.
+        If a named column is missing, the file has no rows or is not UTF-8
+        text, or a row has an empty path, label or group (naming its line).
     """
     csv_path = os.fspath(path)
     if not os.path.isfile(csv_path):
         raise FileNotFoundError(f"CSV file not found: {csv_path!r}")
     base = os.path.dirname(os.path.abspath(csv_path))
-    with open(csv_path, newline="") as f:
-        reader = csv.DictReader(f)
-        columns = [path_column, label_column] + ([group_column] if group_column else [])
-        missing = [c for c in columns if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(
-                f"CSV file {csv_path!r} has no column {missing[0]!r}; its columns are "
-                f"{reader.fieldnames!r}."
-            )
-        rows = list(reader)
+    columns = [path_column, label_column] + ([group_column] if group_column else [])
+    try:
+        with open(csv_path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise ValueError(
+                    f"CSV file {csv_path!r} has no column {missing[0]!r}; its columns are "
+                    f"{reader.fieldnames!r}."
+                )
+            rows = list(reader)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"CSV file {csv_path!r} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+            f"position {exc.start}); save it as UTF-8 (in a spreadsheet: 'CSV UTF-8')."
+        ) from None
     if not rows:
         raise ValueError(f"CSV file {csv_path!r} has no rows.")
+    for number, row in enumerate(rows, start=2):  # line 1 holds the column names
+        blank = [c for c in columns if not (row.get(c) or "").strip()]
+        if blank:
+            raise ValueError(
+                f"CSV file {csv_path!r}, line {number}: the {blank[0]!r} column is empty; "
+                "every row needs a path, a label (and a group, when groups are read)."
+            )
     paths = np.array([os.path.join(base, row[path_column]) for row in rows])
     result = (paths, np.array([row[label_column] for row in rows]))
     if group_column:

@@ -80,10 +80,11 @@ def decode_image(path, target_size, color_mode, dtype=np.float32):
 
     8-bit images are converted to ``color_mode`` and resized by PIL, as
     Keras' ``load_img`` does. Images of more than 8 bits are not rounded to
-    8 bits: 16-bit integer images (PIL modes ``"I;16*"``, and ``"I"``, taken
-    as 16-bit) are divided by 257, which maps 0-65535 onto 0-255 as floats,
-    and float images (mode ``"F"``, e.g. a float TIFF) keep their values as
-    they are. Such an image has one channel: ``"rgb"`` repeats it, ``"rgba"``
+    8 bits: 16-bit integer images (PIL modes ``"I;16*"``, and ``"I"`` whose
+    values are 0 to 65535; other 32-bit integer values are refused) are
+    divided by 257, which maps 0-65535 onto 0-255 as floats, and float images
+    (mode ``"F"``, e.g. a float TIFF) keep their values as they are (NaN or
+    infinite values are refused). Such an image has one channel: ``"rgb"`` repeats it, ``"rgba"``
     also adds an opaque alpha of 255. 16-bit color PNGs and TIFFs (which PIL
     would round to 8 bits) are read with OpenCV and divided by 257 too
     (``"grayscale"``: PIL's weighted sum of R, G and B). Images of more than
@@ -96,7 +97,9 @@ def decode_image(path, target_size, color_mode, dtype=np.float32):
     IsADirectoryError
         If ``path`` is a directory.
     ValueError
-        If the file is not a readable image; the message names the file.
+        If the file is not a readable image, not a regular file (a named
+        pipe), larger than PIL's decompression-bomb limit, or holds values
+        refused above; the message names the file.
     """
     return decode_pixels(path, target_size, color_mode, dtype).astype(dtype, copy=False)
 
@@ -113,9 +116,10 @@ def decode_pixels(path, target_size, color_mode, dtype=np.float32):
     mode, channels = COLOR_MODES[color_mode]
     height, width = target_size
     try:
+        _check_regular_file(name)
         with Image.open(name) as image:
             if image.mode in _HIGH_PRECISION:
-                return _decode_high_precision(image, target_size, channels, dtype)
+                return _decode_high_precision(image, name, target_size, channels, dtype)
             if _is_16_bit_color(image):
                 return _decode_16_bit_color(name, target_size, channels, dtype)
             image = image.convert(mode)
@@ -126,15 +130,59 @@ def decode_pixels(path, target_size, color_mode, dtype=np.float32):
         raise FileNotFoundError(f"Image file not found: {name!r}") from None
     except IsADirectoryError:
         raise IsADirectoryError(_directory_message(name)) from None
+    except Image.DecompressionBombError as exc:
+        raise ValueError(_bomb_message(name, exc)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValueError(f"Cannot read image file {name!r}: {exc}") from None
     return array.reshape(height, width, channels)
 
 
-def _decode_high_precision(image, target_size, channels, dtype):
-    """A single-channel image of more than 8 bits, without rounding (see decode_image)."""
+def _check_regular_file(name):
+    """A named pipe, socket or device named ``*.png`` would block or mislead: refused."""
+    import stat
+
+    mode = os.stat(name).st_mode  # FileNotFoundError for a missing file
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(_directory_message(name))
+    if not stat.S_ISREG(mode):
+        raise ValueError(
+            f"Cannot read image file {name!r}: it is not a regular file (a named pipe, "
+            "socket or device), which is never opened."
+        )
+
+
+def _bomb_message(name, exc):
+    from PIL import Image
+
+    return (
+        f"Cannot read image file {name!r}: {exc} Images of more than "
+        f"{2 * Image.MAX_IMAGE_PIXELS} pixels are refused (PIL.Image.MAX_IMAGE_PIXELS); "
+        "if the file is genuine, resize it, or raise that limit before fitting."
+    )
+
+
+def _decode_high_precision(image, name, target_size, channels, dtype):
+    """A single-channel image of more than 8 bits, without rounding (see decode_image).
+
+    Float images must hold finite values; 32-bit integer images (mode ``"I"``)
+    must hold 16-bit values (0 to 65535), scaled as 16-bit images are: other
+    values would be scaled to no known range.
+    """
     height, width = target_size
     values = np.asarray(image)
+    if image.mode == "F" and not np.isfinite(values).all():
+        bad = int(np.size(values) - np.isfinite(values).sum())
+        raise ValueError(
+            f"Cannot use image file {name!r}: {bad} of its pixels are NaN or infinite, "
+            "which would make the loss NaN. Replace them (e.g. by 0) in the file."
+        )
+    if image.mode == "I" and values.size and (values.min() < 0 or values.max() > 65535):
+        raise ValueError(
+            f"Cannot use image file {name!r}: a 32-bit integer image with values from "
+            f"{values.min()} to {values.max()}; skimgaug reads 8- and 16-bit integer images "
+            "(0 to 65535, scaled to 0-255) and float images (values kept). Save it as 16-bit "
+            "or as float."
+        )
     if image.size != (width, height):
         values = resize_plane(values, target_size)
     gray = (values.astype(np.float64) / _HIGH_PRECISION[image.mode]).astype(dtype)
@@ -297,11 +345,12 @@ def _stored_size(path):
 
     if not os.path.exists(path):
         raise FileNotFoundError(f"Image file not found: {path!r}")
-    if os.path.isdir(path):
-        raise IsADirectoryError(_directory_message(path))
+    _check_regular_file(path)
     try:
         with Image.open(path) as image:
             width, height = image.size
+    except Image.DecompressionBombError as exc:
+        raise ValueError(_bomb_message(path, exc)) from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ValueError(f"Cannot read image file {path!r}: {exc}") from None
     return height, width

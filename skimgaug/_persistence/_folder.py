@@ -289,7 +289,7 @@ def load_model(path):
             )
     try:
         estimator, notes = _restore(folder)
-    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise ValueError(
             f"Cannot load the model in {str(folder)!r}: {SETTINGS_FILE} is corrupted or was "
             f"not written by save_model ({type(exc).__name__}: {exc})."
@@ -310,6 +310,10 @@ def _read_document(file):
         document = json.loads(file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{file.name} is not valid JSON ({exc}).") from exc
+    except RecursionError:
+        raise ValueError(
+            f"{file.name} is nested too deeply to be a skimgaug model description."
+        ) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{file.name} is not a skimgaug model description.")
     version = document.get("format_version")

@@ -97,6 +97,11 @@ def read_grid_file(path):
         raise GridError(f"{name!r}: cannot read it ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise GridError(f"{name!r} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise GridError(
+            f"{name!r} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at position "
+            f"{exc.start}); a grid file is a TOML text file"
+        ) from None
     example = "e.g. [[grid]] then datagen__rotation_range = [0, 15] on the next line"
     others = sorted(key for key in document if key != "grid")
     if others:
