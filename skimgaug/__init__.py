@@ -8,9 +8,19 @@ statistics come from the training data of each ``fit`` call, so scikit-learn's
 :class:`AugmentedKerasClassifier`.
 """
 
-from ._augment._keys import DATAGEN_KEYS
-from ._persistence._folder import load_model, save_model
-from ._version import __version__ as __version__
+import random as _python_random
+
+# Importing scikit-learn, TensorFlow and their dependencies draws from Python's
+# global random (rich, for one, seeds itself from it): the caller's generator is
+# put back as it was, here and when the estimator is first imported.
+_state = _python_random.getstate()
+try:
+    from ._augment._keys import DATAGEN_KEYS
+    from ._persistence._folder import load_model, save_model
+    from ._version import __version__ as __version__
+finally:
+    _python_random.setstate(_state)
+    del _state
 
 __all__ = [
     "AugmentedKerasClassifier",
@@ -24,8 +34,11 @@ __all__ = [
 
 def __getattr__(name):
     if name == "AugmentedKerasClassifier":
-        from ._estimator._classifier import AugmentedKerasClassifier
-
+        state = _python_random.getstate()
+        try:
+            from ._estimator._classifier import AugmentedKerasClassifier
+        finally:
+            _python_random.setstate(state)
         return AugmentedKerasClassifier
     if name in ("plot_augmentations", "save_augmentation_preview"):
         from ._augment import _preview

@@ -15,6 +15,22 @@ import warnings
 from ._parallel import SharedSetting
 
 
+def import_tensorflow():
+    """Import TensorFlow, Keras and scikeras with Python's global ``random`` left as it was.
+
+    Importing them draws from Python's ``random`` (a dependency seeds its own
+    generator from it); the first estimator a process imports would otherwise
+    advance the caller's generator.
+    """
+    state = random.getstate()
+    try:
+        import keras  # noqa: F401
+        import scikeras.wrappers  # noqa: F401
+        import tensorflow  # noqa: F401
+    finally:
+        random.setstate(state)
+
+
 @functools.cache
 def image_data_generator_class():
     """Return Keras' legacy ``ImageDataGenerator`` class.
@@ -153,7 +169,8 @@ _OP_DETERMINISM = SharedSetting(
 )
 
 
-def preserved_op_determinism():
+@contextlib.contextmanager
+def preserved_op_determinism(seeded=False):
     """Context: TensorFlow's op determinism is left as it was before the block.
 
     scikeras 0.13 wraps a seeded ``model.fit`` in
@@ -165,8 +182,16 @@ def preserved_op_determinism():
     computation of the process is forced deterministic (and slower). The
     setting is read here before scikeras touches it, and put back after the
     last of overlapping fits (threads) ends.
+
+    With ``seeded=True`` the variable is set ("1", as scikeras sets it) for
+    the block: scikeras removes it with ``os.environ.pop`` without a default,
+    which raises ``KeyError`` when two seeded fits in threads both found it
+    absent; found present, it is put back instead.
     """
-    return _OP_DETERMINISM.preserved()
+    with _OP_DETERMINISM.preserved():
+        if seeded:
+            os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+        yield
 
 
 def _keras_seed_module():

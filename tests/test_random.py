@@ -17,13 +17,17 @@ AUGMENT = {"rotation_range": 20, "horizontal_flip": True}
 
 _FRESH_PROCESS = """
 import os
+import random
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-from skimgaug import AugmentedKerasClassifier
+random.seed(7)
+state = random.getstate()
+from skimgaug import AugmentedKerasClassifier  # imports TensorFlow, which draws from random
 from skimgaug.datasets import make_toy_images
 from tensorflow.python.framework import config
 X, y = make_toy_images(40, image_size=8, n_classes=2, random_state=0)
 AugmentedKerasClassifier(epochs=1, verbose=0, random_state=0).fit(X, y)
 print("determinism", config.is_op_determinism_enabled())
+print("python random untouched", random.getstate() == state)
 """
 
 
@@ -38,6 +42,44 @@ def test_a_seeded_fit_leaves_op_determinism_as_it_was_in_a_fresh_process(env_val
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"determinism {expected}" in result.stdout
+    assert "python random untouched True" in result.stdout  # importing TensorFlow included
+
+
+def test_seeded_fits_in_threads_never_lose_the_determinism_variable(monkeypatch):
+    # scikeras saves TF_DETERMINISTIC_OPS, reads TensorFlow's seed, sets the variable,
+    # and pops it without a default on exit: two seeded fits that both save "absent"
+    # before either sets it would pop it twice (KeyError). Force that interleaving.
+    from scikeras.utils import random_state as scikeras_random
+
+    from skimgaug._compat import preserved_op_determinism
+
+    monkeypatch.delenv("TF_DETERMINISTIC_OPS", raising=False)
+    barrier = threading.Barrier(2, timeout=10)
+    real_get_seed = scikeras_random.tf_get_seed
+
+    def get_seed_after_both_saved():
+        if sys._getframe(1).f_code.co_name == "tensorflow_random_state":  # not our own save
+            barrier.wait()
+        return real_get_seed()
+
+    monkeypatch.setattr(scikeras_random, "tf_get_seed", get_seed_after_both_saved)
+    errors = []
+
+    def seeded_fit(seed):
+        try:
+            with preserved_op_determinism(seeded=True):
+                with scikeras_random.tensorflow_random_state(seed):
+                    barrier.wait()  # both inside: the exits come in either order
+        except Exception as exc:  # noqa: BLE001 - any error of the thread is the failure
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=seeded_fit, args=(seed,)) for seed in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert "TF_DETERMINISTIC_OPS" not in os.environ  # as it was before
 
 
 @pytest.mark.parametrize("random_state", [None, 0])

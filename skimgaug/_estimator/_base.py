@@ -197,7 +197,7 @@ class AugmentedKerasBase:
         random_state = validate_parameter("random_state", self.random_state, type(self).__name__)
         seed = None if random_state is None else resolve_seed(random_state)
         with (
-            preserved_op_determinism(),
+            preserved_op_determinism(seeded=seed is not None),
             preserved_global_rngs(fresh=self.random_state is None),
             private_keras_seeds(seed),
             quiet_cross_model_retracing(),

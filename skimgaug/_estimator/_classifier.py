@@ -1,12 +1,15 @@
 """``AugmentedKerasClassifier``: scikeras' classifier with augmentation in ``fit`` only."""
 
-from scikeras.wrappers import KerasClassifier
+from .._compat import as_2d_proba, classifier_tags, import_tensorflow, refine_target_type
 
-from .._compat import as_2d_proba, classifier_tags, refine_target_type
-from .._validation import check_sample_weight
-from ._base import AugmentedKerasBase
-from ._parameters import validate_fit_arguments
-from ._settings import check_balanced_weights
+import_tensorflow()  # first: the caller's Python random stays as it was  # noqa: I001
+
+from scikeras.wrappers import KerasClassifier  # noqa: E402
+
+from .._validation import check_sample_weight  # noqa: E402
+from ._base import AugmentedKerasBase  # noqa: E402
+from ._parameters import validate_fit_arguments  # noqa: E402
+from ._settings import check_balanced_weights  # noqa: E402
 
 
 class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
