@@ -238,3 +238,48 @@ def test_partial_fit_with_an_unsafely_cast_X_dtype_raises():
     with pytest.raises(ValueError, match="Got X with dtype float64, but this "):
         clf.partial_fit(X.astype(np.float64), y)
     assert clf.predict(X.astype(np.float64)).shape == (6,)  # predict takes any number
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        "sparse_categorical_crossentropy",
+        keras.losses.SparseCategoricalCrossentropy(),
+        keras.losses.SparseCategoricalCrossentropy,
+    ],
+    ids=["name", "instance", "class"],
+)
+def test_a_sparse_categorical_loss_on_binary_labels_gets_a_softmax_head(toy, loss):
+    # scikeras' test_compile_kwargs gives losses as names, classes and instances.
+    X, y = toy
+    clf = AugmentedKerasClassifier(loss=loss, epochs=2, verbose=0, random_state=0).fit(X, y)
+    assert clf.model_.outputs[0].shape[-1] == 2
+    assert clf.predict_proba(X).shape == (len(X), 2)
+    assert clf.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize(
+    "loss", ["categorical_crossentropy", keras.losses.CategoricalCrossentropy()]
+)
+def test_a_one_hot_loss_on_binary_labels_is_refused_by_the_default_model(toy, loss):
+    # scikeras one-hot encodes multiclass labels for it, never binary ones.
+    X, y = toy
+    clf = AugmentedKerasClassifier(loss=loss, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="needs one-hot labels.*sparse_categorical_crossentropy"):
+        clf.fit(X, y)
+
+
+def test_a_loss_from_logits_is_refused_by_the_default_model_before_training(toy):
+    X, y = toy
+    clf = AugmentedKerasClassifier(
+        loss=keras.losses.BinaryCrossentropy(from_logits=True), epochs=1, verbose=0
+    )
+    with pytest.raises(ValueError, match=r"BinaryCrossentropy\(from_logits=True\)"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "history_")
+
+
+def test_verbose_may_be_a_bool_as_in_scikeras(rows):
+    # scikeras' test_parameters.py::test_kwargs fits with verbose=False.
+    X, y = rows
+    AugmentedKerasClassifier(small_mlp, **{**PLAIN, "verbose": False}).fit(X, y)

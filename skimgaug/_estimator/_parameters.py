@@ -7,6 +7,8 @@ the same way from Python, from a grid file and from an option. Importing
 this module does not import TensorFlow.
 """
 
+import numpy as np
+
 from .._validation import (
     BATCH_SIZE,
     BOOLEAN,
@@ -60,7 +62,11 @@ PARAMETERS = (
 
 EPOCHS = integer(1)
 VALIDATION_SPLIT = real(0, 1, high_open=True)
-VERBOSE = one_of(0, 1, 2, "auto")
+#: Keras' verbosity: 0, 1, 2 or "auto" (a bool, as scikeras' tests pass it, is 0 or 1).
+VERBOSE = Constraint(
+    "one of 0, 1, 2, 'auto' or a bool",
+    lambda v: isinstance(v, (bool, np.bool_)) or one_of(0, 1, 2, "auto")._accepts(v),
+)
 
 #: What each parameter accepts. ``model``, ``build_fn``, ``optimizer``,
 #: ``loss``, ``metrics`` and ``callbacks`` are Keras objects or names that

@@ -116,7 +116,7 @@ def default_model(meta, compile_kwargs, filters=16, max_filters=128, dense_units
         x = keras.layers.Dense(dense_units, activation="relu")(x)
     if dropout:
         x = keras.layers.Dropout(dropout)(x)
-    output, loss = output_layer_and_loss(meta)
+    output, loss = output_layer_and_loss(meta, compile_kwargs.get("loss"))
     model = keras.Model(inputs, output(x))
     compile_kwargs = dict(compile_kwargs)
     if compile_kwargs.get("loss") is None:
