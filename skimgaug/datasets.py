@@ -109,7 +109,9 @@ def load_image_folder(path, groups=None):
     return result + (np.array(group_ids),) if pattern is not None else result
 
 
-def load_image_csv(path, path_column="path", label_column="label", group_column=None):
+def load_image_csv(
+    path, path_column="path", label_column="label", group_column=None, blank_labels="error"
+):
     """Image paths, labels and optional groups from a CSV file.
 
     Relative image paths are taken relative to the CSV file's folder.
@@ -120,6 +122,10 @@ def load_image_csv(path, path_column="path", label_column="label", group_column=
     path_column, label_column : str, default="path", "label"
     group_column : str or None, default=None
         A column of group ids (for example a patient id).
+    blank_labels : {"error", "keep"}, default="error"
+        ``"error"``: a row without a label is refused, naming its line (a
+        blank label would become a class ``''``). ``"keep"``: it is returned
+        as ``''`` (labels that are not known yet, as for prediction).
 
     Returns
     -------
@@ -155,15 +161,21 @@ def load_image_csv(path, path_column="path", label_column="label", group_column=
         ) from None
     if not rows:
         raise ValueError(f"CSV file {csv_path!r} has no rows.")
+    if blank_labels not in ("error", "keep"):
+        raise ValueError(
+            f"The 'blank_labels' parameter of load_image_csv must be 'error' or 'keep'. "
+            f"Got {blank_labels!r} instead."
+        )
+    required = [c for c in columns if not (c == label_column and blank_labels == "keep")]
     for number, row in enumerate(rows, start=2):  # line 1 holds the column names
-        blank = [c for c in columns if not (row.get(c) or "").strip()]
+        blank = [c for c in required if not (row.get(c) or "").strip()]
         if blank:
             raise ValueError(
                 f"CSV file {csv_path!r}, line {number}: the {blank[0]!r} column is empty; "
                 "every row needs a path, a label (and a group, when groups are read)."
             )
     paths = np.array([os.path.join(base, row[path_column]) for row in rows])
-    result = (paths, np.array([row[label_column] for row in rows]))
+    result = (paths, np.array([(row[label_column] or "").strip() for row in rows]))
     if group_column:
         result += (np.array([row[group_column] for row in rows]),)
     return result

@@ -246,3 +246,23 @@ def test_compare_without_random_augmentation_says_why_there_is_one_setting(image
     captured = capsys.readouterr()
     assert "note: --compare needs random augmentation" in captured.err
     assert "verdict" not in captured.out.lower()
+
+
+def test_train_reports_the_clean_accuracy_that_predict_gives_and_what_early_stopping_did(
+    image_folder, tmp_path, capsys
+):
+    model_dir = tmp_path / "model"
+    args = ["train", image_folder, "--epochs", "4", "--validation-split", "0.25"]
+    args += ["--early-stopping", "1", "--quiet", "--out", str(model_dir)]
+    assert cli.main(args) == 0
+    printed = capsys.readouterr().out
+    clf = load_model(model_dir)
+    paths, labels = load_image_folder(image_folder)
+    clean = clf.score(paths, labels)
+    assert f"accuracy {clean:.4f} on the {len(labels)} training images, clean" in printed
+    assert "on the augmented training batches" in printed
+    assert "on the internal validation images" in printed
+    ran = len(clf.history_["loss"])
+    best = int(np.argmin(clf.history_["val_loss"])) + 1
+    stopped = f"stopped after epoch {ran} of 4" if ran < 4 else "ran all 4 epochs"
+    assert f"early stopping: {stopped}; weights of epoch {best} restored (val_loss " in printed

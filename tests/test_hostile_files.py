@@ -98,3 +98,10 @@ def test_a_deeply_nested_model_description_is_refused_as_not_a_model(tmp_path):
     (folder / "statistics.npz").write_bytes(b"")
     with pytest.raises(ValueError, match=r"model': skimgaug\.json is nested too deeply"):
         load_model(folder)
+
+
+def test_blank_labels_may_be_kept_for_images_not_labelled_yet(tmp_path):
+    _png(tmp_path / "a.png")
+    (tmp_path / "data.csv").write_text("path,label\na.png,cat\na.png, \n")
+    paths, labels = load_image_csv(tmp_path / "data.csv", blank_labels="keep")
+    assert labels.tolist() == ["cat", ""]

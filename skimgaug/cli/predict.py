@@ -145,17 +145,22 @@ def _folder_images(root, classes, extensions):
 
 
 def _csv_images(path, args, load_image_csv):
-    with open(path, newline="") as f:
-        header = next(csv.reader(f), [])
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            header = next(csv.reader(f), [])
+    except UnicodeDecodeError:
+        load_image_csv(path, args.path_column, args.label_column)  # raises, naming the file
     if args.path_column not in header:
         raise ValueError(
             f"{path!r} has no column {args.path_column!r} (columns: {', '.join(header)}); "
             "name the column of image paths with --path-column"
         )
     if args.label_column in header:  # a blank label: not known for that image
-        found, given = load_image_csv(path, args.path_column, args.label_column)[:2]
+        found, given = load_image_csv(
+            path, args.path_column, args.label_column, blank_labels="keep"
+        )[:2]
         return list(found), [str(label).strip() or None for label in given]
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:
         rows = [row[args.path_column] for row in csv.DictReader(f)]
     base = os.path.dirname(os.path.abspath(path))
     return [os.path.join(base, row) for row in rows], None

@@ -7,6 +7,7 @@ import time
 from . import _common as common
 from . import _options as options
 from . import _quiet as quiet
+from .runs._progress import early_stopping_of, format_early_stopping
 
 
 def add_parser(commands):
@@ -83,15 +84,37 @@ def run(args, out=None):
     start = time.perf_counter()
     clf.fit(X, y, groups=groups)  # groups: patients on one side of the internal split
     seconds = time.perf_counter() - start
+    stopping = early_stopping_of(clf)
     clf.set_params(callbacks=None)  # a progress printer is no setting of the model
     from .._persistence._folder import save_model
 
     save_model(clf, args.out)
-    last = {k: v[-1] for k, v in clf.history_.items()}
-    losses = ", ".join(f"{k} {v:.4f}" for k, v in last.items())
+    print(_trained_line(clf, X, y, seconds), file=out)
+    if stopping is not None:
+        print(f"early stopping: {format_early_stopping(stopping)}", file=out)
     print(
-        f"trained in {seconds:.0f} s ({losses}); saved the model to {args.out}\n"
+        f"saved the model to {args.out}\n"
         f"predict with: skimgaug predict {args.out} IMAGES --out predictions.csv",
         file=out,
     )
-    return clf
+
+
+def _trained_line(clf, X, y, seconds):
+    """What the model scores on clean images, and what training's last epoch said.
+
+    The history's accuracy is that of the last epoch's augmented training
+    batches, with the weights of that moment; the model kept may be another
+    epoch's (early stopping) and predicts clean images in inference mode.
+    """
+    clean = clf.score(X, y)
+    last = {k: v[-1] for k, v in clf.history_.items()}
+    batches = ", ".join(f"{k} {v:.4f}" for k, v in last.items() if not k.startswith("val_"))
+    validation = ", ".join(f"{k[4:]} {v:.4f}" for k, v in last.items() if k.startswith("val_"))
+    line = (
+        f"trained in {seconds:.0f} s: accuracy {clean:.4f} on the {len(y)} training images, "
+        f"clean (as predict sees them)\n  last epoch: {batches} on the augmented training "
+        "batches"
+    )
+    if validation:
+        line += f"; {validation} on the internal validation images"
+    return line

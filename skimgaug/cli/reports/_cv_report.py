@@ -73,7 +73,7 @@ def _table(header, rows, footer=(), css_class=None):
         parts.append("<tfoot>" + "".join(f"<tr>{cells(row, 'td')}</tr>" for row in footer))
         parts.append("</tfoot>")
     parts.append("</table>")
-    return "\n".join(parts)
+    return '<div class="scroll">' + "\n".join(parts) + "</div>"
 
 
 def _facts(pairs):
@@ -199,6 +199,7 @@ def _results_section(document):
     by_setting = {}
     for fold in document["folds"]:
         by_setting.setdefault(fold["setting"], []).append(fold)
+    stopping = any(f.get("early_stopping") for f in document["folds"])
     for setting, result in document["settings"].items():
         rows = [
             [
@@ -206,6 +207,7 @@ def _results_section(document):
                 f["n_train"] if f["n_train"] is not None else "n/a",
                 f["n_test"],
                 *(_number(f["metrics"][m]) for m in METRICS),
+                *([_epochs(f.get("early_stopping"))] if stopping else []),
                 _seconds(f["fit_seconds"]),
                 _seconds(f["predict_seconds"]),
             ]
@@ -214,10 +216,12 @@ def _results_section(document):
         footer = [
             ["mean ± std", "", ""]
             + [f"{_number(result['mean'][m])} ± {_number(result['std'][m])}" for m in METRICS]
+            + ([""] if stopping else [])
             + ["", ""]
         ]
         header = ["fold", "train images", "test images"]
-        header += [METRIC_NAMES[m] for m in METRICS] + ["fit", "predict"]
+        header += [METRIC_NAMES[m] for m in METRICS]
+        header += (["epochs (weights kept)"] if stopping else []) + ["fit", "predict"]
         body.append(f"<h3>{_e(setting)}</h3>")
         body.append(_table(header, rows, footer=footer))
     body.append(
@@ -225,11 +229,27 @@ def _results_section(document):
             "Scores are on each fold's test images, which the fold's model never saw. "
             "The std is over folds. ROC AUC is one-vs-rest and macro-averaged for more than "
             "two classes, n/a where a test fold lacks a class. Train images include the "
-            "internal validation split.",
+            "internal validation split."
+            + (
+                " Epochs: those run of those planned (early stopping), and the epoch whose "
+                "weights the model kept (the best internal validation loss)."
+                if stopping
+                else ""
+            ),
             "note",
         )
     )
     return _section("results", "\n".join(body))
+
+
+def _epochs(stopping):
+    """``"4 of 10 (2)"``: epochs run, planned, and the epoch whose weights were kept."""
+    if not stopping:
+        return "n/a"
+    text = f"{stopping['epochs_run']} of {stopping['epochs']}"
+    if stopping.get("restored_epoch") is not None:
+        text += f" ({stopping['restored_epoch']})"
+    return text
 
 
 def _data_section(document):

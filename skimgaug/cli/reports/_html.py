@@ -39,7 +39,7 @@ h3 { font-size: 1.05em; margin: 1.2em 0 0.3em; }
 nav { font-size: 0.92em; margin: 0.8em 0 0; }
 nav a { color: #0969da; text-decoration: none; margin-right: 1.1em; }
 table { border-collapse: collapse; margin: 0.5em 0; font-variant-numeric: tabular-nums; }
-th, td { padding: 4px 12px; border-bottom: 1px solid #e1e4e8; text-align: right; }
+th, td { padding: 4px 9px; border-bottom: 1px solid #e1e4e8; text-align: right; }
 td { white-space: nowrap; }
 table.text th, table.text td { text-align: left; white-space: normal; }
 th:first-child, td:first-child { text-align: left; }
@@ -62,7 +62,7 @@ figure img { max-width: 100%; height: auto; border: 1px solid #e1e4e8; }
 figcaption { color: #57606a; font-size: 0.92em; }
 .subtitle { color: #57606a; margin-top: 0; }
 .scroll { overflow-x: auto; }
-.scroll th, .scroll td { white-space: nowrap; }
+.scroll td { white-space: nowrap; }
 caption { text-align: left; color: #57606a; padding-bottom: 0.3em; }
 table.grid th, table.grid td { text-align: left; }
 table.grid td.number { text-align: right; }

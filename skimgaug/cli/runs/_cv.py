@@ -23,7 +23,13 @@ import numpy as np
 from ..._version import versions
 from ...exceptions import ChanceLevelWarning, MixedImageSizesWarning
 from ..reports._metrics import METRICS
-from ._progress import TimeLeft, epoch_progress, format_duration
+from ._progress import (
+    TimeLeft,
+    early_stopping_of,
+    epoch_progress,
+    format_duration,
+    format_early_stopping,
+)
 
 
 @dataclass
@@ -47,6 +53,8 @@ class FoldResult:
         Size of the training part (before the internal validation split).
     fit_seconds, predict_seconds : float or None
         Wall-clock time of ``fit`` and of ``predict_proba`` on the test part.
+    early_stopping : dict or None
+        What early stopping did (:func:`~skimgaug.cli.runs._progress.early_stopping_of`).
     """
 
     setting: str
@@ -58,6 +66,7 @@ class FoldResult:
     n_train: int | None = None
     fit_seconds: float | None = None
     predict_seconds: float | None = None
+    early_stopping: dict = None
 
 
 def fold_metrics(y_true, proba, classes):
@@ -152,6 +161,13 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
                 file=sys.stderr,
                 flush=True,
             )
+        if progress and result.early_stopping is not None:
+            print(
+                f"[{result.setting}] fold {result.fold + 1}/{len(splits)}: "
+                + format_early_stopping(result.early_stopping),
+                file=sys.stderr,
+                flush=True,
+            )
         yield result
         label = result.setting
         if finished[label] == len(splits) and at_chance.get(label):  # once per setting
@@ -208,6 +224,7 @@ def _fit_fold(X, y, classes, label, fold, clf, train, test, groups):
         n_train=len(train),
         fit_seconds=fitted - started,
         predict_seconds=predicted - fitted,
+        early_stopping=early_stopping_of(clf),
     )
     return result, chance, others
 
@@ -298,6 +315,7 @@ def results_document(
                 "predict_seconds": r.predict_seconds,
                 "metrics": {m: _plain(r.metrics[m]) for m in METRICS},
                 "history": r.history,
+                "early_stopping": r.early_stopping,
             }
             for r in results
         ],

@@ -155,3 +155,64 @@ def epoch_progress(time_left, prefix, stream=None, on_begin=None):
             time_left.fit_ended(self.params.get("epochs"))
 
     return EpochProgress()
+
+
+def early_stopping_of(estimator):
+    """What early stopping did in ``estimator``'s last fit, or None without it.
+
+    Read from the ``keras.callbacks.EarlyStopping`` among the estimator's
+    ``callbacks`` (its settings) and from ``history_``: how many epochs ran
+    of those planned, and which epoch's weights were restored (the epoch with
+    the best monitored value, as Keras restores them, whether or not the fit
+    stopped early).
+
+    Returns
+    -------
+    dict or None
+        ``{"epochs_run", "epochs", "stopped", "restored_epoch", "monitor",
+        "restored_value"}``; ``restored_epoch`` is None without
+        ``restore_best_weights``.
+    """
+    import numpy as np
+    from keras.callbacks import EarlyStopping
+
+    callbacks = estimator.callbacks if isinstance(estimator.callbacks, list) else []
+    stopping = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
+    history = getattr(estimator, "history_", None) or {}
+    if stopping is None or not history.get("loss"):
+        return None
+    epochs_run, epochs = len(history["loss"]), int(estimator.epochs)
+    values = history.get(stopping.monitor)
+    restored = value = None
+    if stopping.restore_best_weights and values:
+        mode = stopping.mode
+        if mode not in ("min", "max"):  # "auto", as Keras decides it
+            mode = "max" if any(w in stopping.monitor for w in ("acc", "auc")) else "min"
+        best = np.argmax(values) if mode == "max" else np.argmin(values)
+        restored, value = int(best) + 1, float(values[best])
+    return {
+        "epochs_run": epochs_run,
+        "epochs": epochs,
+        "stopped": epochs_run < epochs,
+        "restored_epoch": restored,
+        "monitor": stopping.monitor,
+        "restored_value": value,
+    }
+
+
+def format_early_stopping(stopping):
+    """``"stopped after epoch 4 of 10; weights of epoch 2 restored (val_loss 0.3712)"``."""
+    if stopping is None:
+        return ""
+    ran, planned = stopping["epochs_run"], stopping["epochs"]
+    text = (
+        f"stopped after epoch {ran} of {planned}"
+        if stopping["stopped"]
+        else f"ran all {ran} epochs"
+    )
+    if stopping["restored_epoch"] is not None:
+        text += (
+            f"; weights of epoch {stopping['restored_epoch']} restored "
+            f"({stopping['monitor']} {stopping['restored_value']:.4f})"
+        )
+    return text
