@@ -625,8 +625,9 @@ def test_the_best_candidate_refitted_on_all_the_data_is_saved(digits_serial):
 
     out, model, stdout, _ = digits_serial
     best = json.loads((out / "best.json").read_text())
-    assert f"to {model}; predict with: skimgaug predict {model} IMAGES" in stdout
+    assert f"refitted on all 1797 images, to {model}; predict with: skimgaug predict" in stdout
     loaded = load_model(model)
+    assert loaded.validation_split == 0  # all images train, as in train
     assert loaded.datagen == {
         **DIGITS_AUGMENTATION,
         **DIGITS_STANDARDIZATION,

@@ -28,7 +28,9 @@ terminal unless ``TF_CPP_MIN_LOG_LEVEL`` is set.
 
 import argparse
 import contextlib
+import difflib
 import os
+import re
 import sys
 import warnings
 
@@ -57,8 +59,40 @@ class _Parser(argparse.ArgumentParser):
     The commands' parsers are made by this class too.
     """
 
+    #: Every option of every command, by option string: the command names (set by main).
+    command_options = {}
+    #: The command line being parsed (set by main), for hints.
+    argv = ()
+
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {message}{self._hint(message)}\n")
+
+    def _hint(self, message):
+        """A suggestion for an unknown option or an option placed before its command."""
+        known = self.command_options
+        if message.startswith("unrecognized arguments:"):
+            hints = []
+            for token in message.split(":", 1)[1].split():
+                name = token.split("=", 1)[0]
+                if name.startswith("--") and name not in known:
+                    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+                    if close:
+                        hints.append((close[0], name))
+            if len(hints) == 1:
+                return f"; did you mean {hints[0][0]}?"
+            shown = ", ".join(f"{right} for {wrong}" for right, wrong in hints)
+            return f"; did you mean {shown}?" if hints else ""
+        match = re.search(r"invalid choice: '([^']*)'", message)
+        if match and "COMMAND" in message:
+            argv = list(self.argv)
+            value = match.group(1)
+            before = argv[argv.index(value) - 1] if value in argv[1:] else None
+            if before in known:
+                return (
+                    f"; {before} is an option of {', '.join(known[before])}: give it after "
+                    f"the command, e.g. skimgaug {known[before][0]} ... {before} {value}"
+                )
+        return ""
 
 
 def _build_parsers():
@@ -80,6 +114,17 @@ def _build_parsers():
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     parsers = {name: module.add_parser(commands) for name, module in COMMANDS.items()}
     return parser, parsers
+
+
+def _command_options(parsers):
+    """``{option string: [commands that have it]}``."""
+    found = {}
+    for name, command_parser in parsers.items():
+        for action in command_parser._actions:
+            for option in action.option_strings:
+                if option.startswith("--") and option != "--help":
+                    found.setdefault(option, []).append(name)
+    return found
 
 
 def _check_options_apply(parser, command_parser, args):
@@ -105,6 +150,8 @@ def run(args, out=None):
 def main(argv=None):
     """Entry point of the ``skimgaug`` console script; returns the exit status."""
     parser, parsers = _build_parsers()
+    _Parser.argv = tuple(sys.argv[1:] if argv is None else argv)
+    _Parser.command_options = _command_options(parsers)
     args = parser.parse_args(argv)
     if args.command is None:  # the digits demo, with the options given
         args = parser.parse_args(["cv", "--digits", "--compare"], namespace=args)

@@ -55,7 +55,9 @@ def add_parser(commands):
         default="label",
         help="CSV column of known labels, used when present (label)",
     )
-    parser.add_argument("--out", metavar="FILE.csv", required=True, help="the CSV to write")
+    parser.add_argument(
+        "--out", metavar="FILE.csv", required=True, help="the CSV to write ('-': standard output)"
+    )
     return parser
 
 
@@ -63,8 +65,9 @@ def run(args, out=None):
     out = out or sys.stdout
     if not os.path.isdir(args.model_dir):
         raise options.UsageError(f"MODEL_DIR {args.model_dir!r} is not a folder")
+    to_stdout = args.out == "-"  # the CSV on standard output, messages on standard error
     folder = os.path.dirname(os.path.abspath(args.out))
-    if not os.path.isdir(folder):
+    if not to_stdout and not os.path.isdir(folder):
         raise options.UsageError(f"--out {args.out!r}: the folder {folder!r} does not exist")
     with quiet.without_cpp_logs():
         from .._persistence._folder import load_model
@@ -79,11 +82,18 @@ def run(args, out=None):
     kwargs = {"batch_size": args.batch_size} if getattr(args, "batch_size", None) else {}
     proba = clf.predict_proba(paths, **kwargs)
     predicted = clf.classes_[np.argmax(proba, axis=1)]
-    _write_csv(args.out, paths, predicted, proba, clf.classes_, labels)
+    if to_stdout:
+        _write_csv(out, paths, predicted, proba, clf.classes_, labels)
+        out.flush()
+        out = sys.stderr
+    else:
+        with open(args.out, "w", newline="") as f:
+            _write_csv(f, paths, predicted, proba, clf.classes_, labels)
+    where = "standard output" if to_stdout else args.out
     print(
         f"skimgaug: predicted {len(paths)} image{'' if len(paths) == 1 else 's'} "
         f"with {args.model_dir} "
-        f"(tta={clf.tta}); wrote {args.out}",
+        f"(tta={clf.tta}); wrote {where}",
         file=out,
     )
     if labels is not None:
@@ -193,15 +203,14 @@ def _scored(labels, predicted, classes):
     return "\n".join(lines)
 
 
-def _write_csv(path, paths, predicted, proba, classes, labels):
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        header = ["path", "predicted_label"] + [f"proba_{c}" for c in classes]
-        writer.writerow(header + (["true_label"] if labels is not None else []))
-        for i, image in enumerate(paths):
-            row = [image, predicted[i], *(f"{p:.6f}" for p in proba[i])]
-            label = "" if labels is None or labels[i] is None else labels[i]
-            writer.writerow(row + ([label] if labels is not None else []))
+def _write_csv(stream, paths, predicted, proba, classes, labels):
+    writer = csv.writer(stream)
+    header = ["path", "predicted_label"] + [f"proba_{c}" for c in classes]
+    writer.writerow(header + (["true_label"] if labels is not None else []))
+    for i, image in enumerate(paths):
+        row = [image, predicted[i], *(f"{p:.6f}" for p in proba[i])]
+        label = "" if labels is None or labels[i] is None else labels[i]
+        writer.writerow(row + ([label] if labels is not None else []))
 
 
 def _report(labels, predicted, classes):

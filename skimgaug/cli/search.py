@@ -110,7 +110,10 @@ def add_parser(commands):
     parser.add_argument(
         "--refit-out",
         metavar="MODEL_DIR",
-        help=("refit the best candidate on all the data and save it there (for skimgaug predict)"),
+        help=(
+            "refit the best candidate on all the data (an internal validation part is held "
+            "out only for --early-stopping) and save it there (for skimgaug predict)"
+        ),
     )
     parser.add_argument(
         "--yes",
@@ -255,6 +258,17 @@ def _check_grid_with_keras(grid):
         raise options.UsageError(f"bad grid: {exc}") from None
 
 
+def _refit_data(best, n_images):
+    """What the refit trained on, exactly: all images, or all but an internal validation part."""
+    split = best.validation_split
+    if not split:
+        return f"all {n_images} images"
+    return (
+        f"{n_images} images, {split:.0%} of them held out as internal validation "
+        "(for early stopping and the learning curves)"
+    )
+
+
 def _where(args, client):
     if client is not None:
         info = client.scheduler_info()
@@ -333,12 +347,15 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
     best = None
     if args.refit_out:
         best_params = result.search.best_params_
+        refit = estimator
+        if not args.early_stopping and "validation_split" not in best_params:
+            refit = estimator.set_params(validation_split=0.0)  # all images train, as in train
         best, seconds, notes = search.refit_best(
-            estimator, best_params, X, y, groups, progress=not args.quiet
+            refit, best_params, X, y, groups, progress=not args.quiet
         )
         for line in notes:
             print(line, file=sys.stderr, flush=True)
-        timings[f"refit of the best candidate on all {len(y)} samples"] = seconds
+        timings[f"refit of the best candidate on {_refit_data(best, len(y))}"] = seconds
     timings["total (with data loading)"] = time.perf_counter() - start
     settings = {
         "data": data,
@@ -373,8 +390,9 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
 
         save_model(best, args.refit_out)
         print(
-            f"saved the best candidate, refitted on all {len(y)} samples, to {args.refit_out}; "
-            f"predict with: skimgaug predict {args.refit_out} IMAGES --out predictions.csv",
+            f"saved the best candidate, refitted on {_refit_data(best, len(y))}, to "
+            f"{args.refit_out}; predict with: skimgaug predict {args.refit_out} IMAGES "
+            "--out predictions.csv",
             file=out,
         )
     row = rows[result.search.best_index_]
