@@ -155,6 +155,15 @@ def test_cv_on_a_csv_with_a_custom_model(image_folder, tmp_path, capsys, monkeyp
             "int >= 1. Got 0 instead.",
         ),
         (["--unknown"], "unrecognized arguments"),
+        (
+            ["cv", "--digits", "--epocs", "5"],
+            "unrecognized arguments: --epocs; did you mean --epochs?",
+        ),
+        (
+            ["--color-mode", "grayscale", "cv", "scans"],
+            "--color-mode is an option of cv, search, train, preview: give it after the "
+            "command, e.g. skimgaug cv ... --color-mode grayscale",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args, message):

@@ -266,3 +266,13 @@ def test_train_reports_the_clean_accuracy_that_predict_gives_and_what_early_stop
     best = int(np.argmin(clf.history_["val_loss"])) + 1
     stopped = f"stopped after epoch {ran} of 4" if ran < 4 else "ran all 4 epochs"
     assert f"early stopping: {stopped}; weights of epoch {best} restored (val_loss " in printed
+
+
+def test_predict_writes_the_csv_to_standard_output_with_out_dash(trained, image_folder, capsys):
+    assert cli.main(["predict", trained, image_folder, "--out", "-"]) == 0
+    captured = capsys.readouterr()
+    rows = list(csv.DictReader(captured.out.splitlines()))
+    paths, labels = load_image_folder(image_folder)
+    assert [r["path"] for r in rows] == paths.tolist()
+    assert "wrote standard output" in captured.err
+    assert "accuracy" in captured.err and "accuracy" not in captured.out.splitlines()[0]
