@@ -283,3 +283,11 @@ def test_verbose_may_be_a_bool_as_in_scikeras(rows):
     # scikeras' test_parameters.py::test_kwargs fits with verbose=False.
     X, y = rows
     AugmentedKerasClassifier(small_mlp, **{**PLAIN, "verbose": False}).fit(X, y)
+
+
+def test_history_holds_the_accuracy_unless_metrics_are_given(rows):
+    X, y = rows
+    default = AugmentedKerasClassifier(**PLAIN).fit(X, y)
+    assert set(default.history_) == {"loss", "accuracy"}
+    none = AugmentedKerasClassifier(metrics=[], **PLAIN).fit(X, y)
+    assert set(none.history_) == {"loss"}

@@ -102,6 +102,16 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
         Seeds the model (as in scikeras), the internal validation split, the
         shuffling and the random transforms. The global NumPy RNG is left as
         it was, with or without a seed.
+    metrics : None or list, default=None
+        As in scikeras, except that ``None`` compiles the model with
+        ``["accuracy"]``, so that ``history_`` holds the accuracy per epoch
+        (``metrics=[]`` for none). A model compiled by its builder keeps its
+        own metrics.
+    epochs : int, default=1
+        As in scikeras, whose default this keeps so that the class is a
+        drop-in replacement; one epoch is rarely enough to train a CNN from
+        scratch: use 10 to 30 for the default model on small images (the
+        command line's default is 10), and search it with ``GridSearchCV``.
     **kwargs
         Every other scikeras parameter (``loss``, ``optimizer``, ``epochs``,
         ``batch_size``, ``callbacks``, ``class_weight``, ``verbose``,
@@ -213,6 +223,13 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
     # ------------------------------------------------------------------
     # What is a classifier's own: targets, partial_fit's classes, outputs
     # ------------------------------------------------------------------
+    def _get_compile_kwargs(self):
+        compile_kwargs = super()._get_compile_kwargs()
+        # metrics=None: accuracy, which Keras users look for in history_ (scikeras: none).
+        if compile_kwargs.get("metrics") is None:
+            compile_kwargs["metrics"] = ["accuracy"]
+        return compile_kwargs
+
     def _type_of_target(self, y):
         return refine_target_type(super()._type_of_target(y), y)
 
