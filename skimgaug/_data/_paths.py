@@ -332,15 +332,19 @@ class ImagePaths:
         list of (int, int)
             Each file's stored ``(height, width)``.
         """
-        return list(_executor().map(_stored_size, self.paths))
+        return [(height, width) for height, width, _ in self.check_headers()]
+
+    def check_headers(self):
+        """:meth:`check_files`, with each file's PIL mode: ``[(height, width, mode), ...]``."""
+        return list(_executor().map(_stored_header, self.paths))
 
     def __reduce__(self):
         args = (self.paths.tolist(), self.target_size, self.color_mode, self.cache)
         return (ImagePaths, args)
 
 
-def _stored_size(path):
-    """``(height, width)`` of an image file, from its header; errors name the file."""
+def _stored_header(path):
+    """``(height, width, mode)`` of an image file, from its header; errors name the file."""
     from PIL import Image, UnidentifiedImageError
 
     if not os.path.exists(path):
@@ -349,11 +353,12 @@ def _stored_size(path):
     try:
         with Image.open(path) as image:
             width, height = image.size
+            mode = image.mode
     except Image.DecompressionBombError as exc:
         raise ValueError(_bomb_message(path, exc)) from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ValueError(f"Cannot read image file {path!r}: {exc}") from None
-    return height, width
+    return height, width, mode
 
 
 def most_common_size(sizes):
@@ -395,3 +400,53 @@ def size_of_images(sizes, owner):
             stacklevel=4,
         )
     return size
+
+
+#: PIL modes of one channel: gray (of any depth) and black and white.
+GRAY_MODES = frozenset({"1", "L", "LA", "I", "F", "I;16", "I;16B", "I;16L", "I;16N"})
+
+
+def warn_if_gray_read_as_color(headers, color_mode, owner):
+    """A warning when every file is grayscale but ``color_mode`` repeats it into 3 or 4 channels."""
+    if color_mode == "grayscale" or not headers:
+        return
+    if all(mode in GRAY_MODES for _, _, mode in headers):
+        warnings.warn(
+            f"{owner}: all {len(headers)} image files are grayscale, and color_mode="
+            f"{color_mode!r} repeats their one channel into {COLOR_MODES[color_mode][1]}: "
+            "three times the memory and time for the same information. Pass "
+            "color_mode='grayscale' (--color-mode grayscale) unless the model needs "
+            "color input (a pretrained backbone does).",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def warn_if_converted_at_predict(headers, fitted_shape, target_size, color_mode, owner):
+    """A warning when files given to predict are resized or lose their color unasked.
+
+    Resizing is said only for a model fitted at the images' own size
+    (``target_size=None``): a ``target_size`` asks for it. Color files given to
+    a model fitted on one-channel images lose their color, said unless
+    ``color_mode="grayscale"`` asks for it; gray files given to a color model
+    are repeated into its channels, as in ``fit``, and not said.
+    """
+    height, width, channels = fitted_shape
+    resized = sum((h, w) != (height, width) for h, w, _ in headers)
+    if resized and target_size is None:
+        warnings.warn(
+            f"{owner}: {resized} of the {len(headers)} image files are not {height}x{width}, "
+            "the size the model was fitted on; they are resized to it (bilinear) for "
+            "prediction, which changes what the model sees.",
+            MixedImageSizesWarning,
+            stacklevel=4,
+        )
+    color = sum(mode not in GRAY_MODES for _, _, mode in headers)
+    if color and channels == 1 and color_mode != "grayscale":
+        warnings.warn(
+            f"{owner}: {color} of the {len(headers)} image files are in color, but the model "
+            "was fitted on one-channel images; they are converted to grayscale for "
+            "prediction.",
+            UserWarning,
+            stacklevel=4,
+        )

@@ -45,6 +45,7 @@ from ._settings import (
     continued_fit_settings,
     is_fitted_name,
     rows_per_epoch,
+    warn_likely_mistakes,
 )
 from ._training import (
     check_inference_mode,
@@ -212,6 +213,7 @@ class AugmentedKerasBase:
     def _initialize(self, X, y=None):
         # (Re)building the model: validate settings first, then data.
         self._settings = self._check_settings()
+        warn_likely_mistakes(self._settings.datagen, type(self).__name__)
         self._rows_per_epoch = rows_per_epoch(y, self._settings.balance)
         X, y = super()._initialize(X, y)
         self.augmentation_ = dict(self._settings.datagen.augmentation)

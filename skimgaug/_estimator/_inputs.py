@@ -13,7 +13,14 @@ from .._data._inputs import (
     check_same_target_shape,
     column_to_1d,
 )
-from .._data._paths import COLOR_MODES, ImagePaths, is_path_input, size_of_images
+from .._data._paths import (
+    COLOR_MODES,
+    ImagePaths,
+    is_path_input,
+    size_of_images,
+    warn_if_converted_at_predict,
+    warn_if_gray_read_as_color,
+)
 from .._validation import BATCH_SIZE, check_param
 
 
@@ -80,9 +87,12 @@ def validate_paths(estimator, X, y, reset, y_numeric, base):
         paths = ImagePaths(X, target_size or (1, 1), estimator._settings.color_mode, cache)
         if y is not None:
             check_n_samples(paths, y)
-        sizes = paths.check_files()
+        headers = paths.check_headers()
+        sizes = [(h, w) for h, w, _ in headers]
+        owner = type(estimator).__name__
+        warn_if_gray_read_as_color(headers, estimator._settings.color_mode, owner)
         if target_size is None and len(paths):
-            target_size = size_of_images(sizes, type(estimator).__name__)
+            target_size = size_of_images(sizes, owner)
             paths = ImagePaths(paths.paths, target_size, estimator._settings.color_mode, cache)
     else:  # decode to the shape the model was fitted on
         height, width, channels = estimator.X_shape_[1:]
@@ -96,7 +106,13 @@ def validate_paths(estimator, X, y, reset, y_numeric, base):
         paths = ImagePaths(X, (height, width), mode, cache)
         if y is not None:
             check_n_samples(paths, y)
-        paths.check_files()
+        headers = paths.check_headers()
+        owner = type(estimator).__name__
+        fitted = (height, width, channels)
+        settings = estimator._settings
+        warn_if_converted_at_predict(
+            headers, fitted, settings.target_size, settings.color_mode, owner
+        )
     _, y = base(None, y, reset=reset, y_numeric=y_numeric)
     if reset:
         estimator.X_shape_ = paths.shape

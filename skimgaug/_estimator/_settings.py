@@ -184,3 +184,29 @@ def continued_fit_settings(estimator):
                 "(warm_start=False, or clone the estimator)."
             )
     return settings
+
+
+def warn_likely_mistakes(config, owner):
+    """A warning for settings that are valid but almost surely not what was meant.
+
+    ``rescale`` above 1 (``rescale=255`` where ``1/255`` was meant: pixel values in
+    the tens of thousands reach the model), and ``rotation_range`` above 360
+    degrees (angles repeat every 360: radians or a whole turn may have been meant).
+    """
+    rescale = config.standardization.get("rescale")
+    if rescale is not None and rescale > 1 and not callable(rescale):
+        warnings.warn(
+            f"{owner}: datagen rescale={rescale:g} multiplies pixel values by {rescale:g} "
+            f"(0-255 becomes 0-{255 * rescale:g}); did you mean rescale=1/{rescale:g}?",
+            UserWarning,
+            stacklevel=4,
+        )
+    rotation = config.augmentation.get("rotation_range")
+    if rotation is not None and rotation > 360:
+        warnings.warn(
+            f"{owner}: datagen rotation_range={rotation:g} draws angles up to {rotation:g} "
+            "degrees, which repeat every 360: rotation_range is in degrees, e.g. 15 for "
+            "small rotations or 180 for any.",
+            UserWarning,
+            stacklevel=4,
+        )

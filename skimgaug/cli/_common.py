@@ -365,3 +365,40 @@ def one_line(exc):
         return "".join(lines) or type(exc).__name__
     rest = "; ".join(line.removeprefix("- ") for line in lines[1:])
     return f"{lines[0].rstrip(':')}: {rest}"
+
+
+def make_splitter(args, y, groups):
+    """The folds of cv and search, checked against the data first (UsageError).
+
+    ``StratifiedKFold``, or ``StratifiedGroupKFold`` with groups. Every class
+    needs at least ``--folds`` images (and, with groups, to be in at least
+    ``--folds`` groups), or some folds would test or train without it:
+    scikit-learn would warn four times and a fold would fail later with
+    "only 1 class". Said once, naming the classes and their counts.
+    """
+    import numpy as np
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    folds = args.folds
+    labels, counts = np.unique(y, return_counts=True)
+    short = [(label, count) for label, count in zip(labels, counts, strict=True) if count < folds]
+    if short:
+        listed = ", ".join(f"class {str(label)!r} has {count}" for label, count in short)
+        most = int(counts.min())
+        raise UsageError(
+            f"--folds {folds} needs at least {folds} images of each class (every fold tests "
+            f"some of each); {listed}. Use --folds {max(2, most)} or fewer, or add images"
+        )
+    if groups is None:
+        return StratifiedKFold(folds, shuffle=True, random_state=args.seed)
+    in_groups = {label: len(set(groups[y == label].tolist())) for label in labels}
+    short = [(label, n) for label, n in in_groups.items() if n < folds]
+    if short:
+        listed = ", ".join(f"class {str(label)!r} is in {n}" for label, n in short)
+        most = min(in_groups.values())
+        raise UsageError(
+            f"--folds {folds} with --groups needs each class in at least {folds} groups (a "
+            f"group is on one side of every split); {listed}. Use --folds {max(2, most)} "
+            "or fewer, or add groups"
+        )
+    return StratifiedGroupKFold(folds, shuffle=True, random_state=args.seed)

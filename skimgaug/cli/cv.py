@@ -106,17 +106,12 @@ def describe_data(X, y, groups, description, images, folds):
 
 
 def _cross_validate(args, source, datagen, model, out, started):
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
-
     from .reports._verdict import compare_settings, format_verdict
     from .runs._cv import format_duration, format_summary, iter_cv, summarize, write_outputs
 
     X, y, groups, samples, description = source
 
-    if groups is not None:
-        cv = StratifiedGroupKFold(args.folds, shuffle=True, random_state=args.seed)
-    else:
-        cv = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
+    cv = common.make_splitter(args, y, groups)
     settings = settings_to_compare(datagen, args.compare)
     if args.compare and len(settings) == 1:
         print(

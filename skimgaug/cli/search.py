@@ -292,17 +292,12 @@ def _grid_tables(grid):
 
 
 def _search(args, source, datagen, model, grid, n_candidates, client, start, out):
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
-
     from ._grid import format_params, format_value, with_standardization
     from .reports import _search_outputs as outputs
     from .runs import _search as search
 
     X, y, groups, _, description = source
-    if groups is not None:
-        cv = StratifiedGroupKFold(args.folds, shuffle=True, random_state=args.seed)
-    else:
-        cv = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
+    cv = common.make_splitter(args, y, groups)
     grid = with_standardization(grid, datagen)
     n_classes = len(set(y.tolist()))
     n_groups = f", {len(set(groups.tolist()))} groups" if groups is not None else ""

@@ -215,7 +215,11 @@ def _results_section(document):
         ]
         footer = [
             ["mean ± std", "", ""]
-            + [f"{_number(result['mean'][m])} ± {_number(result['std'][m])}" for m in METRICS]
+            + [
+                f"{_number(result['mean'][m])} ± {_number(result['std'][m])}"
+                + _over(m, by_setting.get(setting, []))
+                for m in METRICS
+            ]
             + ([""] if stopping else [])
             + ["", ""]
         ]
@@ -240,6 +244,13 @@ def _results_section(document):
         )
     )
     return _section("results", "\n".join(body))
+
+
+def _over(metric, folds):
+    """``" (4 of 5 folds)"`` when the metric is undefined in some folds, else ``""``."""
+    values = [f["metrics"][metric] for f in folds]
+    defined = sum(v is not None and not (isinstance(v, float) and math.isnan(v)) for v in values)
+    return f" ({defined} of {len(values)} folds)" if 0 < defined < len(values) else ""
 
 
 def _epochs(stopping):

@@ -270,7 +270,21 @@ def format_summary(summary):
                 for m in METRICS
             )
         )
+        lines += _partial_means(result["folds"])
     return "\n".join(lines)
+
+
+def _partial_means(folds):
+    """A line per metric undefined in some folds: over how many folds its mean is taken."""
+    lines = []
+    for m in METRICS:
+        defined = sum(f[m] is not None and not math.isnan(f[m]) for f in folds)
+        if 0 < defined < len(folds):
+            lines.append(
+                f"{m}: mean and std over the {defined} of {len(folds)} folds where it is "
+                "defined (a test fold lacks a class)"
+            )
+    return lines
 
 
 def results_document(
