@@ -55,3 +55,15 @@ def test_durations_read_as_minutes_and_hours():
     assert format_duration(42) == "0:42"
     assert format_duration(725) == "12:05"
     assert format_duration(3723) == "1:02:03"
+
+
+def test_parallel_time_left_counts_rounds_of_workers():
+    from skimgaug.cli.runs._progress import parallel_time_left
+
+    # 8 fits on 2 workers, 10 s each: the first two finish together at 10 s.
+    assert parallel_time_left(1, 8, 2, 10.0) == pytest.approx(40.0)  # 4 rounds to come
+    assert parallel_time_left(2, 8, 2, 10.0) == pytest.approx(30.0)
+    assert parallel_time_left(4, 8, 2, 20.0) == pytest.approx(20.0)
+    assert parallel_time_left(8, 8, 2, 40.0) == 0
+    assert parallel_time_left(3, 8, 1, 30.0) == pytest.approx(50.0)  # serial: per fit
+    assert parallel_time_left(0, 8, 2, 5.0) is None

@@ -189,12 +189,12 @@ def continued_fit_settings(estimator):
 def warn_likely_mistakes(config, owner):
     """A warning for settings that are valid but almost surely not what was meant.
 
-    ``rescale`` above 1 (``rescale=255`` where ``1/255`` was meant: pixel values in
-    the tens of thousands reach the model), and ``rotation_range`` above 360
+    ``rescale`` of 100 or more (``rescale=255`` where ``1/255`` was meant: pixel
+    values in the tens of thousands reach the model), and ``rotation_range`` above 360
     degrees (angles repeat every 360: radians or a whole turn may have been meant).
     """
     rescale = config.standardization.get("rescale")
-    if rescale is not None and rescale > 1 and not callable(rescale):
+    if rescale is not None and not callable(rescale) and rescale >= 100:
         warnings.warn(
             f"{owner}: datagen rescale={rescale:g} multiplies pixel values by {rescale:g} "
             f"(0-255 becomes 0-{255 * rescale:g}); did you mean rescale=1/{rescale:g}?",

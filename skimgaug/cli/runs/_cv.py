@@ -29,6 +29,7 @@ from ._progress import (
     epoch_progress,
     format_duration,
     format_early_stopping,
+    parallel_time_left,
 )
 
 
@@ -140,6 +141,12 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
     if n_jobs == 1:
         outcomes = (_fit_fold(X, y, classes, *job) for job in jobs)
     else:
+        if progress:
+            print(
+                f"[cv] {n_fits} fits in {n_jobs} processes; a line as each fold finishes",
+                file=sys.stderr,
+                flush=True,
+            )
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
@@ -155,9 +162,12 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
         finished[result.setting] += 1
         if progress and n_jobs != 1:
             elapsed = time_left.elapsed
+            done = sum(finished.values())
+            left = parallel_time_left(done, n_fits, n_jobs, elapsed)
             print(
                 f"[{result.setting}] fold {result.fold + 1}/{len(splits)} done  "
-                f"accuracy {result.metrics['accuracy']:.4f}  elapsed {format_duration(elapsed)}",
+                f"accuracy {result.metrics['accuracy']:.4f}  elapsed {format_duration(elapsed)}"
+                + (f"  remaining ~{format_duration(left)}" if done < n_fits else ""),
                 file=sys.stderr,
                 flush=True,
             )

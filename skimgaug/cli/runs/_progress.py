@@ -216,3 +216,19 @@ def format_early_stopping(stopping):
             f"({stopping['monitor']} {stopping['restored_value']:.4f})"
         )
     return text
+
+
+def parallel_time_left(done, total, workers, elapsed):
+    """Seconds left in a run of ``total`` fits on ``workers`` at once, ``done`` done.
+
+    The fits run in rounds of ``workers``: when the first of a round finishes,
+    the others are about as far, so ``elapsed / done`` per fit (as if the fits
+    ran one after the other) would be ``workers`` times too long. Rounds done
+    and rounds to come are counted instead.
+    """
+    if done <= 0:
+        return None
+    workers = max(1, min(workers, total))
+    rounds_done = -(-done // workers)
+    rounds_left = -(-(total - done) // workers)
+    return elapsed / rounds_done * rounds_left

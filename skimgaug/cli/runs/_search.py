@@ -7,6 +7,7 @@ at chance level are summed up in one line each.
 """
 
 import contextlib
+import os
 import re
 import sys
 import threading
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._grid import format_params
-from ._progress import TimeLeft, epoch_progress, format_duration
+from ._progress import TimeLeft, epoch_progress, format_duration, parallel_time_left
 
 
 @dataclass
@@ -85,9 +86,10 @@ class _ParallelProgress:
 
     _DONE = re.compile(r"\[Parallel\(.*?\)\]: +Done +(\d+)")
 
-    def __init__(self, stream, n_fits):
+    def __init__(self, stream, n_fits, workers):
         self._stream = stream
         self._n_fits = n_fits
+        self._workers = workers
         self._buffer = ""
         self._last = 0
         self._lock = threading.Lock()
@@ -111,7 +113,7 @@ class _ParallelProgress:
             return
         self._last = done
         elapsed = time.perf_counter() - self._start
-        remaining = elapsed / done * max(self._n_fits - done, 0)
+        remaining = parallel_time_left(done, self._n_fits, self._workers, elapsed)
         self._stream.write(
             f"[search] fit {done}/{self._n_fits} done  elapsed {format_duration(elapsed)}  "
             f"remaining ~{format_duration(remaining)}\n"
@@ -123,6 +125,22 @@ class _ParallelProgress:
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
+
+
+def _workers(n_jobs, backend):
+    """How many fits run at once: ``n_jobs`` local processes, or a Dask cluster's threads."""
+    if backend is not None:
+        try:
+            from distributed import get_client
+
+            info = get_client().scheduler_info()
+            threads = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
+            return max(1, threads)
+        except (ImportError, ValueError, OSError):
+            return 1
+    if n_jobs in (None, -1):
+        return os.cpu_count() or 1
+    return max(1, n_jobs)
 
 
 def run_search(
@@ -194,9 +212,15 @@ def run_search(
     config = {"backend": backend} if backend else {}
     if progress and not serial:
         config["verbose"] = 49  # every completion, on stderr (>= 50 goes to stdout)
-        output = contextlib.redirect_stderr(
-            _ParallelProgress(sys.stderr, len(candidates) * n_splits)
+        workers = _workers(n_jobs, backend)
+        n_fits = len(candidates) * n_splits
+        where = f"{workers} workers" if backend is None else "the Dask cluster"
+        print(
+            f"[search] {n_fits} fits on {where}; a line as each finishes",
+            file=stream,
+            flush=True,
         )
+        output = contextlib.redirect_stderr(_ParallelProgress(sys.stderr, n_fits, workers))
     else:
         output = contextlib.nullcontext()
     start = time.perf_counter()
