@@ -115,8 +115,9 @@ class _ParallelProgress:
         elapsed = time.perf_counter() - self._start
         remaining = parallel_time_left(done, self._n_fits, self._workers, elapsed)
         self._stream.write(
-            f"[search] fit {done}/{self._n_fits} done  elapsed {format_duration(elapsed)}  "
-            f"remaining ~{format_duration(remaining)}\n"
+            f"[search] fit {done}/{self._n_fits} done  elapsed {format_duration(elapsed)}"
+            + (f"  remaining ~{format_duration(remaining)}" if done < self._n_fits else "")
+            + "\n"
         )
         self._stream.flush()
 
