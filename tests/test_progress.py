@@ -61,8 +61,9 @@ def test_parallel_time_left_counts_rounds_of_workers():
     from skimgaug.cli.runs._progress import parallel_time_left
 
     # 8 fits on 2 workers, 10 s each: the first two finish together at 10 s.
-    assert parallel_time_left(1, 8, 2, 10.0) == pytest.approx(40.0)  # 4 rounds to come
+    assert parallel_time_left(1, 8, 2, 10.0) == pytest.approx(30.0)  # 3 rounds to come
     assert parallel_time_left(2, 8, 2, 10.0) == pytest.approx(30.0)
+    assert parallel_time_left(1, 2, 2, 5.0) == 0  # the other fit is about done
     assert parallel_time_left(4, 8, 2, 20.0) == pytest.approx(20.0)
     assert parallel_time_left(8, 8, 2, 40.0) == 0
     assert parallel_time_left(3, 8, 1, 30.0) == pytest.approx(50.0)  # serial: per fit

@@ -339,43 +339,9 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
         f"search ({n_fits} fits)": result.seconds,
         "mean time per fit": sum(row["mean_fit_time"] for row in rows) / len(rows),
     }
-    best = None
-    if args.refit_out:
-        best_params = result.search.best_params_
-        refit = estimator
-        if not args.early_stopping and "validation_split" not in best_params:
-            refit = estimator.set_params(validation_split=0.0)  # all images train, as in train
-        best, seconds, notes = search.refit_best(
-            refit, best_params, X, y, groups, progress=not args.quiet
-        )
-        for line in notes:
-            print(line, file=sys.stderr, flush=True)
-        timings[f"refit of the best candidate on {_refit_data(best, len(y))}"] = seconds
+    best = _refit(args, estimator, result, X, y, groups, timings) if args.refit_out else None
     timings["total (with data loading)"] = time.perf_counter() - start
-    settings = {
-        "data": data,
-        "folds": f"{args.folds} ({type(cv).__name__}, shuffled, seed {args.seed})",
-        "groups": args.groups,
-        "scoring": args.scoring,
-        "model": args.model or "default CNN",
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "validation_split": args.validation_split,
-        "tta": args.tta,
-        "seed": args.seed,
-        **{
-            name: getattr(args, name)
-            for name in ("optimizer", "learning_rate", "loss", "class_weight", "balance")
-            if getattr(args, name, None) is not None
-        },
-        "early_stopping patience": getattr(args, "early_stopping", None),
-        "datagen (fixed)": fixed,
-        "grid": " | ".join(tables),
-        "grid_file": args.grid_file,
-        "candidates": n_candidates,
-        "ran on": where,
-        "refit_out": args.refit_out,
-    }
+    settings = _settings(args, data, cv, fixed, tables, n_candidates, where)
     title = f"{n_candidates} candidates x {args.folds} folds on {data}, scoring {args.scoring}"
     written = outputs.write_outputs(args.out, result, rows, settings, timings, title)
     print("\n" + outputs.format_ranking(rows, args.scoring), file=out)
@@ -399,3 +365,48 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
         flush=True,
     )
     return result
+
+
+def _refit(args, estimator, result, X, y, groups, timings):
+    """The best candidate fitted on all images (an internal validation part only to stop)."""
+    from .runs import _search as search
+
+    best_params = result.search.best_params_
+    refit = estimator
+    if not args.early_stopping and "validation_split" not in best_params:
+        refit = estimator.set_params(validation_split=0.0)  # all images train, as in train
+    best, seconds, notes = search.refit_best(
+        refit, best_params, X, y, groups, progress=not args.quiet
+    )
+    for line in notes:
+        print(line, file=sys.stderr, flush=True)
+    timings[f"refit of the best candidate on {_refit_data(best, len(y))}"] = seconds
+    return best
+
+
+def _settings(args, data, cv, fixed, tables, n_candidates, where):
+    """The settings table of the search's report."""
+    return {
+        "data": data,
+        "folds": f"{args.folds} ({type(cv).__name__}, shuffled, seed {args.seed})",
+        "groups": args.groups,
+        "scoring": args.scoring,
+        "model": args.model or "default CNN",
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "validation_split": args.validation_split,
+        "tta": args.tta,
+        "seed": args.seed,
+        **{
+            name: getattr(args, name)
+            for name in ("optimizer", "learning_rate", "loss", "class_weight", "balance")
+            if getattr(args, name, None) is not None
+        },
+        "early_stopping patience": getattr(args, "early_stopping", None),
+        "datagen (fixed)": fixed,
+        "grid": " | ".join(tables),
+        "grid_file": args.grid_file,
+        "candidates": n_candidates,
+        "ran on": where,
+        "refit_out": args.refit_out,
+    }

@@ -122,22 +122,11 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
     ------
     FoldResult
     """
-    from sklearn.base import clone
-
     splits = list(cv.split(X, y, groups))
     classes = np.unique(y)
     n_fits = len(estimators) * len(splits)
     time_left = TimeLeft(sum(e.epochs for e in estimators.values()) * len(splits), n_fits)
-    jobs = []
-    for label, estimator in estimators.items():
-        for fold, (train, test) in enumerate(splits):
-            clf = clone(estimator)
-            if progress and n_jobs == 1:
-                given = clf.callbacks if isinstance(clf.callbacks, list) else []
-                bar = epoch_progress(time_left, f"[{label}] fold {fold + 1}/{len(splits)}")
-                clf.set_params(callbacks=[*given, bar])
-            fold_groups = None if groups is None else groups[train]
-            jobs.append((label, fold, clf, train, test, fold_groups))
+    jobs = _jobs(estimators, splits, groups, time_left if progress and n_jobs == 1 else None)
     if n_jobs == 1:
         outcomes = (_fit_fold(X, y, classes, *job) for job in jobs)
     else:
@@ -160,24 +149,9 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
             warnings.warn_explicit(*warning)
         at_chance.setdefault(result.setting, []).extend(chance_messages)
         finished[result.setting] += 1
-        if progress and n_jobs != 1:
-            elapsed = time_left.elapsed
-            done = sum(finished.values())
-            left = parallel_time_left(done, n_fits, n_jobs, elapsed)
-            print(
-                f"[{result.setting}] fold {result.fold + 1}/{len(splits)} done  "
-                f"accuracy {result.metrics['accuracy']:.4f}  elapsed {format_duration(elapsed)}"
-                + (f"  remaining ~{format_duration(left)}" if done < n_fits else ""),
-                file=sys.stderr,
-                flush=True,
-            )
-        if progress and result.early_stopping is not None:
-            print(
-                f"[{result.setting}] fold {result.fold + 1}/{len(splits)}: "
-                + format_early_stopping(result.early_stopping),
-                file=sys.stderr,
-                flush=True,
-            )
+        if progress:
+            done = sum(finished.values()) if n_jobs != 1 else None
+            _say_fold_done(result, len(splits), done, n_fits, n_jobs, time_left.elapsed)
         yield result
         label = result.setting
         if finished[label] == len(splits) and at_chance.get(label):  # once per setting
@@ -188,6 +162,44 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
                 file=sys.stderr,
                 flush=True,
             )
+
+
+def _jobs(estimators, splits, groups, time_left):
+    """``(setting, fold, estimator, train, test, groups of train)`` for every fit.
+
+    With ``time_left`` (serial progress), each estimator prints a line per epoch.
+    """
+    from sklearn.base import clone
+
+    jobs = []
+    for label, estimator in estimators.items():
+        for fold, (train, test) in enumerate(splits):
+            clf = clone(estimator)
+            if time_left is not None:
+                given = clf.callbacks if isinstance(clf.callbacks, list) else []
+                bar = epoch_progress(time_left, f"[{label}] fold {fold + 1}/{len(splits)}")
+                clf.set_params(callbacks=[*given, bar])
+            fold_groups = None if groups is None else groups[train]
+            jobs.append((label, fold, clf, train, test, fold_groups))
+    return jobs
+
+
+def _say_fold_done(result, n_splits, done, n_fits, n_jobs, elapsed):
+    """In parallel, a line per finished fold; with early stopping, what it did."""
+    where = f"[{result.setting}] fold {result.fold + 1}/{n_splits}"
+    if done is not None:
+        left = parallel_time_left(done, n_fits, n_jobs, elapsed)
+        print(
+            f"{where} done  accuracy {result.metrics['accuracy']:.4f}  "
+            f"elapsed {format_duration(elapsed)}"
+            + (f"  remaining ~{format_duration(left)}" if done < n_fits else ""),
+            file=sys.stderr,
+            flush=True,
+        )
+    if result.early_stopping is not None:
+        print(
+            f"{where}: {format_early_stopping(result.early_stopping)}", file=sys.stderr, flush=True
+        )
 
 
 def _fit_fold_in_worker(X, y, classes, label, fold, estimator, train, test, groups):

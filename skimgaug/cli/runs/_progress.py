@@ -221,14 +221,15 @@ def format_early_stopping(stopping):
 def parallel_time_left(done, total, workers, elapsed):
     """Seconds left in a run of ``total`` fits on ``workers`` at once, ``done`` done.
 
-    The fits run in rounds of ``workers``: when the first of a round finishes,
-    the others are about as far, so ``elapsed / done`` per fit (as if the fits
-    ran one after the other) would be ``workers`` times too long. Rounds done
-    and rounds to come are counted instead.
+    The first ``workers`` fits start together, so when the first of them
+    finishes the others are about done too: ``elapsed / done`` per fit (as if
+    the fits ran one after the other) would be ``workers`` times too long. A
+    fit is taken to last ``elapsed * workers / done`` (``elapsed`` in the first
+    round), and the fits left run ``workers`` at a time.
     """
     if done <= 0:
         return None
     workers = max(1, min(workers, total))
-    rounds_done = -(-done // workers)
-    rounds_left = -(-(total - done) // workers)
-    return elapsed / rounds_done * rounds_left
+    per_fit = elapsed * workers / max(done, workers)
+    left = total - done if done >= workers else max(0, total - workers)
+    return -(-left // workers) * per_fit

@@ -179,28 +179,17 @@ def run_search(
         starts and a line per epoch. In parallel: a line per finished fit.
     stream : file, default=sys.stderr
     """
-    import joblib
-    import sklearn
-    from sklearn.base import clone
-    from sklearn.exceptions import FitFailedWarning
     from sklearn.model_selection import GridSearchCV, ParameterGrid
-
-    from ...exceptions import ChanceLevelWarning, MixedImageSizesWarning
 
     stream = stream or sys.stderr
     candidates = list(ParameterGrid(grid))
     n_splits = cv.get_n_splits(X, y, groups)
+    n_fits = len(candidates) * n_splits
     serial = n_jobs == 1 and backend is None
     if progress and serial:
         counter = _SerialProgress(candidates, n_splits, estimator.epochs, stream)
-        estimator = clone(estimator)
-        estimator.set_params(callbacks=[*_given_callbacks(estimator), counter.callback()])
-    routed = {"enable_metadata_routing": groups is not None}
-    if groups is not None:
-        # The groups reach the splitter and fit (the internal split); scikit-learn
-        # hands this setting to its workers, local or on Dask.
-        with sklearn.config_context(**routed):
-            estimator = clone(estimator).set_fit_request(groups=True)
+        estimator = _with_callback(estimator, counter.callback())
+    estimator = _routing_groups(estimator, groups)
     search = GridSearchCV(
         estimator,
         grid,
@@ -211,25 +200,59 @@ def run_search(
         error_score=np.nan,
     )
     config = {"backend": backend} if backend else {}
+    output = contextlib.nullcontext()
     if progress and not serial:
         config["verbose"] = 49  # every completion, on stderr (>= 50 goes to stdout)
-        workers = _workers(n_jobs, backend)
-        n_fits = len(candidates) * n_splits
-        where = f"{workers} workers" if backend is None else "the Dask cluster"
-        print(
-            f"[search] {n_fits} fits on {where}; a line as each finishes",
-            file=stream,
-            flush=True,
-        )
-        output = contextlib.redirect_stderr(_ParallelProgress(sys.stderr, n_fits, workers))
-    else:
-        output = contextlib.nullcontext()
+        output = _parallel_output(n_fits, n_jobs, backend, stream)
     start = time.perf_counter()
+    caught = _fit_search(search, X, y, groups, config, output, serial, n_fits)
+    seconds = time.perf_counter() - start
+    lines = _summed_up(caught, n_fits)
+    return SearchResult(search, candidates, n_splits, scoring, seconds, lines)
+
+
+def _with_callback(estimator, callback):
+    """A clone of ``estimator`` with ``callback`` after its own callbacks."""
+    from sklearn.base import clone
+
+    estimator = clone(estimator)
+    return estimator.set_params(callbacks=[*_given_callbacks(estimator), callback])
+
+
+def _routing_groups(estimator, groups):
+    """With groups, a clone that asks for them in ``fit`` (metadata routing)."""
+    if groups is None:
+        return estimator
+    import sklearn
+    from sklearn.base import clone
+
+    # The groups reach the splitter and fit (the internal split); scikit-learn
+    # hands this setting to its workers, local or on Dask.
+    with sklearn.config_context(enable_metadata_routing=True):
+        return clone(estimator).set_fit_request(groups=True)
+
+
+def _parallel_output(n_fits, n_jobs, backend, stream):
+    """Say how many fits run where; joblib's lines become one line per finished fit."""
+    workers = _workers(n_jobs, backend)
+    where = f"{workers} workers" if backend is None else "the Dask cluster"
+    print(f"[search] {n_fits} fits on {where}; a line as each finishes", file=stream, flush=True)
+    return contextlib.redirect_stderr(_ParallelProgress(sys.stderr, n_fits, workers))
+
+
+def _fit_search(search, X, y, groups, config, output, serial, n_fits):
+    """Fit ``search``; return the warnings its fits raised, for :func:`_summed_up`."""
+    import joblib
+    import sklearn
+    from sklearn.exceptions import FitFailedWarning
+
+    from ...exceptions import ChanceLevelWarning, MixedImageSizesWarning
+
     with (
         warnings.catch_warnings(record=True) as caught,
         joblib.parallel_config(**config),
         output,
-        sklearn.config_context(**routed),
+        sklearn.config_context(enable_metadata_routing=groups is not None),
     ):
         warnings.simplefilter("always", FitFailedWarning)
         # Summed up in one line below; in parallel, workers print theirs raw (or,
@@ -244,11 +267,17 @@ def run_search(
         except ValueError as exc:
             if str(exc).lstrip().startswith("All the"):
                 errors = ", ".join(_fit_errors(str(exc)))
-                raise ValueError(
-                    f"all {len(candidates) * n_splits} fits failed: {errors}"
-                ) from None
+                raise ValueError(f"all {n_fits} fits failed: {errors}") from None
             raise
-    seconds = time.perf_counter() - start
+    return caught
+
+
+def _summed_up(caught, n_fits):
+    """Lines for failed fits and fits at chance level; other warnings raised again."""
+    from sklearn.exceptions import FitFailedWarning
+
+    from ...exceptions import ChanceLevelWarning
+
     failures, at_chance = [], []
     for warning in caught:
         if issubclass(warning.category, FitFailedWarning):
@@ -262,10 +291,10 @@ def run_search(
     lines = failure_summary(failures)
     if at_chance:  # "AugmentedKerasClassifier: the training loss ended at ..."
         lines.append(
-            f"warning: {len(at_chance)} of {len(candidates) * n_splits} fits did not learn; "
+            f"warning: {len(at_chance)} of {n_fits} fits did not learn; "
             f"the first: {at_chance[0].partition(': ')[2]}"
         )
-    return SearchResult(search, candidates, n_splits, scoring, seconds, lines)
+    return lines
 
 
 def _fit_errors(message):
