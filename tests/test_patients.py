@@ -207,7 +207,9 @@ def test_bad_balance_values_are_refused(imbalanced):
     [
         ["cv", "--folds", "2"],
         ["train", "--cross-validate", "--folds", "2", "--validation-split", "0.1"],
-        ["search", "--folds", "2", "--grid", "epochs=1", "--refit-out", "{tmp}/best"],
+        # --early-stopping: the refit keeps an internal validation split (none without it)
+        ["search", "--folds", "2", "--grid", "epochs=1", "--refit-out", "{tmp}/best"]
+        + ["--early-stopping", "1"],
     ],
     ids=["cv", "train", "search"],
 )

@@ -690,3 +690,36 @@ def test_report_settings_name_every_training_option():
         "Parallel folds (n_jobs) 2",
     ):
         assert fact in text
+
+
+def test_the_figures_leave_pyplot_and_its_backend_alone(tmp_path):
+    import matplotlib
+
+    previous = matplotlib.get_backend()
+    matplotlib.use("svg")  # a user's backend, which the figures must not switch
+    try:
+        _draw_both(tmp_path)
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(previous)
+
+
+def _draw_both(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from skimgaug.cli.reports._plots import plot_confusion_matrices, plot_learning_curves
+
+    open_figures = plt.get_fignums()
+    results = []
+    for fold in range(2):
+        result = scored("augmentation", fold, 0.75, n_test=4)
+        result.proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+        result.test = np.arange(4) + 4 * fold
+        result.history = {"loss": [0.9, 0.5], "accuracy": [0.6, 0.8]}
+        results.append(result)
+    y = np.array([0, 1, 0, 1, 0, 1, 1, 1])
+    plot_learning_curves(results, tmp_path / "curves.png")
+    plot_confusion_matrices(results, y, tmp_path / "matrix.png")
+    assert (tmp_path / "curves.png").stat().st_size > 1000
+    assert (tmp_path / "matrix.png").stat().st_size > 1000
+    assert plt.get_fignums() == open_figures

@@ -1,18 +1,9 @@
-"""Learning curves and confusion matrices as PNG files (matplotlib, no display)."""
+"""Learning curves and confusion matrices as PNG files (matplotlib Figures, no pyplot)."""
 
 import numpy as np
 
 #: Colors and line styles of the two curves of each panel.
 CURVES = (("", "training", "C0", "-"), ("val_", "internal validation", "C1", "--"))
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _settings(results):
@@ -34,8 +25,8 @@ def mean_curve(curves):
 
 
 def _save(fig, path):
+    # A Figure made without pyplot: no window, no backend switch, nothing left open.
     fig.savefig(path, dpi=100)
-    _pyplot().close(fig)
 
 
 def plot_learning_curves(results, path):
@@ -63,19 +54,13 @@ def learning_curves_figure(results):
     -------
     matplotlib.figure.Figure
     """
+    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
-    plt = _pyplot()
     settings = _settings(results)
-    fig, axes = plt.subplots(
-        len(settings),
-        2,
-        figsize=(11, 3.4 * len(settings) + 0.7),
-        squeeze=False,
-        sharex=True,
-        sharey="col",
-    )
+    fig = Figure(figsize=(11, 3.4 * len(settings) + 0.7))
+    axes = fig.subplots(len(settings), 2, squeeze=False, sharex=True, sharey="col")
     shown = set()
     longest = max((len(v) for r in results for v in r.history.values()), default=1)
     marker = "o" if longest <= 25 else None  # dots on the means while epochs are few
@@ -162,16 +147,15 @@ def confusion_matrices_figure(results, y, normalize=None):
         One panel per setting; each cell's number is drawn in a color that
         reads on it (white on dark cells).
     """
+    from matplotlib.figure import Figure
     from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
-    plt = _pyplot()
     classes = np.unique(y)
     settings = _settings(results)
     names = [str(c) for c in classes]
     side = max(4.6, 0.55 * len(classes) + 2.0)
-    fig, axes = plt.subplots(
-        1, len(settings), figsize=(side * len(settings), side), squeeze=False, layout="constrained"
-    )
+    fig = Figure(figsize=(side * len(settings), side), layout="constrained")
+    axes = fig.subplots(1, len(settings), squeeze=False)
     for ax, label in zip(axes[0], settings, strict=True):
         true, predicted = [], []
         folds = [r for r in results if r.setting == label]
