@@ -25,6 +25,8 @@ finally:
 __all__ = [
     "AugmentedKerasClassifier",
     "DATAGEN_KEYS",
+    "Evaluation",
+    "evaluate",
     "load_model",
     "plot_augmentations",
     "save_augmentation_preview",
@@ -40,6 +42,10 @@ def __getattr__(name):
         finally:
             _python_random.setstate(state)
         return AugmentedKerasClassifier
+    if name in ("Evaluation", "evaluate"):
+        from . import evaluation
+
+        return getattr(evaluation, name)
     if name in ("plot_augmentations", "save_augmentation_preview"):
         from ._augment import _preview
 

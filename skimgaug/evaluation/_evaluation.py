@@ -1,0 +1,418 @@
+"""``Evaluation``: cross-validated results with intervals, patients, calibration, thresholds."""
+
+import numbers
+import warnings
+
+import numpy as np
+
+from ._bootstrap import cluster_weights, percentile_interval
+from ._calibration import calibration
+from ._metrics import weighted_metrics, weighted_threshold_metrics
+from ._threshold import check_threshold, fold_thresholds
+
+#: How a patient's probability is made from its images' probabilities.
+PATIENT_AGGREGATIONS = ("mean", "max")
+
+
+def _check_settings(n_bootstraps, confidence, patient_aggregation):
+    if isinstance(n_bootstraps, bool) or not isinstance(n_bootstraps, numbers.Integral):
+        raise ValueError(
+            f"The 'n_bootstraps' parameter must be an int >= 0 (0: no intervals). "
+            f"Got {n_bootstraps!r} instead."
+        )
+    if n_bootstraps < 0:
+        raise ValueError(
+            f"The 'n_bootstraps' parameter must be an int >= 0 (0: no intervals). "
+            f"Got {n_bootstraps!r} instead."
+        )
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, numbers.Real)
+        or not 0 < confidence < 1
+    ):
+        raise ValueError(
+            f"The 'confidence' parameter must be a number in (0, 1), such as 0.95. "
+            f"Got {confidence!r} instead."
+        )
+    if patient_aggregation not in PATIENT_AGGREGATIONS:
+        raise ValueError(
+            f"The 'patient_aggregation' parameter must be 'mean' or 'max'. "
+            f"Got {patient_aggregation!r} instead."
+        )
+
+
+def _check_predictions(y, proba, classes, groups, folds):
+    """``(labels, proba, classes)``: class indices, float probabilities, class names."""
+    proba = np.asarray(proba, dtype=np.float64)
+    y = np.asarray(y)
+    if proba.ndim != 2 or proba.shape[0] != len(y) or proba.shape[1] < 2:
+        raise ValueError(
+            f"proba must have one row per sample of y ({len(y)}) and one column per class "
+            f"(at least 2); got shape {proba.shape}."
+        )
+    if not np.all(np.isfinite(proba)) or (proba < 0).any():
+        raise ValueError("proba must hold finite, non-negative probabilities.")
+    sums = proba.sum(axis=1)
+    if not np.allclose(sums, 1, atol=1e-4):
+        bad = int(np.argmax(np.abs(sums - 1)))
+        raise ValueError(
+            f"Each row of proba must sum to 1 (probabilities of the classes); row {bad} "
+            f"sums to {sums[bad]:.6g}."
+        )
+    classes = np.unique(y) if classes is None else np.asarray(classes)
+    if len(classes) != proba.shape[1]:
+        raise ValueError(
+            f"proba has {proba.shape[1]} columns but there are {len(classes)} classes "
+            f"({classes.tolist()!r}); give classes=... in the order of the columns."
+        )
+    lookup = {c: i for i, c in enumerate(classes.tolist())}
+    unknown = sorted({v for v in y.tolist() if v not in lookup}, key=str)
+    if unknown:
+        raise ValueError(f"y holds labels that are not classes: {unknown[:5]!r}.")
+    labels = np.array([lookup[v] for v in y.tolist()], dtype=int)
+    for name, values in (("groups", groups), ("folds", folds)):
+        if values is not None and len(values) != len(y):
+            raise ValueError(
+                f"{name} must have one entry per sample ({len(y)}); got {len(values)}."
+            )
+    return labels, proba, classes
+
+
+def _patients(labels, proba, groups, aggregation):
+    """``(names, labels, proba, index of each image's patient)`` of the patients."""
+    names, index = np.unique(np.asarray(groups), return_inverse=True)
+    first = np.full(len(names), -1)
+    mixed = []
+    for i, p in enumerate(index):
+        if first[p] < 0:
+            first[p] = i
+        elif labels[i] != labels[first[p]]:
+            mixed.append(names[p])
+    if mixed:
+        shown = ", ".join(repr(str(m)) for m in list(dict.fromkeys(mixed))[:3])
+        raise ValueError(
+            f"Patient-level results need one label per patient, but the images of "
+            f"{len(set(mixed))} patients carry different labels ({shown}). Give groups "
+            "that hold one label each, or groups=None for image-level results only."
+        )
+    if aggregation == "mean":
+        totals = np.zeros((len(names), proba.shape[1]))
+        np.add.at(totals, index, proba)
+        patient_proba = totals / np.bincount(index)[:, None]
+    else:  # the highest probability of each class, renormalized to sum to 1
+        patient_proba = np.zeros((len(names), proba.shape[1]))
+        np.maximum.at(patient_proba, index, proba)
+        patient_proba /= patient_proba.sum(axis=1, keepdims=True)
+    return names, labels[first], patient_proba, index
+
+
+def _predicted(proba, thresholds_by_sample):
+    """Class indices: argmax, or for two classes class 1 at or above the sample's threshold."""
+    if proba.shape[1] == 2 and thresholds_by_sample is not None:
+        return (proba[:, 1] >= thresholds_by_sample).astype(int)
+    return np.argmax(proba, axis=1)
+
+
+def _level_metrics(level, labels, proba, predicted, weights_batches, count, confidence):
+    """The rows of ``metrics`` of one level: estimates, and intervals from the batches."""
+    ones = np.ones((1, len(labels)))
+    estimates = weighted_metrics(ones, labels, proba, predicted)
+    if proba.shape[1] == 2:
+        estimates.update(weighted_threshold_metrics(ones, labels, predicted))
+    names = list(estimates)
+    samples = {name: [] for name in names}
+    for weights in weights_batches:
+        values = weighted_metrics(weights, labels, proba, predicted)
+        if proba.shape[1] == 2:
+            values.update(weighted_threshold_metrics(weights, labels, predicted))
+        for name in names:
+            samples[name].append(values[name])
+    rows = []
+    for name in names:
+        estimate = float(estimates[name][0])
+        low = high = None
+        defined = 0
+        if samples[name]:
+            low, high, defined = percentile_interval(np.concatenate(samples[name]), confidence)
+        rows.append(
+            {
+                "level": level,
+                "metric": name,
+                "estimate": None if np.isnan(estimate) else estimate,
+                "low": low,
+                "high": high,
+                "n": count,
+                "bootstraps_defined": defined,
+            }
+        )
+    return rows
+
+
+class Evaluation:
+    """Cross-validated results a reviewer accepts: intervals, patients, calibration, threshold.
+
+    Made by :func:`skimgaug.evaluate` or :meth:`from_predictions`; see there for
+    how each part is computed.
+
+    Parameters
+    ----------
+    **parts : dict
+        The attributes below, by name (as :meth:`from_predictions` computes them).
+
+    Attributes
+    ----------
+    oof_proba : ndarray of shape (n, k)
+        Out-of-fold probabilities, columns in the order of ``classes``.
+    oof_pred : ndarray of shape (n,)
+        Out-of-fold predicted labels (for two classes, at each fold's threshold).
+    fold : ndarray of shape (n,) or None
+        The test fold of each sample.
+    classes : ndarray of shape (k,)
+    metrics : list of dict
+        One per (level, metric): ``level`` ("image" or "patient"), ``metric``,
+        ``estimate``, ``low``, ``high`` (the interval; None without bootstraps),
+        ``n`` (images or patients counted), ``bootstraps_defined`` (resamples in
+        which the metric was defined).
+    calibration : dict
+        Per assessed class (class 1 for two classes): reliability bins,
+        ``ece``, ``slope``, ``intercept``, ``brier``; with groups, per level.
+    threshold : dict or None
+        Two classes only: ``rule``, ``value``, ``by_fold`` (the threshold each
+        test fold used) and ``source`` (how they were chosen).
+    audit : dict
+        Images (and patients) per fold and class, and
+        ``groups_in_several_folds``.
+    settings : dict
+        ``n_bootstraps``, ``confidence``, ``patient_aggregation``, ``interval``.
+    """
+
+    def __init__(self, **parts):
+        for name in (
+            "oof_proba",
+            "oof_pred",
+            "fold",
+            "classes",
+            "metrics",
+            "calibration",
+            "threshold",
+            "audit",
+            "settings",
+        ):
+            setattr(self, name, parts[name])
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y,
+        proba,
+        *,
+        groups=None,
+        folds=None,
+        classes=None,
+        n_bootstraps=2000,
+        confidence=0.95,
+        random_state=None,
+        threshold="youden",
+        patient_aggregation="mean",
+    ):
+        """An evaluation of out-of-fold probabilities made by any model.
+
+        Parameters
+        ----------
+        y : array-like of shape (n,)
+            True labels.
+        proba : array-like of shape (n, k)
+            Out-of-fold probabilities (rows sum to 1), columns in the order of
+            ``classes`` (by default the sorted labels).
+        groups : array-like of shape (n,), default=None
+            The patient (or other cluster) of each sample: intervals then
+            resample patients, not images, and patient-level metrics are added
+            (a patient's probability aggregated from its images').
+        folds : array-like of shape (n,), default=None
+            The test fold of each sample. Needed for a threshold rule (chosen
+            per fold from the other folds' predictions) and for the audit.
+        classes : array-like of shape (k,), default=None
+        n_bootstraps : int, default=2000
+            Bootstrap resamples of the intervals; 0 for none.
+        confidence : float, default=0.95
+        random_state : None or int, default=None
+            Seeds the resampling.
+        threshold : "youden", ("sensitivity", x), ("specificity", x) or float, default="youden"
+            Two classes: the rule choosing each fold's decision threshold from
+            the out-of-fold predictions outside that fold (cross-fitting), or a
+            fixed threshold. Without ``folds`` a rule cannot be applied
+            honestly: 0.5 is used, with a warning.
+        patient_aggregation : {"mean", "max"}, default="mean"
+
+        Returns
+        -------
+        Evaluation
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skimgaug.evaluation import Evaluation
+        >>> y = np.array([0, 0, 1, 1, 0, 1])
+        >>> proba = np.array([[.9, .1], [.6, .4], [.3, .7], [.2, .8], [.4, .6], [.5, .5]])
+        >>> ev = Evaluation.from_predictions(y, proba, n_bootstraps=0, threshold=0.5)
+        >>> [m["estimate"] for m in ev.metrics if m["metric"] == "accuracy"]
+        [0.8333333333333334]
+        """
+        _check_settings(n_bootstraps, confidence, patient_aggregation)
+        labels, proba, classes = _check_predictions(y, proba, classes, groups, folds)
+        folds = None if folds is None else np.asarray(folds)
+        rng = np.random.default_rng(random_state)
+        decision = _decision(labels, proba, folds, threshold)
+        by_sample = None  # each sample's threshold (two classes)
+        if decision is not None and decision["by_fold"]:
+            by_sample = np.array([decision["by_fold"][int(f)] for f in folds])
+        elif decision is not None:
+            by_sample = np.full(len(labels), decision["value"])
+        predicted = _predicted(proba, by_sample)
+        if groups is None:
+            clusters = np.arange(len(labels))
+            patients = None
+        else:
+            patients = _patients(labels, proba, groups, patient_aggregation)
+            clusters = patients[3]
+        batches = list(cluster_weights(clusters, n_bootstraps, rng))
+        metrics = _level_metrics(
+            "image", labels, proba, predicted, (w for w, _ in batches), len(labels), confidence
+        )
+        calibrations = {"image": calibration(labels, proba, classes)}
+        if patients is not None:
+            names, patient_labels, patient_proba, index = patients
+            patient_thresholds = None
+            if by_sample is not None:
+                patient_thresholds = np.zeros(len(names))
+                patient_thresholds[index] = by_sample  # each patient's fold (the audit checks)
+            patient_pred = _predicted(patient_proba, patient_thresholds)
+            metrics += _level_metrics(
+                "patient",
+                patient_labels,
+                patient_proba,
+                patient_pred,
+                (counts for _, counts in batches),
+                len(names),
+                confidence,
+            )
+            calibrations["patient"] = calibration(patient_labels, patient_proba, classes)
+        return cls(
+            oof_proba=proba,
+            oof_pred=classes[predicted],
+            fold=folds,
+            classes=classes,
+            metrics=metrics,
+            calibration=calibrations,
+            threshold=decision,
+            audit=_audit(labels, classes, groups, folds),
+            settings={
+                "n_bootstraps": n_bootstraps,
+                "confidence": confidence,
+                "patient_aggregation": patient_aggregation,
+                "interval": (
+                    "percentile bootstrap, resampling "
+                    + ("patients (a cluster bootstrap)" if groups is not None else "images")
+                ),
+            },
+        )
+
+    def metric(self, name, level="image"):
+        """The row of ``metrics`` of ``name`` at ``level`` (a dict)."""
+        for row in self.metrics:
+            if row["metric"] == name and row["level"] == level:
+                return row
+        raise KeyError(f"no metric {name!r} at level {level!r}")
+
+    def to_dict(self):
+        """Everything as JSON-safe values (lists, dicts, numbers, strings, None)."""
+        return {
+            "classes": self.classes.tolist(),
+            "metrics": self.metrics,
+            "calibration": self.calibration,
+            "threshold": self.threshold,
+            "audit": self.audit,
+            "settings": self.settings,
+            "oof_proba": self.oof_proba.tolist(),
+            "oof_pred": self.oof_pred.tolist(),
+            "fold": None if self.fold is None else self.fold.tolist(),
+        }
+
+    def to_frame(self):
+        """``metrics`` as a pandas DataFrame (pandas is an optional dependency)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.metrics)
+
+    def __repr__(self):
+        percent = f"{self.settings['confidence']:.0%}"
+        lines = [f"Evaluation of {len(self.oof_proba)} images, {len(self.classes)} classes"]
+        lines.append(f"{'level':<8} {'metric':<18} {'estimate':>9}  {percent} interval")
+        for row in self.metrics:
+            estimate = "n/a" if row["estimate"] is None else f"{row['estimate']:.4f}"
+            interval = "" if row["low"] is None else f"[{row['low']:.4f}, {row['high']:.4f}]"
+            lines.append(f"{row['level']:<8} {row['metric']:<18} {estimate:>9}  {interval}")
+        if self.threshold is not None:
+            lines.append(f"threshold: {self.threshold['source']}")
+        return "\n".join(lines)
+
+
+def _decision(labels, proba, folds, threshold):
+    """The threshold record of two classes (None for more)."""
+    if proba.shape[1] != 2:
+        return None
+    rule, value = check_threshold(threshold)
+    scores, positive = proba[:, 1], labels == 1
+    if rule != "fixed" and folds is None:
+        warnings.warn(
+            f"threshold={threshold!r} is chosen per fold from the other folds' "
+            "predictions, and no folds were given: the threshold metrics use 0.5. Give "
+            "folds=... (the test fold of each sample), or a fixed threshold.",
+            UserWarning,
+            stacklevel=3,
+        )
+        rule, value = "fixed", 0.5
+    if rule == "fixed":
+        by_fold = {} if folds is None else {int(f): value for f in np.unique(folds)}
+        source = f"fixed at {value:g}"
+        return {"rule": "fixed", "value": value, "by_fold": by_fold, "source": source}
+    by_fold = fold_thresholds(scores, positive, folds, rule, value)
+    return {
+        "rule": rule,
+        "value": value,
+        "by_fold": by_fold,
+        "source": (
+            f"{rule}{'' if value is None else f' {value:g}'}, chosen for each test fold from "
+            "the out-of-fold predictions of the other folds (cross-fitting): no test "
+            "sample influenced the threshold it was judged with"
+        ),
+    }
+
+
+def _audit(labels, classes, groups, folds):
+    """Images (and patients) per fold and class, and groups found in several test folds."""
+    audit = {"images_per_fold_and_class": None, "patients_per_fold_and_class": None}
+    audit["groups_in_several_folds"] = None if groups is None or folds is None else []
+    if folds is None:
+        return audit
+    names = [str(c) for c in classes]
+    audit["images_per_fold_and_class"] = {
+        int(f): {names[c]: int(np.sum((folds == f) & (labels == c))) for c in range(len(names))}
+        for f in np.unique(folds)
+    }
+    if groups is not None:
+        groups = np.asarray(groups)
+        audit["patients_per_fold_and_class"] = {
+            int(f): {
+                names[c]: len(set(groups[(folds == f) & (labels == c)].tolist()))
+                for c in range(len(names))
+            }
+            for f in np.unique(folds)
+        }
+        folds_of = {}
+        for g, f in zip(groups.tolist(), folds.tolist(), strict=True):
+            folds_of.setdefault(g, set()).add(f)
+        audit["groups_in_several_folds"] = sorted(
+            (g for g, fs in folds_of.items() if len(fs) > 1), key=str
+        )
+    return audit

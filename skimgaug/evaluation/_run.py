@@ -1,0 +1,145 @@
+"""``evaluate``: cross-validate an estimator and evaluate its out-of-fold predictions."""
+
+import numpy as np
+
+from .._data._multi import n_samples, take
+from ._evaluation import Evaluation, _check_settings
+from ._threshold import check_threshold
+
+
+def _splitter(cv, groups, random_state):
+    """``cv`` as a splitter: an int is a shuffled stratified (group) k-fold."""
+    import numbers
+
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        if cv < 2:
+            raise ValueError(f"The 'cv' parameter must be an int >= 2 or a splitter. Got {cv!r}.")
+        seed = (
+            None
+            if random_state is None
+            else int(np.random.SeedSequence(random_state).generate_state(1)[0])
+        )
+        kind = StratifiedGroupKFold if groups is not None else StratifiedKFold
+        return kind(int(cv), shuffle=True, random_state=seed)
+    if not hasattr(cv, "split"):
+        raise ValueError(f"The 'cv' parameter must be an int >= 2 or a splitter. Got {cv!r}.")
+    return cv
+
+
+def _fit_fold(estimator, X, y, groups, train, test, classes):
+    from sklearn.base import clone
+
+    model = clone(estimator)
+    fit_groups = None if groups is None else groups[train]
+    if fit_groups is not None and "groups" in _fit_parameters(model):
+        model.fit(take(X, train), y[train], groups=fit_groups)
+    else:
+        model.fit(take(X, train), y[train])
+    proba = np.asarray(model.predict_proba(take(X, test)), dtype=np.float64)
+    aligned = np.zeros((len(test), len(classes)))
+    aligned[:, np.searchsorted(classes, model.classes_)] = proba
+    return test, aligned
+
+
+def _fit_parameters(model):
+    import inspect
+
+    try:
+        return inspect.signature(model.fit).parameters
+    except (TypeError, ValueError):
+        return {}
+
+
+def evaluate(
+    estimator,
+    X,
+    y,
+    *,
+    groups=None,
+    cv=5,
+    n_bootstraps=2000,
+    confidence=0.95,
+    random_state=None,
+    n_jobs=None,
+    threshold="youden",
+    patient_aggregation="mean",
+):
+    """Cross-validate ``estimator`` and evaluate its out-of-fold probabilities.
+
+    Each fold fits a clone of ``estimator`` on the other folds (with groups,
+    given to its ``fit`` too, so that its internal validation split holds out
+    whole patients) and predicts the fold's samples; the out-of-fold
+    probabilities then go to :meth:`Evaluation.from_predictions`.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Any scikit-learn classifier with ``predict_proba``, such as
+        :class:`~skimgaug.AugmentedKerasClassifier`.
+    X : array-like or sequence of image file paths
+    y : array-like of shape (n,)
+    groups : array-like of shape (n,), default=None
+        The patient of each sample: the folds are then a
+        ``StratifiedGroupKFold`` (no patient on both sides of a split), the
+        intervals resample patients, and patient-level results are added.
+    cv : int or splitter, default=5
+        An int is a shuffled ``StratifiedKFold`` (``StratifiedGroupKFold`` with
+        groups) seeded from ``random_state``.
+    n_bootstraps : int, default=2000
+        As in :meth:`Evaluation.from_predictions`.
+    confidence : float, default=0.95
+        As in :meth:`Evaluation.from_predictions`.
+    random_state : None or int, default=None
+        Seeds the folds and the resampling (not the estimator, which has its own).
+    n_jobs : int or None, default=None
+        Folds fitted in parallel (joblib).
+    threshold : "youden", ("sensitivity", x), ("specificity", x) or float, default="youden"
+        As in :meth:`Evaluation.from_predictions`; each fold's threshold is
+        chosen from the other folds' out-of-fold predictions.
+    patient_aggregation : {"mean", "max"}, default="mean"
+        As in :meth:`Evaluation.from_predictions`.
+
+    Returns
+    -------
+    Evaluation
+    """
+    _check_settings(n_bootstraps, confidence, patient_aggregation)
+    check_threshold(threshold)
+    y = np.asarray(y)
+    n = n_samples(X)
+    if len(y) != n:
+        raise ValueError(f"X has {n} samples but y has {len(y)}.")
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (n,):
+            raise ValueError(f"groups must have one entry per sample ({n}); got {groups.shape}.")
+    splitter = _splitter(cv, groups, random_state)
+    classes = np.unique(y)
+    splits = list(splitter.split(np.zeros(n), y, groups))
+    if n_jobs in (None, 1):
+        parts = [_fit_fold(estimator, X, y, groups, tr, te, classes) for tr, te in splits]
+    else:
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_fold)(estimator, X, y, groups, tr, te, classes) for tr, te in splits
+        )
+    proba = np.zeros((n, len(classes)))
+    folds = np.full(n, -1)
+    for fold, (test, part) in enumerate(parts):
+        proba[test] = part
+        folds[test] = fold
+    return Evaluation.from_predictions(
+        y,
+        proba,
+        groups=groups,
+        folds=folds,
+        classes=classes,
+        n_bootstraps=n_bootstraps,
+        confidence=confidence,
+        random_state=random_state,
+        threshold=threshold,
+        patient_aggregation=patient_aggregation,
+    )

@@ -1,0 +1,82 @@
+"""The decision threshold of two classes, chosen for each fold without its test part.
+
+For the test fold ``f``, the threshold is chosen from the out-of-fold
+probabilities of the samples *outside* fold ``f`` (cross-fitting): each of
+those was predicted by a model that never saw it, and none of them is in
+fold ``f``. The metrics at the threshold are then computed on each test fold
+with the threshold that fold chose, so no test sample ever influences the
+threshold it is judged with.
+"""
+
+import numbers
+
+import numpy as np
+
+#: The rules a threshold may follow, besides a fixed number.
+RULES = ("youden", "sensitivity", "specificity")
+
+
+def check_threshold(threshold):
+    """A threshold rule as ``(rule, value)``: ``("fixed", t)``, ``("youden", None)``, ...
+
+    Raises
+    ------
+    ValueError
+        Naming the value and what is allowed.
+    """
+    allowed = (
+        "'youden', ('sensitivity', x) or ('specificity', x) with x in (0, 1), or a number in [0, 1]"
+    )
+    if isinstance(threshold, numbers.Real) and not isinstance(threshold, bool):
+        if 0 <= threshold <= 1:
+            return "fixed", float(threshold)
+    elif isinstance(threshold, str) and threshold == "youden":
+        return "youden", None
+    elif (
+        isinstance(threshold, (tuple, list))
+        and len(threshold) == 2
+        and threshold[0] in ("sensitivity", "specificity")
+        and isinstance(threshold[1], numbers.Real)
+        and not isinstance(threshold[1], bool)
+        and 0 < threshold[1] < 1
+    ):
+        return threshold[0], float(threshold[1])
+    raise ValueError(f"The 'threshold' parameter must be {allowed}. Got {threshold!r} instead.")
+
+
+def choose_threshold(scores, positive, rule, value):
+    """The threshold ``rule`` picks on ``scores`` (probability of class 1) and labels.
+
+    ``"youden"``: the threshold maximizing sensitivity + specificity - 1;
+    ``("sensitivity", x)``: the highest threshold whose sensitivity is at least
+    x; ``("specificity", x)``: the lowest threshold whose specificity is at least
+    x. A sample is called positive when its score is at or above the threshold.
+    Ties go to the threshold closest to 0.5.
+    """
+    if rule == "fixed":
+        return value
+    candidates = np.unique(np.r_[scores, 0.0, 1.0])
+    n_pos, n_neg = positive.sum(), (~positive).sum()
+    if n_pos == 0 or n_neg == 0:
+        return 0.5  # one class only: no rule can be applied
+    called = scores[None, :] >= candidates[:, None]
+    sensitivity = (called & positive).sum(axis=1) / n_pos
+    specificity = (~called & ~positive).sum(axis=1) / n_neg
+    if rule == "youden":
+        score = sensitivity + specificity
+        best = np.flatnonzero(np.isclose(score, score.max()))
+    elif rule == "sensitivity":
+        ok = np.flatnonzero(sensitivity >= value)
+        best = ok[candidates[ok] == candidates[ok].max()]
+    else:
+        ok = np.flatnonzero(specificity >= value)
+        best = ok[candidates[ok] == candidates[ok].min()]
+    return float(candidates[best[np.argmin(np.abs(candidates[best] - 0.5))]])
+
+
+def fold_thresholds(scores, positive, folds, rule, value):
+    """``{fold: threshold}``, each chosen from the samples outside that fold."""
+    return {
+        int(f): choose_threshold(scores[folds != f], positive[folds != f], rule, value)
+        for f in np.unique(folds)
+    }

@@ -1,0 +1,293 @@
+"""skimgaug.evaluate and Evaluation: intervals, patients, calibration, thresholds, audit."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    balanced_accuracy_score,
+    brier_score_loss,
+    f1_score,
+    log_loss,
+    roc_auc_score,
+)
+
+from skimgaug.evaluation import Evaluation
+from skimgaug.evaluation import _threshold as threshold_module
+from skimgaug.evaluation._metrics import weighted_metrics
+
+
+def _predictions(n=120, k=2, seed=0, ties=True):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, n)
+    logits = rng.normal(size=(n, k)) + 1.5 * np.eye(k)[labels]
+    if ties:
+        logits = np.round(logits, 1)  # tied scores, as thresholded models give
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return labels, proba
+
+
+def _sklearn(labels, proba, predicted, weight=None):
+    k = proba.shape[1]
+    onehot = np.eye(k)[labels]
+    out = {
+        "accuracy": accuracy_score(labels, predicted, sample_weight=weight),
+        "balanced_accuracy": balanced_accuracy_score(labels, predicted, sample_weight=weight),
+        "f1_macro": f1_score(labels, predicted, average="macro", sample_weight=weight),
+        "log_loss": log_loss(labels, proba, sample_weight=weight),
+    }
+    if k == 2:
+        out["roc_auc"] = roc_auc_score(labels, proba[:, 1], sample_weight=weight)
+        out["average_precision"] = average_precision_score(
+            labels, proba[:, 1], sample_weight=weight
+        )
+        out["brier_score"] = brier_score_loss(labels, proba[:, 1], sample_weight=weight)
+    else:
+        out["roc_auc"] = roc_auc_score(
+            labels, proba, multi_class="ovr", average="macro", sample_weight=weight
+        )
+        out["average_precision"] = average_precision_score(
+            onehot, proba, average="macro", sample_weight=weight
+        )
+        out["brier_score"] = np.average(((proba - onehot) ** 2).sum(axis=1), weights=weight)
+    return out
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_the_metrics_are_scikit_learns_with_unit_and_integer_weights(k):
+    labels, proba = _predictions(k=k)
+    predicted = np.argmax(proba, axis=1)
+    counts = np.random.default_rng(1).integers(0, 3, len(labels)).astype(float)
+    W = np.vstack([np.ones(len(labels)), counts])
+    ours = weighted_metrics(W, labels, proba, predicted)
+    for row, weight in ((0, None), (1, counts)):
+        expected = _sklearn(labels, proba, predicted, weight)
+        for name, value in expected.items():
+            assert ours[name][row] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+def test_an_interval_holds_its_estimate_and_no_bootstraps_gives_none():
+    labels, proba = _predictions(n=300)
+    settings = {"n_bootstraps": 500, "random_state": 0, "threshold": 0.5}
+    ev = Evaluation.from_predictions(labels, proba, **settings)
+    for row in ev.metrics:
+        assert row["low"] <= row["estimate"] <= row["high"], row
+        assert row["n"] == 300 and row["level"] == "image"
+    plain = Evaluation.from_predictions(labels, proba, n_bootstraps=0, threshold=0.5)
+    assert all(row["low"] is None and row["high"] is None for row in plain.metrics)
+    again = Evaluation.from_predictions(
+        labels, proba, n_bootstraps=500, random_state=0, threshold=0.5
+    )
+    assert again.metrics == ev.metrics  # same random_state, same intervals
+
+
+def test_patients_are_resampled_and_their_interval_is_wider_when_images_are_alike():
+    # 40 patients of 6 nearly identical images: 240 images carry 40 patients' information.
+    rng = np.random.default_rng(0)
+    patient_label = rng.integers(0, 2, 40)
+    patient_score = norm.cdf(rng.normal(size=40) + 1.2 * (2 * patient_label - 1))
+    groups = np.repeat(np.arange(40), 6)
+    labels = patient_label[groups]
+    p1 = np.clip(patient_score[groups] + rng.normal(scale=0.01, size=240), 0.001, 0.999)
+    proba = np.column_stack([1 - p1, p1])
+    settings = {"n_bootstraps": 1000, "random_state": 0, "threshold": 0.5}
+    by_image = Evaluation.from_predictions(labels, proba, **settings)
+    by_patient = Evaluation.from_predictions(labels, proba, groups=groups, **settings)
+
+    def width(ev, level):
+        row = ev.metric("roc_auc", level)
+        return row["high"] - row["low"]
+
+    assert width(by_patient, "image") > 1.8 * width(by_image, "image")
+    assert by_patient.metric("roc_auc", "patient")["n"] == 40
+    assert "patients (a cluster bootstrap)" in by_patient.settings["interval"]
+
+
+def test_a_patients_probability_is_the_mean_or_the_max_of_its_images():
+    labels = np.array([0, 0, 1, 1, 1])
+    groups = np.array(["a", "a", "b", "b", "c"])
+    p1 = np.array([0.2, 0.4, 0.7, 0.9, 0.6])
+    proba = np.column_stack([1 - p1, p1])
+    ev = Evaluation.from_predictions(labels, proba, groups=groups, n_bootstraps=0, threshold=0.5)
+    assert ev.metric("brier_score", "patient")["estimate"] == pytest.approx(
+        np.mean([0.3**2, 0.2**2, 0.4**2])
+    )
+    ev = Evaluation.from_predictions(
+        labels, proba, groups=groups, n_bootstraps=0, threshold=0.5, patient_aggregation="max"
+    )
+    # max of each class's probability, renormalized: a = (0.8, 0.4) / 1.2
+    assert ev.metric("brier_score", "patient")["estimate"] == pytest.approx(
+        np.mean([(0.4 / 1.2) ** 2, (1 - 0.9 / 1.2) ** 2, 0.4**2])
+    )
+
+
+def test_patients_whose_images_carry_different_labels_are_refused():
+    proba = np.full((3, 2), 0.5)
+    with pytest.raises(ValueError, match=r"images of 1 patients carry different labels \('p1'\)"):
+        Evaluation.from_predictions(
+            [0, 1, 1], proba, groups=["p1", "p1", "p2"], n_bootstraps=0, threshold=0.5
+        )
+
+
+def test_the_threshold_never_sees_the_test_fold(monkeypatch):
+    labels, proba = _predictions(n=100)
+    folds = np.arange(100) % 4
+    seen = []
+    real = threshold_module.choose_threshold
+
+    def spy(scores, positive, rule, value):
+        seen.append(set(np.round(scores, 12).tolist()))
+        return real(scores, positive, rule, value)
+
+    monkeypatch.setattr(threshold_module, "choose_threshold", spy)
+    ev = Evaluation.from_predictions(labels, proba, folds=folds, n_bootstraps=0)
+    assert len(seen) == 4
+    for fold, scores in enumerate(seen):
+        test_scores = set(np.round(proba[folds == fold, 1], 12).tolist())
+        outside = set(np.round(proba[folds != fold, 1], 12).tolist())
+        assert scores == outside and not (test_scores - outside) & scores
+    assert set(ev.threshold["by_fold"]) == {0, 1, 2, 3}
+    assert "cross-fitting" in ev.threshold["source"]
+    # the predictions use each fold's own threshold
+    by_sample = np.array([ev.threshold["by_fold"][f] for f in folds])
+    np.testing.assert_array_equal(ev.oof_pred, (proba[:, 1] >= by_sample).astype(int))
+
+
+@pytest.mark.parametrize(
+    ("rule", "check"),
+    [
+        ("youden", lambda sens, spec: sens + spec == pytest.approx(2.0)),
+        (("sensitivity", 0.9), lambda sens, spec: sens >= 0.9),
+        (("specificity", 0.9), lambda sens, spec: spec >= 0.9),
+    ],
+)
+def test_threshold_rules(rule, check):
+    scores = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.9])
+    positive = np.array([False, False, False, True, True, True])
+    t = threshold_module.choose_threshold(scores, positive, *threshold_module.check_threshold(rule))
+    called = scores >= t
+    sens, spec = called[positive].mean(), (~called[~positive]).mean()
+    assert check(sens, spec)
+
+
+def test_a_rule_without_folds_falls_back_to_one_half_and_says_so():
+    labels, proba = _predictions(n=50)
+    with pytest.warns(UserWarning, match="no folds were given: the threshold metrics use 0.5"):
+        ev = Evaluation.from_predictions(labels, proba, n_bootstraps=0)
+    assert ev.threshold["value"] == 0.5
+
+
+def test_calibration_slope_is_one_for_calibrated_and_below_one_for_overconfident_predictions():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.02, 0.98, 20000)
+    y = (rng.uniform(size=p.size) < p).astype(int)
+    calibrated = Evaluation.from_predictions(
+        y, np.column_stack([1 - p, p]), n_bootstraps=0, threshold=0.5
+    ).calibration["image"]["1"]
+    assert calibrated["slope"] == pytest.approx(1.0, abs=0.05)
+    assert calibrated["intercept"] == pytest.approx(0.0, abs=0.05)
+    assert calibrated["ece"] < 0.02 and sum(calibrated["count"]) == p.size
+    logit = np.log(p / (1 - p))
+    extreme = 1 / (1 + np.exp(-3 * logit))  # three times too confident
+    overconfident = Evaluation.from_predictions(
+        y, np.column_stack([1 - extreme, extreme]), n_bootstraps=0, threshold=0.5
+    ).calibration["image"]["1"]
+    assert overconfident["slope"] == pytest.approx(1 / 3, abs=0.03)
+    assert overconfident["ece"] > 0.05
+
+
+def test_the_audit_finds_a_patient_in_two_folds():
+    labels = np.array([0, 1, 0, 1, 0, 1])
+    groups = np.array(["a", "b", "c", "d", "a", "e"])  # "a" in folds 0 and 2
+    folds = np.array([0, 0, 1, 1, 2, 2])
+    proba = np.full((6, 2), 0.5)
+    ev = Evaluation.from_predictions(
+        labels, proba, groups=groups, folds=folds, n_bootstraps=0, threshold=0.5
+    )
+    assert ev.audit["groups_in_several_folds"] == ["a"]
+    assert ev.audit["images_per_fold_and_class"] == {f: {"0": 1, "1": 1} for f in range(3)}
+    assert ev.audit["patients_per_fold_and_class"][2] == {"0": 1, "1": 1}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_bootstraps": -1}, "'n_bootstraps' parameter must be an int >= 0"),
+        ({"confidence": 1.5}, "'confidence' parameter must be a number in \\(0, 1\\)"),
+        ({"groups": [1, 2]}, "groups must have one entry per sample \\(4\\); got 2"),
+        ({"threshold": "best"}, "'threshold' parameter must be 'youden'"),
+        ({"patient_aggregation": "median"}, "'patient_aggregation' parameter must be"),
+    ],
+)
+def test_bad_settings_are_refused_clearly(kwargs, message):
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    with pytest.raises(ValueError, match=message):
+        Evaluation.from_predictions([0, 1, 0, 1], proba, folds=[0, 0, 1, 1], **kwargs)
+
+
+def test_probabilities_that_do_not_sum_to_one_are_refused():
+    with pytest.raises(ValueError, match="row 1 sums to 1.3"):
+        Evaluation.from_predictions([0, 1], [[0.5, 0.5], [0.6, 0.7]], n_bootstraps=0)
+
+
+def test_to_dict_is_json_safe_and_the_repr_is_a_table():
+    import json
+
+    labels, proba = _predictions(n=40)
+    ev = Evaluation.from_predictions(
+        labels, proba, folds=np.arange(40) % 2, n_bootstraps=50, random_state=0
+    )
+    json.dumps(ev.to_dict(), allow_nan=False)
+    text = repr(ev)
+    assert text.splitlines()[0] == "Evaluation of 40 images, 2 classes"
+    assert "roc_auc" in text and "95% interval" in text
+
+
+def test_evaluate_cross_validates_a_classifier_with_patients(toy):
+    from conftest import FAST
+
+    from skimgaug import AugmentedKerasClassifier, evaluate
+
+    X, y = toy
+    # patients of 3 images of one class each
+    groups = np.empty(len(y), dtype=object)
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        groups[rows] = [f"{label}-{i // 3}" for i in range(len(rows))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ev = evaluate(
+            AugmentedKerasClassifier(**FAST, random_state=0),
+            X,
+            y,
+            groups=groups,
+            cv=3,
+            n_bootstraps=100,
+            random_state=0,
+        )
+    assert ev.audit["groups_in_several_folds"] == []  # StratifiedGroupKFold
+    assert sorted(set(ev.fold.tolist())) == [0, 1, 2]
+    assert {row["level"] for row in ev.metrics} == {"image", "patient"}
+    assert ev.metric("accuracy", "patient")["n"] == len(set(groups.tolist()))
+    np.testing.assert_allclose(ev.oof_proba.sum(axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_the_95_percent_interval_of_the_auc_covers_the_truth_about_95_times_in_100():
+    # Scores of positives ~ N(1, 1), negatives ~ N(0, 1): the AUC is Phi(1 / sqrt 2).
+    truth = norm.cdf(1 / np.sqrt(2))
+    rng = np.random.default_rng(2026)
+    covered = 0
+    for _ in range(200):
+        labels = rng.integers(0, 2, 150)
+        scores = norm.cdf(rng.normal(size=150) + labels)
+        proba = np.column_stack([1 - scores, scores])
+        ev = Evaluation.from_predictions(
+            labels, proba, n_bootstraps=1000, random_state=rng.integers(2**32), threshold=0.5
+        )
+        row = ev.metric("roc_auc")
+        covered += row["low"] <= truth <= row["high"]
+    assert 0.90 <= covered / 200 <= 0.99, covered
