@@ -234,6 +234,7 @@ def test_cli_groups_reach_every_internal_split(command, image_folder, tmp_path, 
     assert calls == [(12, 4), (12, 4)] + [(24, 8)] * final
 
 
+@pytest.mark.slow  # 6 s: two folds fitted through the command line
 def test_cli_says_a_warning_of_every_fold_once_in_one_line(image_folder, tmp_path, capsys):
     from skimgaug import cli
 
