@@ -154,3 +154,42 @@ def mixed_image_folder(tmp_path_factory):
         random_state=1,
     )
     return root
+
+
+#: Runs ``cli.main`` on each command line of a JSON list, in one fresh process.
+RUN_CLI_CASES = """\
+import contextlib, io, json, sys
+from skimgaug import cli
+results = []
+for args in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            status = cli.main(args)
+        except SystemExit as exit:
+            status = exit.code
+    text = err.getvalue()
+    lines = text.strip().splitlines() or [""]
+    results.append([status, lines[-1], "tensorflow" in sys.modules, lines[0], text])
+print(json.dumps(results))
+"""
+
+
+def run_cli_cases(cases, cwd):
+    """``[status, last stderr line, tensorflow imported, first line, stderr]`` per case.
+
+    Every command line runs in one fresh process (TensorFlow not imported yet),
+    one after the other: a usage error must come before TensorFlow loads.
+    """
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_CLI_CASES, json.dumps(cases)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])

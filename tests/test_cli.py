@@ -13,22 +13,11 @@ import time
 
 import numpy as np
 import pytest
+from conftest import run_cli_cases
 from PIL import Image
 
 from skimgaug import cli
 from skimgaug.datasets import load_image_folder, write_image_folder
-
-#: Runs ``cli.main`` with the command-line arguments, then prints its exit
-#: status and whether TensorFlow was imported.
-MAIN_REPORTING_TENSORFLOW = """\
-import sys
-from skimgaug import cli
-try:
-    status = cli.main(sys.argv[1:])
-except SystemExit as exit:
-    status = exit.code
-print(status, "tensorflow" in sys.modules)
-"""
 
 #: Model builders that give no compiled model, and one that cannot be called.
 BUILDERS = """\
@@ -135,100 +124,106 @@ def test_cv_on_a_csv_with_a_custom_model(image_folder, tmp_path, capsys, monkeyp
     assert "model: tinymodels:build" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["cv", "--digits", "--datagen", "rotation=10"], "did you mean 'rotation_range'"),
-        (["cv", "--digits", "--datagen", "zoom_range"], "expects key=value"),
-        (["cv", "--digits", "--datagen", "fill_mode=mirror"], "--datagen fill_mode must be one"),
-        (["cv", "--digits", "--image-size", "big"], "expected HEIGHTxWIDTH"),
-        (["cv"], "give a SOURCE folder or CSV file, or --digits"),
-        (["cv", "here", "--digits"], "either SOURCE or --digits"),
-        (
-            ["cv", "--digits", "--model", "nocolon"],
-            "is neither a pretrained backbone (mobilenet_v3_small, mobilenet_v3_large, "
-            "efficientnet_b0, resnet50) nor MODULE:FUNCTION",
-        ),
-        (
-            ["--epochs", "0"],
-            "argument --epochs: The 'epochs' parameter of AugmentedKerasClassifier must be an "
-            "int >= 1. Got 0 instead.",
-        ),
-        (["--unknown"], "unrecognized arguments"),
-        (
-            ["cv", "--digits", "--epocs", "5"],
-            "unrecognized arguments: --epocs; did you mean --epochs?",
-        ),
-        (
-            ["--color-mode", "grayscale", "cv", "scans"],
-            "--color-mode is an option of cv, search, train, preview: give it after the "
-            "command, e.g. skimgaug cv ... --color-mode grayscale",
-        ),
-    ],
-)
-def test_usage_errors_exit_2_with_one_line(args, message):
-    result = _run(*args)
-    assert result.returncode == 2, result.stderr
-    assert message in result.stderr.strip().splitlines()[-1]
-    assert "Traceback" not in result.stderr
+#: (command line, the end of the error's one line): usage errors, exit status 2.
+USAGE_ERRORS = [
+    (["cv", "--digits", "--datagen", "rotation=10"], "did you mean 'rotation_range'"),
+    (["cv", "--digits", "--datagen", "zoom_range"], "expects key=value"),
+    (["cv", "--digits", "--datagen", "fill_mode=mirror"], "--datagen fill_mode must be one"),
+    (["cv", "--digits", "--image-size", "big"], "expected HEIGHTxWIDTH"),
+    (["cv"], "give a SOURCE folder or CSV file, or --digits"),
+    (["cv", "here", "--digits"], "either SOURCE or --digits"),
+    (
+        ["cv", "--digits", "--model", "nocolon"],
+        "is neither a pretrained backbone (mobilenet_v3_small, mobilenet_v3_large, "
+        "efficientnet_b0, resnet50) nor MODULE:FUNCTION",
+    ),
+    (
+        ["--epochs", "0"],
+        "argument --epochs: The 'epochs' parameter of AugmentedKerasClassifier must be an "
+        "int >= 1. Got 0 instead.",
+    ),
+    (["--unknown"], "unrecognized arguments"),
+    (
+        ["cv", "--digits", "--epocs", "5"],
+        "unrecognized arguments: --epocs; did you mean --epochs?",
+    ),
+    (
+        ["--color-mode", "grayscale", "cv", "scans"],
+        "--color-mode is an option of cv, search, train, preview: give it after the "
+        "command, e.g. skimgaug cv ... --color-mode grayscale",
+    ),
+]
+
+#: (command line, part of the error's one line): found before TensorFlow is imported.
+BEFORE_TENSORFLOW = [
+    (["cv", "--digits", "--folds", "1"], "argument --folds: expected an integer >= 2"),
+    (["--folds", "1"], "argument --folds: expected an integer >= 2"),
+    (
+        ["cv", "--digits", "--validation-split", "1"],
+        "argument --validation-split: The 'validation_split' parameter of "
+        "AugmentedKerasClassifier must be a number in [0, 1).",
+    ),
+    (
+        ["cv", "--digits", "--validation-split", "-0.1"],
+        "argument --validation-split: The 'validation_split' parameter of "
+        "AugmentedKerasClassifier must be a number in [0, 1).",
+    ),
+    (
+        ["cv", "--digits", "--seed", "-1"],
+        "argument --seed: The 'random_state' parameter of AugmentedKerasClassifier must "
+        "be None, an int in [0, 2**32)",
+    ),
+    (["--seed", str(2**32)], "argument --seed: The 'random_state' parameter of"),
+    (["cv", "--digits", "--out", "a_file"], "--out 'a_file' is a file; give a folder"),
+    (
+        ["cv", "--digits", "--out", "a_file/results"],
+        "--out 'a_file/results': cannot create the folder",
+    ),
+    (
+        ["cv", "IMAGES", "--groups", "(unclosed"],
+        "--groups '(unclosed' is not a valid regular expression (missing ), unterminated",
+    ),
+    (
+        ["cv", "--digits", "--datagen", "validation_split=0.2"],
+        "--datagen validation_split is not an ImageDataGenerator setting here "
+        "(use --validation-split FRACTION)",
+    ),
+    (
+        ["cv", "--digits", "--model", "builders:needs_x"],
+        "--model builders:needs_x: nothing is passed to its parameter 'x'",
+    ),
+]
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["cv", "--digits", "--folds", "1"], "argument --folds: expected an integer >= 2"),
-        (["--folds", "1"], "argument --folds: expected an integer >= 2"),
-        (
-            ["cv", "--digits", "--validation-split", "1"],
-            "argument --validation-split: The 'validation_split' parameter of "
-            "AugmentedKerasClassifier must be a number in [0, 1).",
-        ),
-        (
-            ["cv", "--digits", "--validation-split", "-0.1"],
-            "argument --validation-split: The 'validation_split' parameter of "
-            "AugmentedKerasClassifier must be a number in [0, 1).",
-        ),
-        (
-            ["cv", "--digits", "--seed", "-1"],
-            "argument --seed: The 'random_state' parameter of AugmentedKerasClassifier must "
-            "be None, an int in [0, 2**32)",
-        ),
-        (["--seed", str(2**32)], "argument --seed: The 'random_state' parameter of"),
-        (["cv", "--digits", "--out", "a_file"], "--out 'a_file' is a file; give a folder"),
-        (
-            ["cv", "--digits", "--out", "a_file/results"],
-            "--out 'a_file/results': cannot create the folder",
-        ),
-        (
-            ["cv", "IMAGES", "--groups", "(unclosed"],
-            "--groups '(unclosed' is not a valid regular expression (missing ), unterminated",
-        ),
-        (
-            ["cv", "--digits", "--datagen", "validation_split=0.2"],
-            "--datagen validation_split is not an ImageDataGenerator setting here "
-            "(use --validation-split FRACTION)",
-        ),
-        (
-            ["cv", "--digits", "--model", "builders:needs_x"],
-            "--model builders:needs_x: nothing is passed to its parameter 'x'",
-        ),
-    ],
-)
-def test_what_needs_no_tensorflow_is_checked_before_importing_it(
-    args, message, image_folder, tmp_path
-):
-    (tmp_path / "a_file").write_text("")
-    (tmp_path / "builders.py").write_text("def needs_x(meta, x):\n    return None\n")
-    args = [str(image_folder) if arg == "IMAGES" else arg for arg in args]
-    result = subprocess.run(
-        [sys.executable, "-c", MAIN_REPORTING_TENSORFLOW, *args],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert result.stdout.split() == ["2", "False"], result.stderr
-    (line,) = result.stderr.splitlines()  # one line, no usage block
-    assert line.startswith("skimgaug") and ": error: " in line and message in line
+@pytest.fixture(scope="module")
+def cli_errors(image_folder, tmp_path_factory):
+    """Both lists' outcomes, all run in one fresh process (see conftest.run_cli_cases)."""
+    folder = tmp_path_factory.mktemp("cli-errors")
+    (folder / "a_file").write_text("")
+    (folder / "builders.py").write_text("def needs_x(meta, x):\n    return None\n")
+    cases = [args for args, _ in USAGE_ERRORS]
+    cases += [
+        [str(image_folder) if arg == "IMAGES" else arg for arg in args]
+        for args, _ in BEFORE_TENSORFLOW
+    ]
+    return run_cli_cases(cases, folder)
+
+
+@pytest.mark.parametrize("index", range(len(USAGE_ERRORS)))
+def test_usage_errors_exit_2_with_one_line(index, cli_errors):
+    status, last, _, _, stderr = cli_errors[index]
+    assert status == 2, stderr
+    assert USAGE_ERRORS[index][1] in last
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("index", range(len(BEFORE_TENSORFLOW)))
+def test_what_needs_no_tensorflow_is_checked_before_importing_it(index, cli_errors):
+    status, last, tensorflow_imported, first, stderr = cli_errors[len(USAGE_ERRORS) + index]
+    assert (status, tensorflow_imported) == (2, False), stderr
+    assert first == last  # one line, no usage block
+    assert last.startswith("skimgaug") and ": error: " in last
+    assert BEFORE_TENSORFLOW[index][1] in last
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import run_cli_cases
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedKFold
 
@@ -167,36 +168,9 @@ GRID_FILES = {
     "bad_policy.toml": "[[grid]]\ndatagen = [{rotaton_range = 10}]\n",
 }
 
+
 #: Runs each case with cli.main in one fresh interpreter; prints a JSON list of
 #: [status, last stderr line, whether TensorFlow was imported by then].
-RUN_CASES = """\
-import contextlib, io, json, sys
-from skimgaug import cli
-results = []
-for args in json.loads(sys.argv[1]):
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        try:
-            status = cli.main(args)
-        except SystemExit as exit:
-            status = exit.code
-    lines = err.getvalue().strip().splitlines() or [""]
-    results.append([status, lines[-1], "tensorflow" in sys.modules, lines[0]])
-print(json.dumps(results))
-"""
-
-
-def _run_cases(cases, cwd):
-    result = subprocess.run(
-        [sys.executable, "-c", RUN_CASES, json.dumps(cases)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 @pytest.fixture(scope="module")
 def usage_errors(tmp_path_factory):
     """``{case index: [status, last line, tensorflow imported, first line]}``."""
@@ -208,20 +182,20 @@ def usage_errors(tmp_path_factory):
     # Past every check: the count check lets a large grid through with --yes.
     large = ["--grid", "datagen__rotation_range=" + ",".join(map(str, range(1001)))]
     cases.append(["search", "missing_folder", "--out", "out", "--yes", *large])
-    return _run_cases(cases, folder)
+    return run_cli_cases(cases, folder)
 
 
 @pytest.mark.parametrize("index", range(len(USAGE_ERRORS)))
 def test_a_bad_command_line_exits_2_with_one_line_before_tensorflow_is_imported(
     index, usage_errors
 ):
-    status, last, tensorflow_imported, first = usage_errors[index]
+    status, last, tensorflow_imported, first, _ = usage_errors[index]
     assert (status, tensorflow_imported) == (2, False)
     assert first == last == "skimgaug search: error: " + USAGE_ERRORS[index][1]
 
 
 def test_yes_lets_a_grid_of_more_than_1000_candidates_through(usage_errors):
-    status, last, _, _ = usage_errors[len(USAGE_ERRORS)]
+    status, last, *_ = usage_errors[len(USAGE_ERRORS)]
     assert (status, last) == (1, "skimgaug: error: no such folder or CSV file: 'missing_folder'")
 
 
