@@ -193,3 +193,20 @@ def run_cli_cases(cases, cwd):
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def count_decodes(function):
+    """``(function's result, image files it decoded)``: every decode goes through decode_pixels."""
+    from skimgaug._data import _paths
+
+    decoded = []
+    original = _paths.decode_pixels
+
+    def counting(path, *args, **kwargs):
+        decoded.append(path)
+        return original(path, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_paths, "decode_pixels", counting)
+        result = function()
+    return result, len(decoded)

@@ -6,12 +6,11 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import FAST
+from conftest import FAST, count_decodes
 from PIL import Image
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from skimgaug import AugmentedKerasClassifier
-from skimgaug._data import _paths
 from skimgaug._data._cache import DiskCache, MemoryCache, file_key, get_cache
 from skimgaug._data._paths import ImagePaths
 from skimgaug.datasets import load_image_folder
@@ -26,18 +25,7 @@ def copied_folder(image_folder, tmp_path):
 
 
 def _decoded_during(function):
-    """How many image files ``function()`` decodes: every decode goes through decode_pixels."""
-    decoded = []
-    original = _paths.decode_pixels
-
-    def counting(path, *args, **kwargs):
-        decoded.append(path)
-        return original(path, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_paths, "decode_pixels", counting)
-        function()
-    return len(decoded)
+    return count_decodes(function)[1]
 
 
 @pytest.mark.slow

@@ -6,9 +6,10 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import count_decodes
 from PIL import Image
 
-from skimgaug._data import _cache, _paths
+from skimgaug._data import _cache
 from skimgaug._data._cache import DiskCache, default_cache_folder, get_cache
 from skimgaug._data._paths import ImagePaths
 from skimgaug.exceptions import CacheWarning
@@ -30,20 +31,6 @@ def images(tmp_path):
 def fresh_caches(monkeypatch):
     """No process-wide cache made before the test (and none kept after it)."""
     monkeypatch.setattr(_cache, "_caches", {})
-
-
-def _decodes(function):
-    decoded = []
-    original = _paths.decode_pixels
-
-    def counting(path, *args, **kwargs):
-        decoded.append(path)
-        return original(path, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_paths, "decode_pixels", counting)
-        result = function()
-    return result, len(decoded)
 
 
 def _files(folder):
@@ -87,7 +74,7 @@ def test_an_unsafe_cache_folder_is_not_used(tmp_path, monkeypatch, fresh_caches,
     if kind != "a_file":
         paths, X = images
         images_ = ImagePaths(paths, (8, 8), "rgb", cache=str(folder))
-        (first, decoded), (second, again) = _decodes(images_.load), _decodes(images_.load)
+        (first, decoded), (second, again) = count_decodes(images_.load), count_decodes(images_.load)
         np.testing.assert_array_equal(first, X)
         np.testing.assert_array_equal(second, X)
         assert (decoded, again) == (len(paths), 0)  # kept in memory instead
@@ -118,10 +105,10 @@ def test_a_damaged_entry_is_a_miss_and_is_rewritten(tmp_path, fresh_caches, imag
         open(entry, "wb").write(b"not an array at all")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        loaded, decoded = _decodes(images_.load)
+        loaded, decoded = count_decodes(images_.load)
     np.testing.assert_array_equal(loaded, X)
     assert decoded == 1  # the damaged entry only
-    again, decoded = _decodes(images_.load)
+    again, decoded = count_decodes(images_.load)
     np.testing.assert_array_equal(again, X)
     assert decoded == 0  # rewritten
     assert np.load(entry).shape == (8, 8, 3)

@@ -144,9 +144,6 @@ class AugmentedKerasBase:
         -------
         self
         """
-        settings = self._check_settings()  # every parameter, before scikeras reads one
-        validate_fit_arguments(kwargs, type(self).__name__)
-        sample_weight = check_sample_weight(sample_weight)
         if groups is not None:
             groups = np.asarray(groups)
             if groups.ndim != 1 or len(groups) != n_samples(X):
@@ -154,7 +151,7 @@ class AugmentedKerasBase:
                     f"groups must be 1-D with one entry per sample of X ({n_samples(X)}); "
                     f"got shape {groups.shape}."
                 )
-        check_balanced_weights(self, settings.balance, y, sample_weight, kwargs)
+        sample_weight = self._checked_fit_call(y, sample_weight, kwargs)
         if self.warm_start and self.initialized_:
             self._update_settings_for_continued_fit()
         self._fit_groups = groups
@@ -164,6 +161,17 @@ class AugmentedKerasBase:
         finally:
             del self._fit_groups
         return self
+
+    def _checked_fit_call(self, y, sample_weight, kwargs):
+        """Every parameter and argument of a ``fit`` or ``partial_fit`` call, checked.
+
+        Before scikeras reads any of them; returns the checked ``sample_weight``.
+        """
+        settings = self._check_settings()
+        validate_fit_arguments(kwargs, type(self).__name__)
+        sample_weight = check_sample_weight(sample_weight)
+        check_balanced_weights(self, settings.balance, y, sample_weight, kwargs)
+        return sample_weight
 
     def initialize(self, X, y=None):
         """Build the model without training it; settings are checked.

@@ -6,10 +6,7 @@ import_tensorflow()  # first: the caller's Python random stays as it was  # noqa
 
 from scikeras.wrappers import KerasClassifier  # noqa: E402
 
-from .._validation import check_sample_weight  # noqa: E402
 from ._base import AugmentedKerasBase  # noqa: E402
-from ._parameters import validate_fit_arguments  # noqa: E402
-from ._settings import check_balanced_weights  # noqa: E402
 
 
 class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
@@ -260,10 +257,7 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
         -------
         self
         """
-        settings = self._check_settings()  # every parameter, before scikeras reads one
-        validate_fit_arguments(kwargs, type(self).__name__)
-        sample_weight = check_sample_weight(sample_weight)
-        check_balanced_weights(self, settings.balance, y, sample_weight, kwargs)
+        sample_weight = self._checked_fit_call(y, sample_weight, kwargs)
         if self.initialized_:
             self._update_settings_for_continued_fit()
         with self._process_state_preserved():
