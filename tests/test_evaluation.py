@@ -269,6 +269,7 @@ def test_evaluate_cross_validates_a_classifier_with_patients(toy):
             random_state=0,
         )
     assert ev.audit["groups_in_several_folds"] == []  # StratifiedGroupKFold
+    assert isinstance(ev.audit["duplicates_across_folds"], list)
     assert sorted(set(ev.fold.tolist())) == [0, 1, 2]
     assert {row["level"] for row in ev.metrics} == {"image", "patient"}
     assert ev.metric("accuracy", "patient")["n"] == len(set(groups.tolist()))
@@ -291,3 +292,35 @@ def test_the_95_percent_interval_of_the_auc_covers_the_truth_about_95_times_in_1
         row = ev.metric("roc_auc")
         covered += row["low"] <= truth <= row["high"]
     assert 0.90 <= covered / 200 <= 0.99, covered
+
+
+def test_the_audit_finds_a_planted_duplicate_across_folds(toy):
+    from skimgaug.evaluation._audit import duplicates_across_folds, image_hashes
+
+    X, _ = toy
+    X = X.copy()
+    X[10] = X[3]  # an exact copy
+    X[22] = X[5] * 1.1 + 0.01  # a near copy: the same picture, brighter
+    folds = np.arange(len(X)) % 3  # 3: fold 0, 10: fold 1; 5: fold 2, 22: fold 1
+    pairs, count = duplicates_across_folds(image_hashes(X), folds, max_distance=2)
+    assert [3, 10] in pairs and [5, 22] in pairs
+    same_fold = np.zeros(len(X), dtype=int)
+    assert duplicates_across_folds(image_hashes(X), same_fold)[1] == 0  # one fold: nothing crosses
+
+
+def test_file_names_that_look_like_patient_ids_warn_without_groups(tmp_path):
+    from PIL import Image
+
+    from skimgaug.evaluation._audit import warn_if_names_look_like_patients
+
+    paths = []
+    for patient in range(4):
+        for i in range(3):
+            path = tmp_path / f"p{patient:03d}_{i}.png"
+            Image.fromarray(np.zeros((4, 4), np.uint8)).save(path)
+            paths.append(str(path))
+    with pytest.warns(UserWarning, match=r"look like they carry patient ids \(4 prefixes"):
+        warn_if_names_look_like_patients(paths)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_names_look_like_patients([str(tmp_path / f"img{i}.png") for i in range(6)])

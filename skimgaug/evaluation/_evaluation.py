@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from ._audit import fold_audit
 from ._bootstrap import cluster_weights, percentile_interval
 from ._calibration import calibration
 from ._metrics import weighted_metrics, weighted_threshold_metrics
@@ -180,8 +181,10 @@ class Evaluation:
         Two classes only: ``rule``, ``value``, ``by_fold`` (the threshold each
         test fold used) and ``source`` (how they were chosen).
     audit : dict
-        Images (and patients) per fold and class, and
-        ``groups_in_several_folds``.
+        Images (and patients) per fold and class, ``groups_in_several_folds``,
+        and (from :func:`skimgaug.evaluate`, which has the images)
+        ``duplicates_across_folds``: index pairs of exact or near-duplicate
+        images in different folds, with ``duplicates_across_folds_count``.
     settings : dict
         ``n_bootstraps``, ``confidence``, ``patient_aggregation``, ``interval``.
     """
@@ -305,7 +308,7 @@ class Evaluation:
             metrics=metrics,
             calibration=calibrations,
             threshold=decision,
-            audit=_audit(labels, classes, groups, folds),
+            audit=fold_audit(labels, classes, groups, folds),
             settings={
                 "n_bootstraps": n_bootstraps,
                 "confidence": confidence,
@@ -387,32 +390,3 @@ def _decision(labels, proba, folds, threshold):
             "sample influenced the threshold it was judged with"
         ),
     }
-
-
-def _audit(labels, classes, groups, folds):
-    """Images (and patients) per fold and class, and groups found in several test folds."""
-    audit = {"images_per_fold_and_class": None, "patients_per_fold_and_class": None}
-    audit["groups_in_several_folds"] = None if groups is None or folds is None else []
-    if folds is None:
-        return audit
-    names = [str(c) for c in classes]
-    audit["images_per_fold_and_class"] = {
-        int(f): {names[c]: int(np.sum((folds == f) & (labels == c))) for c in range(len(names))}
-        for f in np.unique(folds)
-    }
-    if groups is not None:
-        groups = np.asarray(groups)
-        audit["patients_per_fold_and_class"] = {
-            int(f): {
-                names[c]: len(set(groups[(folds == f) & (labels == c)].tolist()))
-                for c in range(len(names))
-            }
-            for f in np.unique(folds)
-        }
-        folds_of = {}
-        for g, f in zip(groups.tolist(), folds.tolist(), strict=True):
-            folds_of.setdefault(g, set()).add(f)
-        audit["groups_in_several_folds"] = sorted(
-            (g for g, fs in folds_of.items() if len(fs) > 1), key=str
-        )
-    return audit

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._data._multi import n_samples, take
+from ._audit import duplicates_across_folds, image_hashes, warn_if_names_look_like_patients
 from ._evaluation import Evaluation, _check_settings
 from ._threshold import check_threshold
 
@@ -65,6 +66,7 @@ def evaluate(
     n_jobs=None,
     threshold="youden",
     patient_aggregation="mean",
+    max_distance=2,
 ):
     """Cross-validate ``estimator`` and evaluate its out-of-fold probabilities.
 
@@ -100,6 +102,9 @@ def evaluate(
         chosen from the other folds' out-of-fold predictions.
     patient_aggregation : {"mean", "max"}, default="mean"
         As in :meth:`Evaluation.from_predictions`.
+    max_distance : int, default=2
+        Images whose difference hashes (64 bits) differ in at most this many
+        bits count as duplicates in the audit (0: exact duplicates only).
 
     Returns
     -------
@@ -107,6 +112,15 @@ def evaluate(
     """
     _check_settings(n_bootstraps, confidence, patient_aggregation)
     check_threshold(threshold)
+    if (
+        isinstance(max_distance, bool)
+        or not isinstance(max_distance, int)
+        or not 0 <= max_distance <= 64
+    ):
+        raise ValueError(
+            "The 'max_distance' parameter must be an int from 0 to 64 (bits of the image "
+            f"hashes). Got {max_distance!r} instead."
+        )
     y = np.asarray(y)
     n = n_samples(X)
     if len(y) != n:
@@ -131,7 +145,9 @@ def evaluate(
     for fold, (test, part) in enumerate(parts):
         proba[test] = part
         folds[test] = fold
-    return Evaluation.from_predictions(
+    if groups is None:
+        warn_if_names_look_like_patients(X)
+    evaluation = Evaluation.from_predictions(
         y,
         proba,
         groups=groups,
@@ -143,3 +159,10 @@ def evaluate(
         threshold=threshold,
         patient_aggregation=patient_aggregation,
     )
+    hashes = image_hashes(X)
+    if hashes is not None:
+        pairs, count = duplicates_across_folds(hashes, folds, max_distance)
+        evaluation.audit["duplicates_across_folds"] = pairs
+        evaluation.audit["duplicates_across_folds_count"] = count
+        evaluation.audit["duplicate_max_distance"] = max_distance
+    return evaluation
