@@ -2,7 +2,8 @@
 
 import pytest
 
-from skimgaug.cli.runs._progress import TimeLeft, format_duration
+from skimgaug._html import format_duration
+from skimgaug.cli.runs._progress import TimeLeft
 
 
 class FakeClock:

@@ -19,10 +19,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedKFold
 
 from skimgaug import cli
+from skimgaug._html import Report, versions
 from skimgaug.cli import _grid as grids
 from skimgaug.cli._common import DIGITS_AUGMENTATION, DIGITS_STANDARDIZATION
 from skimgaug.cli.reports import _search_outputs as outputs
-from skimgaug.cli.reports._html import Report, versions
 from skimgaug.cli.runs import _search as search
 from skimgaug.exceptions import ChanceLevelWarning
 

@@ -106,8 +106,9 @@ def describe_data(X, y, groups, description, images, folds):
 
 
 def _cross_validate(args, source, datagen, model, out, started):
+    from .._html import format_duration
     from .reports._verdict import compare_settings, format_verdict
-    from .runs._cv import format_duration, format_summary, iter_cv, summarize, write_outputs
+    from .runs._cv import format_summary, iter_cv, summarize, write_outputs
 
     X, y, groups, samples, description = source
 

@@ -65,7 +65,7 @@ def slope_and_intercept(probability, outcome):
     beta = np.array([0.0, 1.0])
     current = log_likelihood(beta)
     for _ in range(100):
-        fitted = 1 / (1 + np.exp(-(X @ beta)))
+        fitted = 0.5 * (1 + np.tanh(0.5 * (X @ beta)))  # the logistic, without overflow
         gradient = X.T @ (y - fitted)
         hessian = (X * (fitted * (1 - fitted))[:, None]).T @ X
         try:

@@ -341,6 +341,28 @@ class Evaluation:
             "fold": None if self.fold is None else self.fold.tolist(),
         }
 
+    def to_html(self, path=None, title="Evaluation"):
+        """The evaluation as one self-contained HTML page (no script, images inline).
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            Where to write the page (UTF-8).
+        title : str, default="Evaluation"
+
+        Returns
+        -------
+        str
+            The page.
+        """
+        from ._page import evaluation_report
+
+        page = evaluation_report(self, title).to_html()
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(page)
+        return page
+
     def to_frame(self):
         """``metrics`` as a pandas DataFrame (pandas is an optional dependency)."""
         import pandas as pd

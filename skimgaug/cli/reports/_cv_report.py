@@ -1,6 +1,6 @@
 """The ``report.html`` that ``skimgaug cv --out`` writes.
 
-One self-contained page (:func:`skimgaug.cli.reports._html.page`, the one
+One self-contained page (:func:`skimgaug._html.page`, the one
 page engine and stylesheet of every report): its figures are inline
 ``data:`` URIs, it has no script and loads nothing, so it opens offline and
 can be sent as one file. It renders the document that results.json holds
@@ -12,8 +12,7 @@ import base64
 import html
 import math
 
-from ..runs._progress import format_duration
-from ._html import page
+from ..._html import format_duration, page
 from ._metrics import METRICS
 
 #: Column titles of the metrics.

@@ -8,8 +8,8 @@ import os
 
 import numpy as np
 
+from ..._html import Report
 from .._grid import format_params, format_value
-from ._html import Report
 
 #: The report's ranking table shows at most this many candidates (all are in cv_results.csv).
 REPORT_ROWS = 100
@@ -241,7 +241,7 @@ def plot_scores_by_parameter(rows, keys, scoring):
 
 
 def build_report(result, rows, settings, timings, subtitle):
-    """The search's :class:`~skimgaug.cli.reports._html.Report`."""
+    """The search's :class:`~skimgaug._html.Report`."""
     scoring = result.scoring
     report = Report("skimgaug search", subtitle=subtitle)
     best = rows[result.search.best_index_]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..._html import format_duration
 from ..._version import versions
 from ...exceptions import ChanceLevelWarning, MixedImageSizesWarning
 from ..reports._metrics import METRICS
@@ -27,7 +28,6 @@ from ._progress import (
     TimeLeft,
     early_stopping_of,
     epoch_progress,
-    format_duration,
     format_early_stopping,
     parallel_time_left,
 )

@@ -20,12 +20,7 @@ Time left = epochs to come x mean steady epoch + fits to come x mean overhead.
 import sys
 import time
 
-
-def format_duration(seconds):
-    """``"0:42"``, ``"12:05"`` or ``"1:02:03"`` (hours:minutes:seconds)."""
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+from ..._html import format_duration
 
 
 class TimeLeft:

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..._html import format_duration
 from .._grid import format_params
-from ._progress import TimeLeft, epoch_progress, format_duration, parallel_time_left
+from ._progress import TimeLeft, epoch_progress, parallel_time_left
 
 
 @dataclass

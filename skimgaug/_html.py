@@ -8,7 +8,7 @@ labels and parameter values can hold ``<``, ``&`` or quotes.
 
 Examples
 --------
->>> from skimgaug.cli.reports._html import Report
+>>> from skimgaug._html import Report
 >>> report = Report("Scores", subtitle="3 folds")
 >>> section = report.section("Ranking")
 >>> section.table([{"rank": 1, "score": 0.91234}, {"rank": 2, "score": 0.8}])
@@ -23,8 +23,15 @@ import io
 import math
 import numbers
 
-from ..._version import versions
-from ..runs._progress import format_duration
+from ._version import versions
+
+
+def format_duration(seconds):
+    """``"0:42"``, ``"12:05"`` or ``"1:02:03"`` (hours:minutes:seconds)."""
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
 
 #: The one stylesheet of every report page.
 STYLE = """
@@ -47,7 +54,8 @@ thead th { background: #f6f8fa; border-bottom: 2px solid #d0d7de; font-weight: 6
 tfoot td { font-weight: 600; border-top: 2px solid #d0d7de; border-bottom: none; }
 table.facts th { text-align: left; font-weight: 600; color: #57606a; background: none;
                  border-bottom: 1px solid #e1e4e8; padding-right: 24px; }
-table.facts td { text-align: left; }
+table.facts td { text-align: left; white-space: normal; }
+table.facts th { white-space: nowrap; vertical-align: top; }
 .verdict { font-size: 1.15em; padding: 12px 16px; border-left: 6px solid; border-radius: 4px; }
 .verdict.better { background: #dafbe1; border-color: #1a7f37; }
 .verdict.worse { background: #ffebe9; border-color: #cf222e; }
