@@ -193,12 +193,14 @@ def test_cross_validation_accuracy_is_indistinguishable_between_engines(digits):
             batch_size=32,
             verbose=0,
             optimizer="adam",
+            random_state=0,
         )
         scores[engine] = cross_val_score(clf, X, y, cv=cv)
-    # Unseeded fits: a paired t-test over folds finds no difference.
+    # Seeded: both engines draw the same transforms, so the folds' models see the same
+    # training images up to float32 round-off, and score alike fold by fold (unseeded fits
+    # differ by their initial weights; a paired test over five folds then failed by chance).
     difference = scores["vectorized"] - scores["imagedatagenerator"]
-    assert stats.ttest_rel(scores["vectorized"], scores["imagedatagenerator"]).pvalue > 0.01
-    assert abs(difference.mean()) < 0.05, scores
+    assert np.abs(difference).max() <= 0.02, scores
 
 
 def test_a_fit_keeps_opencv_single_threaded_and_restores_it(toy):
