@@ -63,9 +63,10 @@ PARAMETERS = (
 EPOCHS = integer(1)
 VALIDATION_SPLIT = real(0, 1, high_open=True)
 #: Keras' verbosity: 0, 1, 2 or "auto" (a bool, as scikeras' tests pass it, is 0 or 1).
+_VERBOSITY = one_of(0, 1, 2, "auto")
 VERBOSE = Constraint(
     "one of 0, 1, 2, 'auto' or a bool",
-    lambda v: isinstance(v, (bool, np.bool_)) or one_of(0, 1, 2, "auto")._accepts(v),
+    lambda v: isinstance(v, (bool, np.bool_)) or _VERBOSITY._accepts(v),
 )
 
 #: What each parameter accepts. ``model``, ``build_fn``, ``optimizer``,

@@ -59,9 +59,10 @@ class _Parser(argparse.ArgumentParser):
     The commands' parsers are made by this class too.
     """
 
-    #: Every option of every command, by option string: the command names (set by main).
+    #: Every option of every command, by option string: the command names (main sets it
+    #: on the top-level parser, whose errors these hints serve; empty on the commands' parsers).
     command_options = {}
-    #: The command line being parsed (set by main), for hints.
+    #: The command line being parsed (main sets it on the top-level parser), for hints.
     argv = ()
 
     def error(self, message):
@@ -150,8 +151,9 @@ def run(args, out=None):
 def main(argv=None):
     """Entry point of the ``skimgaug`` console script; returns the exit status."""
     parser, parsers = _build_parsers()
-    _Parser.argv = tuple(sys.argv[1:] if argv is None else argv)
-    _Parser.command_options = _command_options(parsers)
+    # Read by the top-level parser's hints (its errors: unknown options, a bad command).
+    parser.argv = tuple(sys.argv[1:] if argv is None else argv)
+    parser.command_options = _command_options(parsers)
     args = parser.parse_args(argv)
     if args.command is None:  # the digits demo, with the options given
         args = parser.parse_args(["cv", "--digits", "--compare"], namespace=args)

@@ -85,7 +85,8 @@ def _parse_image_size(text):
 
 
 def _image_size(text):
-    return parameter_type("target_size", parse=lambda t: t)(_parse_image_size(text))
+    # A malformed HxW raises its own message; a parsed size is checked as target_size.
+    return parameter_type("target_size", parse=_parse_image_size)(text)
 
 
 def parse_value(text):

@@ -371,12 +371,11 @@ def _refit(args, estimator, result, X, y, groups, timings):
     """The best candidate fitted on all images (an internal validation part only to stop)."""
     from .runs import _search as search
 
-    best_params = result.search.best_params_
-    refit = estimator
-    if not args.early_stopping and "validation_split" not in best_params:
-        refit = estimator.set_params(validation_split=0.0)  # all images train, as in train
+    params = dict(result.search.best_params_)
+    if not args.early_stopping:  # all images train, as in train (unless the grid chose)
+        params.setdefault("validation_split", 0.0)
     best, seconds, notes = search.refit_best(
-        refit, best_params, X, y, groups, progress=not args.quiet
+        estimator, params, X, y, groups, progress=not args.quiet
     )
     for line in notes:
         print(line, file=sys.stderr, flush=True)

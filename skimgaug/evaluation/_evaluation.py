@@ -16,12 +16,8 @@ PATIENT_AGGREGATIONS = ("mean", "max")
 
 
 def _check_settings(n_bootstraps, confidence, patient_aggregation):
-    if isinstance(n_bootstraps, bool) or not isinstance(n_bootstraps, numbers.Integral):
-        raise ValueError(
-            f"The 'n_bootstraps' parameter must be an int >= 0 (0: no intervals). "
-            f"Got {n_bootstraps!r} instead."
-        )
-    if n_bootstraps < 0:
+    integer = isinstance(n_bootstraps, numbers.Integral) and not isinstance(n_bootstraps, bool)
+    if not integer or n_bootstraps < 0:
         raise ValueError(
             f"The 'n_bootstraps' parameter must be an int >= 0 (0: no intervals). "
             f"Got {n_bootstraps!r} instead."
@@ -114,39 +110,59 @@ def _predicted(proba, thresholds_by_sample):
     return np.argmax(proba, axis=1)
 
 
-def _level_metrics(level, labels, proba, predicted, weights_batches, count, confidence):
-    """The rows of ``metrics`` of one level: estimates, and intervals from the batches."""
-    ones = np.ones((1, len(labels)))
-    estimates = weighted_metrics(ones, labels, proba, predicted)
+def _all_metrics(W, labels, proba, predicted):
+    """Every metric of one level, one value per row of the weights ``W``."""
+    values = weighted_metrics(W, labels, proba, predicted)
     if proba.shape[1] == 2:
-        estimates.update(weighted_threshold_metrics(ones, labels, predicted))
-    names = list(estimates)
-    samples = {name: [] for name in names}
-    for weights in weights_batches:
-        values = weighted_metrics(weights, labels, proba, predicted)
-        if proba.shape[1] == 2:
-            values.update(weighted_threshold_metrics(weights, labels, predicted))
-        for name in names:
-            samples[name].append(values[name])
+        values.update(weighted_threshold_metrics(W, labels, predicted))
+    return values
+
+
+def _metric_rows(levels, clusters, n_bootstraps, rng, confidence):
+    """The rows of ``metrics``: each level's estimates and bootstrap intervals.
+
+    ``levels`` holds ``(name, labels, proba, predicted)`` of the images and,
+    with patients, of the patients. The batches of resamples are drawn once and
+    go to both levels (the images weighted by their cluster's draws, the
+    patients by their own), one batch at a time, so memory stays bounded.
+    """
+    drawn = [{} for _ in levels]
+    for weights, counts in cluster_weights(clusters, n_bootstraps, rng):
+        for (level, labels, proba, predicted), values in zip(levels, drawn, strict=True):
+            W = weights if level == "image" else counts
+            for name, batch in _all_metrics(W, labels, proba, predicted).items():
+                values.setdefault(name, []).append(batch)
     rows = []
-    for name in names:
-        estimate = float(estimates[name][0])
-        low = high = None
-        defined = 0
-        if samples[name]:
-            low, high, defined = percentile_interval(np.concatenate(samples[name]), confidence)
-        rows.append(
-            {
-                "level": level,
-                "metric": name,
-                "estimate": None if np.isnan(estimate) else estimate,
-                "low": low,
-                "high": high,
-                "n": count,
-                "bootstraps_defined": defined,
-            }
-        )
+    for (level, labels, proba, predicted), values in zip(levels, drawn, strict=True):
+        estimates = _all_metrics(np.ones((1, len(labels))), labels, proba, predicted)
+        for name, estimate in estimates.items():
+            estimate = float(estimate[0])
+            low = high = None
+            defined = 0
+            if values:
+                low, high, defined = percentile_interval(np.concatenate(values[name]), confidence)
+            rows.append(
+                {
+                    "level": level,
+                    "metric": name,
+                    "estimate": None if np.isnan(estimate) else estimate,
+                    "low": low,
+                    "high": high,
+                    "n": len(labels),
+                    "bootstraps_defined": defined,
+                }
+            )
     return rows
+
+
+def _patient_level(patients, by_sample):
+    """``(labels, proba, predicted)`` of the patients, each at its fold's threshold."""
+    names, labels, proba, index = patients
+    thresholds = None
+    if by_sample is not None:
+        thresholds = np.zeros(len(names))
+        thresholds[index] = by_sample  # each patient's fold (the audit checks)
+    return labels, proba, _predicted(proba, thresholds)
 
 
 class Evaluation:
@@ -272,34 +288,16 @@ class Evaluation:
         elif decision is not None:
             by_sample = np.full(len(labels), decision["value"])
         predicted = _predicted(proba, by_sample)
-        if groups is None:
-            clusters = np.arange(len(labels))
-            patients = None
-        else:
+        levels = [("image", labels, proba, predicted)]
+        calibrations = {"image": calibration(labels, proba, classes)}
+        clusters = np.arange(len(labels))
+        if groups is not None:
             patients = _patients(labels, proba, groups, patient_aggregation)
             clusters = patients[3]
-        batches = list(cluster_weights(clusters, n_bootstraps, rng))
-        metrics = _level_metrics(
-            "image", labels, proba, predicted, (w for w, _ in batches), len(labels), confidence
-        )
-        calibrations = {"image": calibration(labels, proba, classes)}
-        if patients is not None:
-            names, patient_labels, patient_proba, index = patients
-            patient_thresholds = None
-            if by_sample is not None:
-                patient_thresholds = np.zeros(len(names))
-                patient_thresholds[index] = by_sample  # each patient's fold (the audit checks)
-            patient_pred = _predicted(patient_proba, patient_thresholds)
-            metrics += _level_metrics(
-                "patient",
-                patient_labels,
-                patient_proba,
-                patient_pred,
-                (counts for _, counts in batches),
-                len(names),
-                confidence,
-            )
+            patient_labels, patient_proba, patient_pred = _patient_level(patients, by_sample)
+            levels.append(("patient", patient_labels, patient_proba, patient_pred))
             calibrations["patient"] = calibration(patient_labels, patient_proba, classes)
+        metrics = _metric_rows(levels, clusters, n_bootstraps, rng, confidence)
         return cls(
             oof_proba=proba,
             oof_pred=classes[predicted],

@@ -44,6 +44,26 @@ def _fit_fold(estimator, X, y, groups, train, test, classes):
     return test, aligned
 
 
+def _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs):
+    """``(proba, folds)``: each sample's probabilities from the fold that tested it."""
+    n = len(y)
+    splits = list(splitter.split(np.zeros(n), y, groups))
+    if n_jobs in (None, 1):
+        parts = [_fit_fold(estimator, X, y, groups, tr, te, classes) for tr, te in splits]
+    else:
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_fold)(estimator, X, y, groups, tr, te, classes) for tr, te in splits
+        )
+    proba = np.zeros((n, len(classes)))
+    folds = np.full(n, -1)
+    for fold, (test, part) in enumerate(parts):
+        proba[test] = part
+        folds[test] = fold
+    return proba, folds
+
+
 def _fit_parameters(model):
     import inspect
 
@@ -131,20 +151,7 @@ def evaluate(
             raise ValueError(f"groups must have one entry per sample ({n}); got {groups.shape}.")
     splitter = _splitter(cv, groups, random_state)
     classes = np.unique(y)
-    splits = list(splitter.split(np.zeros(n), y, groups))
-    if n_jobs in (None, 1):
-        parts = [_fit_fold(estimator, X, y, groups, tr, te, classes) for tr, te in splits]
-    else:
-        from joblib import Parallel, delayed
-
-        parts = Parallel(n_jobs=n_jobs)(
-            delayed(_fit_fold)(estimator, X, y, groups, tr, te, classes) for tr, te in splits
-        )
-    proba = np.zeros((n, len(classes)))
-    folds = np.full(n, -1)
-    for fold, (test, part) in enumerate(parts):
-        proba[test] = part
-        folds[test] = fold
+    proba, folds = _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs)
     if groups is None:
         warn_if_names_look_like_patients(X)
     evaluation = Evaluation.from_predictions(
