@@ -56,9 +56,10 @@ def _sklearn(labels, proba, predicted, weight=None):
     return out
 
 
+@pytest.mark.parametrize("ties", [True, False])
 @pytest.mark.parametrize("k", [2, 3])
-def test_the_metrics_are_scikit_learns_with_unit_and_integer_weights(k):
-    labels, proba = _predictions(k=k)
+def test_the_metrics_are_scikit_learns_with_unit_and_integer_weights(k, ties):
+    labels, proba = _predictions(k=k, ties=ties)
     predicted = np.argmax(proba, axis=1)
     counts = np.random.default_rng(1).integers(0, 3, len(labels)).astype(float)
     W = np.vstack([np.ones(len(labels)), counts])

@@ -41,31 +41,48 @@ def _ratio(numerator, denominator):
         )
 
 
-def _auc(W, scores, positive):
-    """Weighted ROC AUC of ``scores`` for the boolean ``positive``, per row of ``W``."""
-    order = np.argsort(scores, kind="mergesort")
-    sorted_scores = scores[order]
-    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
-    Wo = W[:, order]
-    pos = np.add.reduceat(Wo * positive[order], starts, axis=1)
-    neg = np.add.reduceat(Wo * ~positive[order], starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg  # negatives scored strictly lower
-    wins = (pos * (below + 0.5 * neg)).sum(axis=1)
-    return _ratio(wins, pos.sum(axis=1) * neg.sum(axis=1))
+def ranking_metrics(W, scores, positive):
+    """Weighted ROC AUC and average precision of ``scores`` for ``positive``, per row of ``W``.
 
+    One descending sort serves both, and the sums over samples are
+    matrix-vector products. Samples with tied scores form one step
+    (scikit-learn's definitions: a tied positive and negative count half a
+    win in the AUC; average precision steps once per distinct score); the
+    grouping is skipped when no two scores tie, the usual case of
+    probabilities.
 
-def _average_precision(W, scores, positive):
-    """Weighted average precision (scikit-learn's step-wise definition), per row."""
+    Returns
+    -------
+    auc, average_precision : ndarray of shape (resamples,)
+    """
     order = np.argsort(-scores, kind="mergesort")
     sorted_scores = scores[order]
-    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
     Wo = W[:, order]
-    tp = np.add.reduceat(Wo * positive[order], starts, axis=1)
-    fp = np.add.reduceat(Wo * ~positive[order], starts, axis=1)
-    tp_cum, fp_cum = np.cumsum(tp, axis=1), np.cumsum(fp, axis=1)
-    precision = _ratio(tp_cum, tp_cum + fp_cum)
-    total = tp_cum[:, -1]
-    return _ratio(np.nansum(tp * precision, axis=1), total)
+    mask = positive[order].astype(W.dtype)
+    ties = sorted_scores[1:] == sorted_scores[:-1]
+    if ties.any():  # one column per distinct score
+        starts = np.flatnonzero(np.r_[True, ~ties])
+        pos = np.add.reduceat(Wo * mask, starts, axis=1)
+        Wo = np.add.reduceat(Wo, starts, axis=1)
+        cum_pos = np.cumsum(pos, axis=1)
+        neg = Wo - pos
+        # a negative wins against the positives above it, half against tied ones
+        wins = (neg * (cum_pos - 0.5 * pos)).sum(axis=1)
+        weighted_precision = pos * cum_pos
+    else:
+        cum_pos = np.cumsum(Wo * mask, axis=1)
+        # in descending order, the positives scored above a negative are cum_pos there
+        weighted_precision = Wo * cum_pos
+        wins = weighted_precision @ (1 - mask)
+        weighted_precision *= mask  # positives only: weight times positives at or above
+    cum_all = np.cumsum(Wo, axis=1)
+    total_pos = cum_pos[:, -1]
+    total_neg = cum_all[:, -1] - total_pos
+    auc = _ratio(wins, total_pos * total_neg)
+    # precision at each step: positives / all at or above it (0 where nothing is above)
+    weighted_precision /= np.maximum(cum_all, np.finfo(W.dtype).tiny)
+    average_precision = _ratio(weighted_precision.sum(axis=1), total_pos)
+    return auc, average_precision
 
 
 def weighted_metrics(W, labels, proba, predicted):
@@ -102,11 +119,11 @@ def weighted_metrics(W, labels, proba, predicted):
     seen = (support + predicted_count) > 0
     out["f1_macro"] = _ratio((f1 * seen).sum(axis=1), seen.sum(axis=1))
     if k == 2:
-        out["roc_auc"] = _auc(W, proba[:, 1], labels == 1)
-        out["average_precision"] = _average_precision(W, proba[:, 1], labels == 1)
+        out["roc_auc"], out["average_precision"] = ranking_metrics(W, proba[:, 1], labels == 1)
     else:
-        aucs = np.stack([_auc(W, proba[:, c], labels == c) for c in range(k)], axis=1)
-        aps = np.stack([_average_precision(W, proba[:, c], labels == c) for c in range(k)], axis=1)
+        pairs = [ranking_metrics(W, proba[:, c], labels == c) for c in range(k)]
+        aucs = np.stack([auc for auc, _ in pairs], axis=1)
+        aps = np.stack([ap for _, ap in pairs], axis=1)
         with np.errstate(invalid="ignore"):
             # undefined when a class is absent from the resample: NaN, as scikit-learn raises
             out["roc_auc"] = np.where(present.all(axis=1), aucs.mean(axis=1), np.nan)
