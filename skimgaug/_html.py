@@ -63,6 +63,10 @@ table.facts th { white-space: nowrap; vertical-align: top; }
 .partial { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 4px;
            padding: 10px 14px; margin: 1em 0; }
 .note { color: #57606a; font-size: 0.92em; max-width: 52em; }
+.alert { color: #a40e26; background: #ffebe9; border-left: 6px solid #cf222e;
+         border-radius: 4px; padding: 8px 14px; font-weight: 600; max-width: 52em; }
+.ok { color: #1a7f37; }
+h4 { font-size: 0.98em; margin: 1em 0 0.3em; color: #24292f; }
 .total { font-size: 1.05em; }
 code { background: #f6f8fa; padding: 1px 4px; border-radius: 3px; font-size: 0.92em; }
 figure { margin: 0.8em 0 1.4em; }
@@ -151,9 +155,14 @@ class Section:
         self.heading = heading
         self._blocks = []
 
-    def paragraph(self, text):
-        """Append a paragraph of plain text."""
-        self._blocks.append(f"<p>{_text(text)}</p>")
+    def paragraph(self, text, css_class=None):
+        """Append a paragraph of plain text (with ``css_class``: ``"note"``, ``"ok"``)."""
+        attribute = f' class="{css_class}"' if css_class else ""
+        self._blocks.append(f"<p{attribute}>{_text(text)}</p>")
+
+    def alert(self, text):
+        """Append a paragraph in red: something that makes the results untrustworthy."""
+        self._blocks.append(f'<p class="alert">{_text(text)}</p>')
 
     def table(self, rows, columns=None, caption=None, digits=4):
         """Append a table.
@@ -218,9 +227,10 @@ class Section:
         """
         self.image(figure_to_png(figure, dpi), alt, caption)
 
-    def to_html(self):
-        """The section as an HTML fragment."""
-        return f"<section><h2>{_text(self.heading)}</h2>\n" + "\n".join(self._blocks) + "</section>"
+    def to_html(self, level=2):
+        """The section as an HTML fragment, its heading at ``<h{level}>``."""
+        heading = f"<h{level}>{_text(self.heading)}</h{level}>"
+        return f"<section>{heading}\n" + "\n".join(self._blocks) + "</section>"
 
 
 class Report:

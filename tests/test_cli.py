@@ -88,6 +88,11 @@ def test_cv_on_a_folder_with_groups_writes_every_output(image_folder, tmp_path, 
         "roc_auc",
     }
     assert results["config"]["datagen"]["no augmentation"] == {"rescale": 1 / 255}
+    comparison = results["bootstrap_comparison"]
+    assert comparison["resampled"] == "patients" and comparison["n_bootstraps"] == 2000
+    assert comparison["low"] <= comparison["difference"] <= comparison["high"]
+    assert "ROC AUC, augmentation minus no augmentation: " in printed
+    assert "ROC AUC difference" in (out / "report.html").read_text()
     rows = list(csv.DictReader(open(out / "oof_predictions.csv")))
     assert len(rows) == 2 * 24
     fold_of_patient = {}
@@ -122,6 +127,69 @@ def test_cv_on_a_csv_with_a_custom_model(image_folder, tmp_path, capsys, monkeyp
     code = cli.main(["cv", str(table), *options.split()])
     assert code == 0
     assert "model: tinymodels:build" in capsys.readouterr().out
+
+
+TINY_MODEL = (
+    "import keras\n"
+    "def build(meta, compile_kwargs):\n"
+    "    m = keras.Sequential([keras.Input(meta['X_shape_'][1:]), keras.layers.Flatten(),\n"
+    "                          keras.layers.Dense(meta['n_classes_'], activation='softmax')])\n"
+    "    m.compile('adam', 'sparse_categorical_crossentropy')\n"
+    "    return m\n"
+)
+
+
+def test_cv_reports_intervals_patients_calibration_threshold_and_audit(
+    image_folder, tmp_path, capsys, monkeypatch
+):
+    images = tmp_path / "images"
+    shutil.copytree(image_folder, images)
+    # a planted copy of one patient's image in the other patients of its class:
+    # at least one of them is tested in the other fold
+    for patient in ("p0001", "p0002", "p0003"):
+        copy = images / "class0" / f"{patient}_copy.png"
+        shutil.copy(images / "class0" / "p0000_00000.png", copy)
+    (tmp_path / "tinymodels.py").write_text(TINY_MODEL)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "results"
+    options = (
+        "--model tinymodels:build --folds 2 --epochs 1 --image-size 16x16 --quiet "
+        "--validation-split 0 --bootstraps 200 --threshold specificity:0.8"
+    )
+    code = cli.main(
+        ["cv", str(images), "--groups", r"^(p\d+)_", "--out", str(out), *options.split()]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert (
+        "out-of-fold metrics, 95% intervals by percentile bootstrap, resampling patients "
+        "(a cluster bootstrap), 200 resamples" in printed
+    )
+    assert re.search(r"^metric\s+image \(27\)\s+patient \(8\)$", printed, re.M)
+    interval = r"\d\.\d{4} \[\d\.\d{4}, \d\.\d{4}\]"
+    for metric in ("accuracy", "roc_auc", "brier_score", "sensitivity", "npv"):
+        assert re.search(rf"^{metric}\s+{interval}\s+{interval}$", printed, re.M), metric
+    assert "threshold (specificity, class class1 positive), chosen for each test fold" in printed
+    assert "audit: WARNING " in printed and "images in different folds" in printed
+    results = json.loads((out / "results.json").read_text())
+    evaluation = results["evaluation"]["no augmentation"]
+    assert {(m["level"], m["metric"]) for m in evaluation["metrics"]} >= {
+        ("image", "roc_auc"),
+        ("patient", "roc_auc"),
+        ("patient", "specificity"),
+    }
+    assert evaluation["audit"]["groups_in_several_folds"] == []
+    pairs = evaluation["audit"]["duplicates_across_folds"]
+    rows = list(csv.DictReader(open(out / "oof_predictions.csv")))
+    named = {int(r["index"]): os.path.basename(r["sample"]) for r in rows}
+    assert any({named[i], named[j]} & {"p0000_00000.png"} for i, j in pairs)
+    assert set(evaluation["threshold"]["by_fold"]) == {"1", "2"}  # folds from 1, as printed
+    assert {r["predicted_at_threshold"] for r in rows} <= {"class0", "class1"}
+    assert results["timings"]["evaluation_seconds"] > 0
+    page = (out / "report.html").read_text()
+    for text in ("Out-of-fold evaluation", "ROC and precision-recall curves (patient level)"):
+        assert text in page
+    assert 'class="alert"' in page  # the duplicates, in red
 
 
 #: (command line, the end of the error's one line): usage errors, exit status 2.
@@ -191,6 +259,29 @@ BEFORE_TENSORFLOW = [
     (
         ["cv", "--digits", "--model", "builders:needs_x"],
         "--model builders:needs_x: nothing is passed to its parameter 'x'",
+    ),
+    (
+        ["cv", "--digits", "--bootstraps", "-1"],
+        "argument --bootstraps: The 'n_bootstraps' parameter must be an int >= 0 (0: no "
+        "intervals). Got -1 instead.",
+    ),
+    (
+        ["cv", "--digits", "--confidence", "95"],
+        "argument --confidence: The 'confidence' parameter must be a number in (0, 1), such "
+        "as 0.95. Got 95.0 instead.",
+    ),
+    (
+        ["cv", "--digits", "--threshold", "sens:0.9"],
+        "Got ('sens', 0.9) instead. On the command line: youden, sensitivity:0.9, "
+        "specificity:0.9 or a number such as 0.5.",
+    ),
+    (["cv", "--digits", "--threshold", "1.5"], "argument --threshold: The 'threshold'"),
+    (["cv", "--digits", "--patient-aggregation", "max"], "--patient-aggregation needs --groups"),
+    (
+        ["cv", "IMAGES", "--groups", r"^p\d\d\d(\d)_"],
+        "--groups: 4 groups hold images of different labels ('0', '1', '2' ...); "
+        "patient-level results need one label per patient. If the groups are patients, check "
+        "the labels; if they are sites or scanners, add --patient-aggregation none",
     ),
 ]
 

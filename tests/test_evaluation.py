@@ -325,3 +325,99 @@ def test_file_names_that_look_like_patient_ids_warn_without_groups(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_if_names_look_like_patients([str(tmp_path / f"img{i}.png") for i in range(6)])
+
+
+def test_the_paired_difference_is_the_difference_of_scikit_learns_metrics():
+    from skimgaug.evaluation import paired_difference
+
+    labels, proba = _predictions(n=300, k=3, ties=False)
+    worse = 0.5 * proba + 0.5 / 3  # the same ranking per class, less sure
+    noisy = np.random.default_rng(5).dirichlet(np.ones(3), 300) * 0.6 + 0.4 * proba
+    result = paired_difference(labels, proba, noisy, n_bootstraps=400, random_state=0)
+    expected = roc_auc_score(labels, proba, multi_class="ovr") - roc_auc_score(
+        labels, noisy, multi_class="ovr"
+    )
+    assert result["difference"] == pytest.approx(expected, rel=1e-6)
+    assert result["low"] < result["difference"] < result["high"]
+    same = paired_difference(labels, proba, worse, n_bootstraps=200, random_state=0)
+    # one-vs-rest AUCs depend on each class's ranking only: a paired resample sees no difference
+    assert same["difference"] == pytest.approx(0, abs=1e-12)
+    assert same["low"] == pytest.approx(0, abs=1e-6) and same["high"] == pytest.approx(0, abs=1e-6)
+    loss = paired_difference(labels, proba, worse, metric="log_loss", n_bootstraps=0)
+    assert loss["low"] is None
+    assert loss["difference"] == pytest.approx(log_loss(labels, proba) - log_loss(labels, worse))
+    with pytest.raises(ValueError, match="The 'metric' parameter must be one of accuracy"):
+        paired_difference(labels, proba, worse, metric="auc")
+    with pytest.raises(ValueError, match="proba has 2 columns but there are 3 classes"):
+        paired_difference(labels, proba, proba[:, :2] / proba[:, :2].sum(1, keepdims=True))
+
+
+def test_the_paired_interval_is_narrower_than_either_models_own():
+    from skimgaug.evaluation import paired_difference
+
+    labels, proba = _predictions(n=400, ties=False)
+    other = np.clip(proba + np.random.default_rng(2).normal(0, 0.05, proba.shape), 0.01, None)
+    other /= other.sum(axis=1, keepdims=True)
+    pair = paired_difference(labels, proba, other, n_bootstraps=500, random_state=0)
+    own = Evaluation.from_predictions(
+        labels, proba, n_bootstraps=500, random_state=0, threshold=0.5
+    )
+    width = own.metric("roc_auc")["high"] - own.metric("roc_auc")["low"]
+    assert pair["high"] - pair["low"] < width / 2  # correlated models: the pairing cancels
+
+
+def test_groups_that_are_not_patients_are_resampled_without_patient_rows():
+    labels, proba = _predictions(n=200, ties=False)
+    sites = np.arange(200) % 10  # every site holds both labels
+    with pytest.raises(ValueError, match="patient_aggregation=None"):
+        Evaluation.from_predictions(labels, proba, groups=sites, threshold=0.5)
+    ev = Evaluation.from_predictions(
+        labels, proba, groups=sites, threshold=0.5, patient_aggregation=None, random_state=0
+    )
+    assert {row["level"] for row in ev.metrics} == {"image"}
+    assert "cluster bootstrap" in ev.settings["interval"]
+    plain = Evaluation.from_predictions(labels, proba, threshold=0.5, random_state=0)
+    assert ev.metric("accuracy")["estimate"] == plain.metric("accuracy")["estimate"]
+    assert ev.metric("accuracy")["low"] != plain.metric("accuracy")["low"]
+
+
+@pytest.mark.parametrize("ties", [True, False])
+def test_the_curves_are_the_roc_and_precision_recall_curves_with_a_band(ties):
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    labels, proba = _predictions(n=300, ties=ties)
+    ev = Evaluation.from_predictions(labels, proba, n_bootstraps=300, random_state=0, threshold=0.5)
+    curve = ev.curves["image"]["1"]
+    grid = np.array(curve["grid"])
+    fpr, tpr, _ = roc_curve(labels, proba[:, 1])
+    np.testing.assert_allclose(curve["tpr"], np.interp(grid, fpr, tpr), atol=1e-6)
+    assert np.trapezoid(curve["tpr"], grid) == pytest.approx(
+        roc_auc_score(labels, proba[:, 1]), abs=0.005
+    )
+    precision, recall, _ = precision_recall_curve(labels, proba[:, 1])
+    precision, recall = precision[:-1], recall[:-1]  # without scikit-learn's (0, 1) end point
+    best = [precision[recall >= r].max() for r in grid]  # interpolated precision
+    np.testing.assert_allclose(curve["precision"], best, atol=1e-6)
+    for key in ("tpr", "precision"):
+        low, high, value = (np.array(curve[k]) for k in (f"{key}_low", f"{key}_high", key))
+        assert (low <= high + 1e-12).all() and np.mean((low <= value) & (value <= high)) > 0.9
+    assert curve["resamples"] == 300
+    unbanded = Evaluation.from_predictions(labels, proba, n_bootstraps=0, threshold=0.5)
+    assert unbanded.curves["image"]["1"]["tpr_low"] is None
+
+
+def test_a_hash_match_counts_as_a_duplicate_only_when_the_pixels_agree():
+    from skimgaug.evaluation._audit import duplicates_across_folds, image_hashes
+
+    rng = np.random.default_rng(0)
+    base = np.tile(np.linspace(0, 1, 32), (32, 1))  # a left-to-right ramp
+    spotted = base.copy()
+    spotted[8:24, 8:24] = np.where(rng.random((16, 16)) > 0.5, spotted[8:24, 8:24], 0.2)
+    recompressed = np.clip(base + rng.normal(0, 0.004, base.shape), 0, 1)
+    X = np.stack([base, spotted, recompressed])
+    signatures = image_hashes(X)
+    # The three ramps share their difference hash (brightness grows to the right)...
+    assert len(set(signatures.hashes.tolist())) <= 2
+    pairs, count = duplicates_across_folds(signatures, np.array([0, 1, 2]), max_distance=6)
+    # ...but only the one that differs by noise is a copy
+    assert pairs == [[0, 2]] and count == 1

@@ -204,7 +204,7 @@ def make_estimator(args, model, datagen, **params):
         validation_split=args.validation_split,
         tta=args.tta,
         balance=args.balance,
-        cache=None if getattr(args, "cache", "auto").lower() == "none" else args.cache,
+        cache=cache_arg(args),
         optimizer=getattr(args, "optimizer", "adam"),
         loss=getattr(args, "loss", None),
         class_weight=getattr(args, "class_weight", None),
@@ -231,6 +231,24 @@ def describe_images(X, args):
         f"{len(X)} images of {n_sizes} sizes, resized to the most common, {height}x{width} "
         f"({count} images; --image-size to choose)"
     )
+
+
+def cache_arg(args):
+    """The estimator's ``cache`` from ``--cache`` (None for ``none``)."""
+    cache = getattr(args, "cache", "auto")
+    return None if cache.lower() == "none" else cache
+
+
+def read_as(X, args):
+    """``(target_size, color_mode, cache)`` the folds read image files with (X: paths)."""
+    if getattr(X, "ndim", 1) == 4:
+        return None, args.color_mode, None
+    size = args.image_size
+    if size is None:
+        from .._data._paths import ImagePaths, most_common_size
+
+        size = most_common_size(ImagePaths(X, (1, 1), args.color_mode).check_files())[0]
+    return tuple(size), args.color_mode, cache_arg(args)
 
 
 def with_cleanup(out_dir, created, function):

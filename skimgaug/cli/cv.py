@@ -38,6 +38,7 @@ def add_parser(commands):
         action="store_true",
         help="also run without the random augmentation on the same folds",
     )
+    options.add_evaluation_options(parser)
     parser.add_argument(
         "--out",
         metavar="DIR",
@@ -54,6 +55,8 @@ def check_args(args):
     """What the command line alone can tell is wrong (UsageError)."""
     common.check_source_args(args)
     common.check_model_args(args)
+    if args.patient_aggregation is not None and not args.groups:
+        raise options.UsageError("--patient-aggregation needs --groups (the patient of each image)")
 
 
 def settings_to_compare(datagen, compare):
@@ -78,7 +81,10 @@ def run(args, out=None):
     created = common.make_out_dir(args.out)
 
     def go():
+        from .runs._evaluation import evaluation_options
+
         source = common.load_source(args)
+        _check_patients(source[1], source[2], evaluation_options(args)["patient_aggregation"])
         # TensorFlow is imported only once the command line and the data are valid
         # (by the --model module, or else by the classifier's module).
         with quiet.without_cpp_logs():
@@ -109,10 +115,19 @@ def _cross_validate(args, source, datagen, model, out, started):
     from .._html import format_duration
     from .reports._verdict import compare_settings, format_verdict
     from .runs._cv import format_summary, iter_cv, summarize, write_outputs
+    from .runs._evaluation import (
+        audit_hashes,
+        compare_by_bootstrap,
+        evaluate_settings,
+        evaluation_options,
+        format_comparison,
+        format_evaluation,
+    )
 
     X, y, groups, samples, description = source
 
     cv = common.make_splitter(args, y, groups)
+    evaluation = evaluation_options(args)
     settings = settings_to_compare(datagen, args.compare)
     if args.compare and len(settings) == 1:
         print(
@@ -161,19 +176,55 @@ def _cross_validate(args, source, datagen, model, out, started):
     results.sort(key=lambda r: (order.index(r.setting), r.fold))  # parallel folds: any order
     summary = summarize(results)
     print(format_summary(summary), file=out, flush=True)
-    verdict = None
+    evaluated = time.perf_counter()
+    hashes = audit_hashes(X, common.read_as(X, args))
+    evaluations = evaluate_settings(results, y, groups, hashes, evaluation)
+    for name, result in evaluations.items():
+        print(format_evaluation(name, result), file=out, flush=True)
+    verdict = comparison = None
     if len(settings) == 2:
         verdict = compare_settings(results, "augmentation", "no augmentation")
+        comparison = compare_by_bootstrap(
+            results, y, groups, evaluation, "augmentation", "no augmentation"
+        )
+    evaluated = time.perf_counter() - evaluated
     total = time.perf_counter() - started
     if args.out:
         written = write_outputs(
-            args.out, results, summary, **outputs, verdict=verdict, total_seconds=total
+            args.out,
+            results,
+            summary,
+            **outputs,
+            verdict=verdict,
+            total_seconds=total,
+            evaluations=evaluations,
+            comparison=comparison,
+            evaluation_seconds=evaluated,
         )
         print(f"\nwrote {', '.join(written)} to {args.out}", file=out)
     if verdict is not None:
         print(f"\n{format_verdict(verdict)}", file=out)
+        print(format_comparison(comparison), file=out)
     print(f"\ntotal time {format_duration(total)}", file=out, flush=True)
     return summary
+
+
+def _check_patients(y, groups, aggregation):
+    """Patient-level results need one label per patient: said before any fit (UsageError)."""
+    from .runs._evaluation import groups_with_several_labels
+
+    if groups is None or aggregation is None:
+        return
+    mixed = groups_with_several_labels(y, groups)
+    if mixed:
+        shown = ", ".join(repr(str(g)) for g in mixed[:3])
+        raise options.UsageError(
+            f"--groups: {len(mixed)} groups hold images of different labels ({shown}"
+            f"{' ...' if len(mixed) > 3 else ''}); patient-level results need one label per "
+            "patient. If the groups are patients, check the labels; if they are sites or "
+            "scanners, add --patient-aggregation none (the groups are then resampled in the "
+            "intervals, with image-level results only)"
+        )
 
 
 def _write_partial(directory, results, outputs, missing, exc, started):

@@ -2,11 +2,17 @@
 
 - Images and patients per fold and class, and the patients found in more
   than one test fold (none when skimgaug made the folds with the groups).
-- Exact and near-duplicate images in different folds, found by a difference
-  hash (dHash: the image in gray, resized to 9x8, one bit per pair of
-  horizontal neighbours, 64 bits); two images whose hashes differ in at most
-  ``max_distance`` bits are counted as duplicates. A duplicate in a training
-  and a test fold inflates the score as a patient on both sides does.
+- Exact and near-duplicate images in different folds. Candidates are pairs
+  whose difference hashes (dHash: the image in gray, resized to 9x8, one bit
+  per pair of horizontal neighbours, 64 bits) differ in at most
+  ``max_distance`` bits; a candidate counts as a duplicate when the two
+  images also look alike pixel by pixel: their 16x16 gray thumbnails, each
+  stretched to the full range (so brightness and contrast changes do not
+  matter), differ by at most :data:`TOLERANCE` of the range on average. The
+  hash alone is not enough for small or plain images (two handwritten 8x8
+  ones share a hash far more often than they are copies). A duplicate in a
+  training and a test fold inflates the score as a patient on both sides
+  does.
 - A warning when image file names look like they carry patient ids (a prefix
   before ``_`` shared by several files) and no groups were given.
 """
@@ -17,6 +23,11 @@ from collections import Counter
 
 import numpy as np
 
+#: Mean absolute difference of two stretched thumbnails, as a share of the
+#: range, up to which a pair of alike hashes counts as a duplicate.
+TOLERANCE = 0.02
+#: Side of the gray thumbnails the candidate pairs are compared on.
+THUMBNAIL = 16
 #: Most duplicate pairs listed (the count says how many there are).
 MAX_LISTED = 1000
 
@@ -51,40 +62,66 @@ def fold_audit(labels, classes, groups, folds):
     return audit
 
 
-def _dhash(gray):
-    """The 64-bit difference hash of one 2-D image (any size)."""
+def _signature(gray):
+    """``(64-bit difference hash, stretched 16x16 uint8 thumbnail)`` of one 2-D image."""
     from PIL import Image
 
-    small = Image.fromarray(np.asarray(gray, dtype=np.float32)).resize(
-        (9, 8), Image.Resampling.BILINEAR
-    )
-    pixels = np.asarray(small)
+    image = Image.fromarray(np.asarray(gray, dtype=np.float32))
+    pixels = np.asarray(image.resize((9, 8), Image.Resampling.BILINEAR))
     bits = (pixels[:, 1:] > pixels[:, :-1]).ravel()
-    return int(np.packbits(bits).view(">u8")[0])
+    thumbnail = np.asarray(
+        image.resize((THUMBNAIL, THUMBNAIL), Image.Resampling.BILINEAR), dtype=np.float64
+    )
+    low, high = thumbnail.min(), thumbnail.max()
+    stretched = (thumbnail - low) / (high - low) if high > low else np.zeros_like(thumbnail)
+    return int(np.packbits(bits).view(">u8")[0]), np.round(255 * stretched).astype(np.uint8)
 
 
-def image_hashes(X):
-    """The dHash of every image of ``X`` (arrays or file paths), or None for feature rows."""
-    from .._data._paths import ImagePaths, decode_image, is_path_input
+class Signatures:
+    """The hashes and thumbnails of a set of images (see :func:`image_hashes`)."""
+
+    def __init__(self, pairs):
+        self.hashes = np.array([h for h, _ in pairs], dtype=np.uint64)
+        self.thumbnails = np.stack([t for _, t in pairs]) if pairs else np.zeros((0, 16, 16))
+
+    def __len__(self):
+        return len(self.hashes)
+
+
+def image_hashes(X, target_size=None, color_mode="grayscale", cache=None):
+    """The :class:`Signatures` of every image of ``X`` (arrays or paths); None for feature rows.
+
+    Image files are read at ``target_size`` in ``color_mode`` through ``cache``:
+    given as the model read them (its size, colours and cache), they come from
+    the cache and are not decoded again. Without ``target_size`` they are
+    decoded small (36x32 gray), with no cache.
+    """
+    from .._data._paths import ImagePaths, is_path_input
 
     if is_path_input(X):
         paths = X.paths if isinstance(X, ImagePaths) else list(X)
-        return np.array(
-            [_dhash(decode_image(p, (32, 36), "grayscale")[..., 0]) for p in paths],
-            dtype=np.uint64,
-        )
+        if target_size is None:
+            images = ImagePaths(paths, (32, 36), "grayscale")
+        else:
+            images = ImagePaths(paths, target_size, color_mode, cache)
+        found = []
+        for start in range(0, len(images), 256):  # bounded memory
+            block = images[np.arange(start, min(start + 256, len(images)))].load()
+            found += [_signature(image.mean(axis=-1)) for image in block]
+        return Signatures(found)
     X = np.asarray(X)
     if X.ndim not in (3, 4):
         return None  # rows of features: no image to hash
     gray = X if X.ndim == 3 else X.mean(axis=-1)
-    return np.array([_dhash(image) for image in gray], dtype=np.uint64)
+    return Signatures([_signature(image) for image in gray])
 
 
-def duplicates_across_folds(hashes, folds, max_distance=2):
+def duplicates_across_folds(signatures, folds, max_distance=2, tolerance=TOLERANCE):
     """``(pairs, count)``: index pairs ``[i, j]`` (i < j) of alike images in different folds.
 
     At most :data:`MAX_LISTED` pairs are listed; ``count`` is how many there are.
     """
+    hashes, thumbnails = signatures.hashes, signatures.thumbnails.reshape(len(signatures), -1)
     pairs, count = [], 0
     n = len(hashes)
     for start in range(0, n, 512):
@@ -93,11 +130,24 @@ def duplicates_across_folds(hashes, folds, max_distance=2):
         rows, cols = np.nonzero(distance <= max_distance)
         rows = rows + start
         keep = (rows < cols) & (folds[rows] != folds[cols])
-        count += int(keep.sum())
+        rows, cols = rows[keep], cols[keep]
+        difference = np.abs(
+            thumbnails[rows].astype(np.int16) - thumbnails[cols].astype(np.int16)
+        ).mean(axis=1)
+        alike = difference <= 255 * tolerance
+        count += int(alike.sum())
         if len(pairs) < MAX_LISTED:
-            found = np.column_stack([rows[keep], cols[keep]])[: MAX_LISTED - len(pairs)]
+            found = np.column_stack([rows[alike], cols[alike]])[: MAX_LISTED - len(pairs)]
             pairs += found.tolist()
     return pairs, count
+
+
+def record_duplicates(audit, hashes, folds, max_distance=2):
+    """Add the duplicates across ``folds`` found among ``hashes`` to ``audit`` (a dict)."""
+    pairs, count = duplicates_across_folds(hashes, folds, max_distance)
+    audit["duplicates_across_folds"] = pairs
+    audit["duplicates_across_folds_count"] = count
+    audit["duplicate_max_distance"] = max_distance
 
 
 def warn_if_names_look_like_patients(X):

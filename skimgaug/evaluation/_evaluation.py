@@ -8,6 +8,7 @@ import numpy as np
 from ._audit import fold_audit
 from ._bootstrap import cluster_weights, percentile_interval
 from ._calibration import calibration
+from ._curves import CurveBands
 from ._metrics import weighted_metrics, weighted_threshold_metrics
 from ._threshold import check_threshold, fold_thresholds
 
@@ -31,10 +32,10 @@ def _check_settings(n_bootstraps, confidence, patient_aggregation):
             f"The 'confidence' parameter must be a number in (0, 1), such as 0.95. "
             f"Got {confidence!r} instead."
         )
-    if patient_aggregation not in PATIENT_AGGREGATIONS:
+    if patient_aggregation is not None and patient_aggregation not in PATIENT_AGGREGATIONS:
         raise ValueError(
-            f"The 'patient_aggregation' parameter must be 'mean' or 'max'. "
-            f"Got {patient_aggregation!r} instead."
+            f"The 'patient_aggregation' parameter must be 'mean', 'max' or None (groups "
+            f"resampled, no patient-level results). Got {patient_aggregation!r} instead."
         )
 
 
@@ -90,7 +91,9 @@ def _patients(labels, proba, groups, aggregation):
         raise ValueError(
             f"Patient-level results need one label per patient, but the images of "
             f"{len(set(mixed))} patients carry different labels ({shown}). Give groups "
-            "that hold one label each, or groups=None for image-level results only."
+            "that hold one label each, or, when the groups are not patients (sites, "
+            "scanners), patient_aggregation=None: the groups are then resampled, with "
+            "image-level results only."
         )
     if aggregation == "mean":
         totals = np.zeros((len(names), proba.shape[1]))
@@ -118,8 +121,8 @@ def _all_metrics(W, labels, proba, predicted):
     return values
 
 
-def _metric_rows(levels, clusters, n_bootstraps, rng, confidence):
-    """The rows of ``metrics``: each level's estimates and bootstrap intervals.
+def _metric_rows(levels, clusters, n_bootstraps, rng, confidence, class_names):
+    """``(rows of metrics, curves)``: each level's estimates, intervals and curves.
 
     ``levels`` holds ``(name, labels, proba, predicted)`` of the images and,
     with patients, of the patients. The batches of resamples are drawn once and
@@ -127,11 +130,18 @@ def _metric_rows(levels, clusters, n_bootstraps, rng, confidence):
     patients by their own), one batch at a time, so memory stays bounded.
     """
     drawn = [{} for _ in levels]
+    bands = [CurveBands(labels, proba, class_names) for _, labels, proba, _ in levels]
     for weights, counts in cluster_weights(clusters, n_bootstraps, rng):
-        for (level, labels, proba, predicted), values in zip(levels, drawn, strict=True):
+        for (level, labels, proba, predicted), values, band in zip(
+            levels, drawn, bands, strict=True
+        ):
             W = weights if level == "image" else counts
             for name, batch in _all_metrics(W, labels, proba, predicted).items():
                 values.setdefault(name, []).append(batch)
+            band.add(W)
+    curves = {
+        level: band.summary(confidence) for (level, *_), band in zip(levels, bands, strict=True)
+    }
     rows = []
     for (level, labels, proba, predicted), values in zip(levels, drawn, strict=True):
         estimates = _all_metrics(np.ones((1, len(labels))), labels, proba, predicted)
@@ -152,7 +162,7 @@ def _metric_rows(levels, clusters, n_bootstraps, rng, confidence):
                     "bootstraps_defined": defined,
                 }
             )
-    return rows
+    return rows, curves
 
 
 def _patient_level(patients, by_sample):
@@ -193,6 +203,13 @@ class Evaluation:
     calibration : dict
         Per assessed class (class 1 for two classes): reliability bins,
         ``ece``, ``slope``, ``intercept``, ``brier``; with groups, per level.
+    curves : dict
+        Per level and assessed class: the ROC curve (``tpr`` at the false
+        positive rates ``grid``) and the interpolated precision-recall curve
+        (``precision`` at the recalls ``grid``), each with its pointwise
+        bootstrap band (``tpr_low``, ``tpr_high``, ...; None without
+        bootstraps or for more than three classes), made from the first 500
+        resamples.
     threshold : dict or None
         Two classes only: ``rule``, ``value``, ``by_fold`` (the threshold each
         test fold used) and ``source`` (how they were chosen).
@@ -213,6 +230,7 @@ class Evaluation:
             "classes",
             "metrics",
             "calibration",
+            "curves",
             "threshold",
             "audit",
             "settings",
@@ -261,7 +279,11 @@ class Evaluation:
             the out-of-fold predictions outside that fold (cross-fitting), or a
             fixed threshold. Without ``folds`` a rule cannot be applied
             honestly: 0.5 is used, with a warning.
-        patient_aggregation : {"mean", "max"}, default="mean"
+        patient_aggregation : {"mean", "max"} or None, default="mean"
+            How a patient's probability is made from its images': their mean,
+            or the highest probability of each class (renormalized). None: the
+            groups are clusters of the bootstrap only (sites, scanners, groups
+            whose images carry different labels), with image-level results only.
 
         Returns
         -------
@@ -291,13 +313,15 @@ class Evaluation:
         levels = [("image", labels, proba, predicted)]
         calibrations = {"image": calibration(labels, proba, classes)}
         clusters = np.arange(len(labels))
-        if groups is not None:
+        if groups is not None and patient_aggregation is None:
+            clusters = np.unique(np.asarray(groups), return_inverse=True)[1]
+        elif groups is not None:
             patients = _patients(labels, proba, groups, patient_aggregation)
             clusters = patients[3]
             patient_labels, patient_proba, patient_pred = _patient_level(patients, by_sample)
             levels.append(("patient", patient_labels, patient_proba, patient_pred))
             calibrations["patient"] = calibration(patient_labels, patient_proba, classes)
-        metrics = _metric_rows(levels, clusters, n_bootstraps, rng, confidence)
+        metrics, curves = _metric_rows(levels, clusters, n_bootstraps, rng, confidence, classes)
         return cls(
             oof_proba=proba,
             oof_pred=classes[predicted],
@@ -305,6 +329,7 @@ class Evaluation:
             classes=classes,
             metrics=metrics,
             calibration=calibrations,
+            curves=curves,
             threshold=decision,
             audit=fold_audit(labels, classes, groups, folds),
             settings={
@@ -331,6 +356,7 @@ class Evaluation:
             "classes": self.classes.tolist(),
             "metrics": self.metrics,
             "calibration": self.calibration,
+            "curves": self.curves,
             "threshold": self.threshold,
             "audit": self.audit,
             "settings": self.settings,

@@ -10,9 +10,13 @@ def reliability_figure(calibration, level):
     from matplotlib.figure import Figure
 
     classes = list(calibration)
-    fig = Figure(figsize=(3.6 * len(classes), 3.6), layout="constrained")
-    axes = fig.subplots(1, len(classes), squeeze=False)[0]
-    for ax, name in zip(axes, classes, strict=True):
+    columns = min(len(classes), 5)
+    rows = -(-len(classes) // columns)
+    fig = Figure(figsize=(3.3 * columns, 3.4 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes[len(classes) :]:
+        ax.set_visible(False)
+    for ax, name in zip(axes, classes, strict=False):
         result = calibration[name]
         pairs = [
             (p, o, c)
@@ -48,18 +52,67 @@ def _number(value):
     return None if value is None else float(value)
 
 
-def evaluation_report(evaluation, title="Evaluation"):
-    """The :class:`skimgaug._html.Report` of ``evaluation``: metrics, threshold, calibration."""
+def curves_figure(curves, level, confidence):
+    """ROC and precision-recall curves of one level, with their bootstrap bands.
+
+    Bands are drawn for up to three assessed classes (more would hide the
+    lines); their values are in ``Evaluation.curves`` either way.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9.5, 4.2), layout="constrained")
+    roc_ax, pr_ax = fig.subplots(1, 2)
+    names = list(curves)
+    banded = len(names) <= 3
+    for index, name in enumerate(names):
+        curve = curves[name]
+        grid = np.array(curve["grid"], dtype=float)
+        color = f"C{index % 10}"
+        label = f"class {name}" if len(names) > 1 else f"positive class {name}"
+        for ax, key in ((roc_ax, "tpr"), (pr_ax, "precision")):
+            ax.plot(grid, _values(curve[key]), color=color, linewidth=1.8, label=label)
+            if banded and curve[f"{key}_low"] is not None:
+                ax.fill_between(
+                    grid,
+                    _values(curve[f"{key}_low"]),
+                    _values(curve[f"{key}_high"]),
+                    color=color,
+                    alpha=0.18,
+                    linewidth=0,
+                )
+        if len(names) == 1:
+            pr_ax.axhline(curve["prevalence"], color="0.6", linestyle="--", linewidth=1)
+    roc_ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1)
+    band = f", {confidence:.0%} bootstrap band" if banded else ""
+    for ax, (x, y, title) in (
+        (roc_ax, ("false positive rate", "true positive rate", "ROC")),
+        (pr_ax, ("recall", "precision (interpolated)", "Precision-recall")),
+    ):
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.01)
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        ax.set_title(f"{title} ({level} level{band})", fontsize=10)
+        ax.grid(alpha=0.3)
+    roc_ax.legend(loc="lower right", fontsize=8, frameon=False)
+    return fig
+
+
+def _values(values):
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def evaluation_sections(evaluation):
+    """The :class:`skimgaug._html.Section` s of an evaluation, in page order.
+
+    Metrics, curves, decision threshold, calibration per level, audit: the
+    standalone page of :meth:`Evaluation.to_html` and the cv command's report
+    both show these.
+    """
+    from .._html import Section
+
     settings = evaluation.settings
     percent = f"{settings['confidence']:.0%}"
-    report = Report(
-        title,
-        subtitle=(
-            f"{len(evaluation.oof_proba)} images, {len(evaluation.classes)} classes; "
-            f"{percent} intervals by {settings['interval']}, "
-            f"{settings['n_bootstraps']} resamples"
-        ),
-    )
     rows = [
         {
             "level": row["level"],
@@ -71,17 +124,36 @@ def evaluation_report(evaluation, title="Evaluation"):
         }
         for row in evaluation.metrics
     ]
-    section = report.section("Metrics")
-    section.table(rows)
-    section.paragraph(
+    sections = [Section("Metrics with intervals")]
+    sections[0].table(rows)
+    sections[0].paragraph(
         "Out-of-fold predictions: each image was predicted by a model that never saw it. "
         "Metrics are named as scikit-learn's scorers; for more than two classes ROC AUC and "
         "average precision are one-vs-rest macro averages. The interval of a metric is the "
-        "percentile interval of its bootstrap values (resamples in which it is undefined, a "
-        "class being absent, are left out)."
+        f"percentile interval of its bootstrap values ({settings['interval']}, "
+        f"{settings['n_bootstraps']} resamples; resamples in which it is undefined, a "
+        "class being absent, are left out).",
+        "note",
     )
+    for level, curves in getattr(evaluation, "curves", {}).items():
+        section = Section(f"ROC and precision-recall curves ({level} level)")
+        section.figure(
+            curves_figure(curves, level, settings["confidence"]),
+            alt=f"ROC and precision-recall curves at the {level} level",
+            caption="Out-of-fold curves (one-vs-rest for more than two classes); "
+            + (
+                "the shaded band is the pointwise bootstrap interval, from the first 500 "
+                "resamples. "
+                if len(curves) <= 3
+                else "no bands for more than three classes (they would hide each other; "
+                "the intervals of ROC AUC and average precision above say how sure the curves "
+                "are). "
+            )
+            + "Dashed: a model that guesses (the diagonal; the prevalence).",
+        )
+        sections.append(section)
     if evaluation.threshold is not None:
-        section = report.section("Decision threshold")
+        section = Section("Decision threshold")
         section.key_values(
             {
                 "rule": evaluation.threshold["rule"],
@@ -93,8 +165,15 @@ def evaluation_report(evaluation, title="Evaluation"):
                 or f"{evaluation.threshold['value']:.4f} (no folds)",
             }
         )
+        section.paragraph(
+            "Sensitivity, specificity, PPV and NPV above are at these thresholds, each test "
+            "fold judged with its own (class "
+            f"{evaluation.classes[1]} is the positive class).",
+            "note",
+        )
+        sections.append(section)
     for level, calibration in evaluation.calibration.items():
-        section = report.section(f"Calibration ({level} level)")
+        section = Section(f"Calibration ({level} level)")
         section.table(
             [
                 {
@@ -111,15 +190,35 @@ def evaluation_report(evaluation, title="Evaluation"):
             reliability_figure(calibration, level),
             alt=f"Reliability diagram at the {level} level",
             caption="Observed frequency against mean predicted probability in 10 bins "
-            "(the number of images by each point); the dashed line is perfect calibration.",
+            "(the number of images by each point); the dashed line is perfect calibration. "
+            "Slope and intercept of the logistic recalibration: 1 and 0 when calibrated.",
         )
-    _audit_section(report, evaluation.audit)
+        sections.append(section)
+    sections.append(audit_section(evaluation.audit))
+    return sections
+
+
+def evaluation_report(evaluation, title="Evaluation"):
+    """The :class:`skimgaug._html.Report` of ``evaluation``: metrics, threshold, calibration."""
+    settings = evaluation.settings
+    report = Report(
+        title,
+        subtitle=(
+            f"{len(evaluation.oof_proba)} images, {len(evaluation.classes)} classes; "
+            f"{settings['confidence']:.0%} intervals by {settings['interval']}, "
+            f"{settings['n_bootstraps']} resamples"
+        ),
+    )
+    report.sections += evaluation_sections(evaluation)
     report.add_versions()
     return report
 
 
-def _audit_section(report, audit):
-    section = report.section("Audit of the folds")
+def audit_section(audit):
+    """The audit as a :class:`skimgaug._html.Section`, in red when something crossed a split."""
+    from .._html import Section
+
+    section = Section("Audit of the folds")
     crossing = audit.get("groups_in_several_folds")
     duplicates = audit.get("duplicates_across_folds")
     facts = {
@@ -134,18 +233,28 @@ def _audit_section(report, audit):
     }
     section.key_values(facts)
     if crossing:
-        section.paragraph(
-            "Patients in more than one test fold: "
+        section.alert(
+            f"{len(crossing)} patients are in more than one test fold: "
             + ", ".join(map(str, crossing[:20]))
             + (" ..." if len(crossing) > 20 else "")
             + ". Their images were on both sides of a split: the scores are optimistic."
         )
     if duplicates:
-        section.paragraph(
-            "Duplicate pairs (indices): "
+        count = audit.get("duplicates_across_folds_count", len(duplicates))
+        section.alert(
+            f"{'1 pair' if count == 1 else f'{count} pairs'} of identical or near-identical "
+            "images in different folds (one trained on, one tested): check them; duplicates "
+            "across a split make the scores optimistic. Pairs (indices of the samples): "
             + ", ".join(f"{i}-{j}" for i, j in duplicates[:20])
             + (" ..." if len(duplicates) > 20 else "")
         )
+    clean = [
+        what
+        for what, found in (("patient", crossing), ("duplicate image", duplicates))
+        if found == []
+    ]
+    if clean:
+        section.paragraph(f"No {' and no '.join(clean)} crossed a split.", "ok")
     for key, caption in (
         ("images_per_fold_and_class", "Images per test fold and class"),
         ("patients_per_fold_and_class", "Patients per test fold and class"),
@@ -155,3 +264,4 @@ def _audit_section(report, audit):
             section.table(
                 [{"fold": fold, **counts} for fold, counts in table.items()], caption=caption
             )
+    return section

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._data._multi import n_samples, take
-from ._audit import duplicates_across_folds, image_hashes, warn_if_names_look_like_patients
+from ._audit import image_hashes, record_duplicates, warn_if_names_look_like_patients
 from ._evaluation import Evaluation, _check_settings
 from ._threshold import check_threshold
 
@@ -27,6 +27,15 @@ def _splitter(cv, groups, random_state):
     if not hasattr(cv, "split"):
         raise ValueError(f"The 'cv' parameter must be an int >= 2 or a splitter. Got {cv!r}.")
     return cv
+
+
+def _as_read(estimator):
+    """``(target_size, color_mode, cache)`` the estimator reads image files with, if it says."""
+    params = estimator.get_params(deep=False)
+    target_size = params.get("target_size")
+    if target_size is None:
+        return None, "grayscale", None
+    return target_size, params.get("color_mode", "rgb"), params.get("cache")
 
 
 def _fit_fold(estimator, X, y, groups, train, test, classes):
@@ -120,7 +129,7 @@ def evaluate(
     threshold : "youden", ("sensitivity", x), ("specificity", x) or float, default="youden"
         As in :meth:`Evaluation.from_predictions`; each fold's threshold is
         chosen from the other folds' out-of-fold predictions.
-    patient_aggregation : {"mean", "max"}, default="mean"
+    patient_aggregation : {"mean", "max"} or None, default="mean"
         As in :meth:`Evaluation.from_predictions`.
     max_distance : int, default=2
         Images whose difference hashes (64 bits) differ in at most this many
@@ -166,10 +175,7 @@ def evaluate(
         threshold=threshold,
         patient_aggregation=patient_aggregation,
     )
-    hashes = image_hashes(X)
+    hashes = image_hashes(X, *_as_read(estimator))
     if hashes is not None:
-        pairs, count = duplicates_across_folds(hashes, folds, max_distance)
-        evaluation.audit["duplicates_across_folds"] = pairs
-        evaluation.audit["duplicates_across_folds_count"] = count
-        evaluation.audit["duplicate_max_distance"] = max_distance
+        record_duplicates(evaluation.audit, hashes, folds, max_distance)
     return evaluation

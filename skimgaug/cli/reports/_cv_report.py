@@ -26,6 +26,7 @@ METRIC_NAMES = {
 SECTIONS = {
     "verdict": "Verdict",
     "results": "Results per fold",
+    "evaluation": "Out-of-fold evaluation",
     "curves": "Learning curves",
     "confusion": "Confusion matrices",
     "data": "Data",
@@ -173,6 +174,7 @@ def _verdict_section(document):
                     f"{span} interval (plain t)",
                     f"{_points(plain_low)} to {_points(plain_high)} points: optimistic",
                 ),
+                *_bootstrap_fact(document.get("bootstrap_comparison")),
                 ("Total time", _seconds(document["timings"]["total_seconds"])),
             ]
         ),
@@ -191,6 +193,22 @@ def _verdict_section(document):
         ),
     ]
     return _section("verdict", "\n".join(body))
+
+
+def _bootstrap_fact(comparison):
+    """The paired bootstrap interval of the ROC AUC difference, as a (name, value) fact."""
+    if not comparison:
+        return []
+    value = f"{comparison['difference']:+.4f} ({comparison['a']:.4f} vs {comparison['b']:.4f})"
+    if comparison["low"] is not None:
+        value += (
+            f"; {comparison['confidence']:.0%} interval {comparison['low']:+.4f} to "
+            f"{comparison['high']:+.4f}, paired bootstrap of the pooled out-of-fold "
+            f"predictions ({comparison['n_bootstraps']} resamples of "
+            f"{comparison['resampled']}; it holds the models fixed, so it is narrower than "
+            "the fold-level interval above)"
+        )
+    return [("ROC AUC difference", value)]
 
 
 def _results_section(document):
@@ -359,7 +377,36 @@ def _timings_section(document):
     return _section("timings", _facts(facts) + "\n" + note)
 
 
-def render_report(document, figures):
+def _evaluation_section(document, evaluations):
+    """Each setting's metrics with intervals, curves, threshold, calibration and audit."""
+    from ...evaluation._page import evaluation_sections
+
+    if not evaluations:
+        reason = (
+            "Not computed: the run did not finish (the out-of-fold predictions are incomplete)."
+            if document["partial"]
+            else "Not computed."
+        )
+        return _section("evaluation", _paragraph(reason, "note"))
+    body = [
+        _paragraph(
+            "Every image was predicted once, by the model of the fold that tested it; these "
+            "out-of-fold predictions are pooled and scored once, with bootstrap intervals "
+            "(patients resampled when groups are given), patient-level results, calibration, "
+            "a decision threshold chosen without the test fold, and an audit of the folds. "
+            'The same numbers are under "evaluation" in results.json.',
+            "note",
+        )
+    ]
+    for setting, evaluation in evaluations.items():
+        if len(evaluations) > 1:
+            body.append(f"<h3>{_e(setting)}</h3>")
+        level = 4 if len(evaluations) > 1 else 3
+        body += [section.to_html(level) for section in evaluation_sections(evaluation)]
+    return _section("evaluation", "\n".join(body))
+
+
+def render_report(document, figures, evaluations=None):
     """The report page as a string.
 
     Parameters
@@ -369,6 +416,8 @@ def render_report(document, figures):
     figures : dict
         ``"curves"`` and ``"confusion"``, each a list of ``(PNG file,
         caption)`` shown in that section.
+    evaluations : dict of str to Evaluation, optional
+        Each setting's out-of-fold evaluation (None: a partial run).
 
     Returns
     -------
@@ -397,6 +446,7 @@ def render_report(document, figures):
         _partial_notice(document) if document["partial"] else "",
         _verdict_section(document),
         _results_section(document),
+        _evaluation_section(document, evaluations),
         _section(
             "curves",
             "\n".join(curves)
@@ -417,7 +467,7 @@ def render_report(document, figures):
     return page(title, header, "\n".join(part for part in parts if part))
 
 
-def write_report(path, document, figures):
+def write_report(path, document, figures, evaluations=None):
     """Write :func:`render_report`'s page to ``path`` (UTF-8)."""
     with open(path, "w", encoding="utf-8") as f:
-        f.write(render_report(document, figures))
+        f.write(render_report(document, figures, evaluations))

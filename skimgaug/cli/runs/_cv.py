@@ -320,13 +320,22 @@ def results_document(
     total_seconds=None,
     missing=(),
     stopped_by=None,
+    evaluations=None,
+    comparison=None,
+    evaluation_seconds=None,
 ):
     """The content of results.json (and of report.html): a dict of plain values.
 
     ``missing`` lists the ``(setting, fold)`` pairs (fold from 0) that did
     not finish; any makes the document ``"partial"``. ``stopped_by`` says
-    why (``"interrupted"`` or the error).
+    why (``"interrupted"`` or the error). ``evaluations`` maps each setting
+    to its :class:`~skimgaug.evaluation.Evaluation` (kept under
+    ``"evaluation"``, without the out-of-fold rows, which
+    oof_predictions.csv holds); ``comparison`` is the paired bootstrap
+    difference of ROC AUC (``"bootstrap_comparison"``).
     """
+    from ._evaluation import evaluation_document
+
     fit = [r.fit_seconds for r in results if r.fit_seconds is not None]
     predict = [r.predict_seconds for r in results if r.predict_seconds is not None]
     import datetime
@@ -340,7 +349,13 @@ def results_document(
         "data": data or {},
         "classes": np.unique(y).tolist(),
         "settings": summary,
+        "evaluation": {
+            name: evaluation_document(evaluation) for name, evaluation in evaluations.items()
+        }
+        if evaluations
+        else None,
         "verdict": verdict,
+        "bootstrap_comparison": comparison,
         "folds": [
             {
                 "setting": r.setting,
@@ -359,6 +374,7 @@ def results_document(
             "total_seconds": total_seconds,
             "fit_seconds": float(sum(fit)),
             "predict_seconds": float(sum(predict)),
+            "evaluation_seconds": evaluation_seconds,
         },
         "versions": versions(),
     }
@@ -383,6 +399,9 @@ def write_outputs(
     total_seconds=None,
     missing=(),
     stopped_by=None,
+    evaluations=None,
+    comparison=None,
+    evaluation_seconds=None,
 ):
     """Write report.html, results.json, results.csv, oof_predictions.csv and the plots.
 
@@ -411,6 +430,9 @@ def write_outputs(
         total_seconds=total_seconds,
         missing=missing,
         stopped_by=stopped_by,
+        evaluations=evaluations,
+        comparison=comparison,
+        evaluation_seconds=evaluation_seconds,
     )
     written = []
 
@@ -434,13 +456,18 @@ def write_outputs(
     with open(path("oof_predictions.csv"), "w", newline="") as f:
         writer = csv.writer(f)
         header = ["setting", "index", "sample", "fold", "true_label", "predicted_label"]
+        # two classes: also the label at the fold's threshold (sensitivity, ... use it)
+        at_threshold = bool(evaluations) and len(classes) == 2
+        header += ["predicted_at_threshold"] if at_threshold else []
         writer.writerow(header + [f"proba_{c}" for c in classes])
         for r in results:
             predicted = classes[np.argmax(r.proba, axis=1)]
+            decided = evaluations[r.setting].oof_pred[r.test] if at_threshold else None
             for row, index in enumerate(r.test):
                 sample = [r.setting, int(index), samples[index], r.fold + 1, y[index]]
-                probabilities = [f"{p:.6f}" for p in r.proba[row]]
-                writer.writerow(sample + [predicted[row], *probabilities])
+                sample.append(predicted[row])
+                sample += [decided[row]] if at_threshold else []
+                writer.writerow(sample + [f"{p:.6f}" for p in r.proba[row]])
     curves = path("learning_curves.png")
     counts = path("confusion_matrix.png")
     recall = path("confusion_matrix_normalized.png")
@@ -454,5 +481,5 @@ def write_outputs(
             (recall, "Recall: each row divided by its total; the diagonal is each class's recall."),
         ],
     }
-    write_report(path("report.html"), document, figures)
+    write_report(path("report.html"), document, figures, evaluations)
     return [written[-1], *written[:-1]]

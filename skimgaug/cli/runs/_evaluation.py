@@ -1,0 +1,223 @@
+"""The out-of-fold evaluation of ``skimgaug cv``: intervals, patients, calibration, audit.
+
+After the folds, each setting's out-of-fold probabilities (every image
+predicted by the fold model that never saw it) go to
+:meth:`skimgaug.evaluation.Evaluation.from_predictions`, with the folds
+numbered from 1 as everywhere in the command's output, the groups (patients)
+when given, and the command's ``--bootstraps``, ``--confidence``,
+``--threshold`` and ``--patient-aggregation``. The images are hashed once for
+the audit of duplicates across folds (image files through the cache the folds
+filled: not decoded again). With ``--compare``, :func:`compare_by_bootstrap`
+adds the paired bootstrap interval of the ROC AUC difference.
+"""
+
+import math
+
+import numpy as np
+
+#: The metrics printed after the per-fold table, in order.
+SHOWN = (
+    "accuracy",
+    "balanced_accuracy",
+    "f1_macro",
+    "roc_auc",
+    "average_precision",
+    "log_loss",
+    "brier_score",
+    "sensitivity",
+    "specificity",
+    "ppv",
+    "npv",
+)
+
+
+def evaluation_options(args):
+    """The keyword arguments of ``Evaluation.from_predictions`` the command line sets."""
+    aggregation = args.patient_aggregation or "mean"
+    return {
+        "n_bootstraps": args.bootstraps,
+        "confidence": args.confidence,
+        "random_state": args.seed,
+        "threshold": args.threshold,
+        "patient_aggregation": None if aggregation == "none" else aggregation,
+    }
+
+
+def groups_with_several_labels(y, groups):
+    """The groups whose images carry more than one label (sorted), for the check before fitting."""
+    labels = {}
+    for group, label in zip(groups.tolist(), y.tolist(), strict=True):
+        labels.setdefault(group, set()).add(label)
+    return sorted((g for g, found in labels.items() if len(found) > 1), key=str)
+
+
+def audit_hashes(X, read_as):
+    """The images' difference hashes; ``read_as`` is ``(target_size, color_mode, cache)``."""
+    from ...evaluation._audit import image_hashes
+
+    return image_hashes(X, *read_as)
+
+
+def out_of_fold(results, setting, n, n_classes):
+    """``(proba, folds)`` of one setting: each sample's probabilities and test fold (from 1)."""
+    proba = np.zeros((n, n_classes))
+    folds = np.zeros(n, dtype=int)
+    for result in results:
+        if result.setting == setting:
+            proba[result.test] = result.proba
+            folds[result.test] = result.fold + 1
+    return proba, folds
+
+
+def evaluate_settings(results, y, groups, hashes, options):
+    """``{setting: Evaluation}`` of every setting of a finished run."""
+    from ...evaluation import Evaluation
+    from ...evaluation._audit import record_duplicates
+
+    classes = np.unique(y)
+    evaluations = {}
+    for setting in dict.fromkeys(r.setting for r in results):
+        proba, folds = out_of_fold(results, setting, len(y), len(classes))
+        evaluation = Evaluation.from_predictions(
+            y, proba, groups=groups, folds=folds, classes=classes, **options
+        )
+        if hashes is not None:
+            record_duplicates(evaluation.audit, hashes, folds)
+        evaluations[setting] = evaluation
+    return evaluations
+
+
+def compare_by_bootstrap(results, y, groups, options, treatment, baseline):
+    """The paired bootstrap interval of ROC AUC, ``treatment`` minus ``baseline``."""
+    from ...evaluation import paired_difference
+
+    classes = np.unique(y)
+    proba = {s: out_of_fold(results, s, len(y), len(classes))[0] for s in (treatment, baseline)}
+    comparison = paired_difference(
+        y,
+        proba[treatment],
+        proba[baseline],
+        groups=groups,
+        metric="roc_auc",
+        classes=classes,
+        n_bootstraps=options["n_bootstraps"],
+        confidence=options["confidence"],
+        random_state=options["random_state"],
+    )
+    return {"treatment": treatment, "baseline": baseline, **comparison}
+
+
+def evaluation_document(evaluation):
+    """What results.json keeps of an evaluation (the out-of-fold rows are in their CSV)."""
+    document = evaluation.to_dict()
+    for key in ("oof_proba", "oof_pred", "fold"):
+        document.pop(key)
+    return document
+
+
+def _cell(row):
+    if row is None or row["estimate"] is None:
+        return "n/a"
+    if row["low"] is None:
+        return f"{row['estimate']:.4f}"
+    return f"{row['estimate']:.4f} [{row['low']:.4f}, {row['high']:.4f}]"
+
+
+def format_evaluation(setting, evaluation):
+    """The lines ``skimgaug cv`` prints for one setting's evaluation."""
+    settings = evaluation.settings
+    levels = list(dict.fromkeys(row["level"] for row in evaluation.metrics))
+    rows = {(row["level"], row["metric"]): row for row in evaluation.metrics}
+    intervals = (
+        f"{settings['confidence']:.0%} intervals by {settings['interval']}, "
+        f"{settings['n_bootstraps']} resamples"
+        if settings["n_bootstraps"]
+        else "no intervals (--bootstraps 0)"
+    )
+    lines = [f"\n{setting}: out-of-fold metrics, {intervals}"]
+    counts = {row["level"]: row["n"] for row in evaluation.metrics}
+    header = "metric".ljust(20) + "".join(
+        f"{level} ({counts[level]})".ljust(34) for level in levels
+    )
+    lines.append(header.rstrip())
+    for metric in SHOWN:
+        if (levels[0], metric) not in rows:
+            continue
+        cells = "".join(_cell(rows.get((level, metric))).ljust(34) for level in levels)
+        lines.append((metric.ljust(20) + cells).rstrip())
+    if evaluation.threshold is not None:
+        by_fold = ", ".join(
+            f"{fold}: {value:.3f}" for fold, value in evaluation.threshold["by_fold"].items()
+        )
+        lines.append(
+            f"threshold ({evaluation.threshold['rule']}, class {evaluation.classes[1]} "
+            f"positive), chosen for each test fold from the other folds: {by_fold}"
+        )
+    lines.append(_calibration_line(evaluation.calibration["image"]))
+    lines.append(format_audit(evaluation.audit))
+    return "\n".join(lines)
+
+
+def _calibration_line(calibration):
+    if len(calibration) == 1:
+        ((name, result),) = calibration.items()
+        slope = "n/a" if result["slope"] is None else f"{result['slope']:.2f}"
+        return (
+            f"calibration (class {name}): ECE {result['ece']:.4f}, slope {slope} "
+            "(1 when calibrated)"
+        )
+    eces = [result["ece"] for result in calibration.values()]
+    return (
+        f"calibration: ECE {np.mean(eces):.4f} averaged over the {len(eces)} classes "
+        f"(from {min(eces):.4f} to {max(eces):.4f})"
+    )
+
+
+def format_audit(audit):
+    """One line: what crossed a split, or that nothing did."""
+    crossing = audit.get("groups_in_several_folds")
+    duplicates = audit.get("duplicates_across_folds")
+    problems = []
+    if crossing:
+        problems.append(
+            f"{len(crossing)} patients in more than one test fold "
+            f"({', '.join(map(str, crossing[:3]))}{' ...' if len(crossing) > 3 else ''})"
+        )
+    if duplicates:
+        count = audit.get("duplicates_across_folds_count", len(duplicates))
+        shown = ", ".join(f"{i}-{j}" for i, j in duplicates[:3])
+        pairs = "1 pair" if count == 1 else f"{count} pairs"
+        problems.append(
+            f"{pairs} of identical or near-identical images in different folds "
+            f"(sample indices {shown}{' ...' if count > 3 else ''})"
+        )
+    if problems:
+        return (
+            "audit: WARNING " + "; ".join(problems) + ". Check them: an image (or patient) "
+            "on both sides of a split makes the scores optimistic"
+        )
+    checked = []
+    if crossing is not None:
+        checked.append("no patient in two test folds")
+    if duplicates is not None:
+        checked.append("no duplicate image in different folds")
+    return "audit: " + ("; ".join(checked) if checked else "nothing to check")
+
+
+def format_comparison(comparison):
+    """The paired bootstrap line printed after the verdict."""
+    difference = f"{comparison['difference']:+.4f}"
+    if comparison["low"] is None:
+        interval = "no interval (--bootstraps 0)"
+    else:
+        interval = (
+            f"{comparison['confidence']:.0%} interval {comparison['low']:+.4f} to "
+            f"{comparison['high']:+.4f}, paired bootstrap over the same out-of-fold "
+            f"predictions, {comparison['n_bootstraps']} resamples of {comparison['resampled']}"
+        )
+    a, b = comparison["a"], comparison["b"]
+    values = "n/a" if any(math.isnan(v) for v in (a, b)) else f"{a:.4f} vs {b:.4f}"
+    return (
+        f"ROC AUC, {comparison['treatment']} minus {comparison['baseline']}: {difference} "
+        f"({values}; {interval})"
+    )
