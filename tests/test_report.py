@@ -291,6 +291,7 @@ def test_results_json_has_versions_timings_histories_fold_sizes_and_the_verdict(
         "total_seconds": 75.0,
         "fit_seconds": 2 * (2.5 + 3.5 + 4.5),
         "predict_seconds": 6 * 0.25,
+        "evaluation_seconds": None,  # made-up folds: no evaluation was run
     }
     verdict = compare_settings(results, "augmentation", "no augmentation")
     assert document["verdict"]["sentence"] == verdict["sentence"]
@@ -492,6 +493,10 @@ def test_compare_prints_the_written_files_then_the_verdict_then_the_total_time(d
     assert lines.index(f"wrote {', '.join(WRITTEN)} to {out}") < lines.index(
         "verdict: augmentation minus no augmentation, accuracy in points, paired by fold"
     )
+    verdict = lines.index(
+        "verdict: augmentation minus no augmentation, accuracy in points, paired by fold"
+    )
+    assert lines[verdict - 1].startswith("ROC AUC, augmentation minus no augmentation: ")
     assert lines[-3] == document["verdict"]["sentence"]
     assert lines[-2] == ""
     assert re.fullmatch(r"total time \d+:\d\d", lines[-1])
@@ -541,7 +546,9 @@ def test_cli_report_html_shows_data_settings_results_verdict_and_figures(digits_
         assert fact in text
     document = json.loads((digits_run[0] / "results.json").read_text())
     assert document["verdict"]["sentence"] in text
-    assert sum(tag == "img" for tag, _ in parser.tags) == 3
+    assert "Out-of-fold evaluation" in text and "Audit of the folds" in text
+    # learning curves, two confusion matrices; per setting, curves and reliability diagrams
+    assert sum(tag == "img" for tag, _ in parser.tags) == 3 + 2 * 2
 
 
 @pytest.mark.slow
@@ -549,7 +556,7 @@ def test_chromium_loads_the_cli_report(digits_run, tmp_path):
     dom, console = browser_loads(digits_run[0] / "report.html", tmp_path)
     assert console == []
     widths = re.search(r'data-images="([^"]*)"', dom).group(1).split(",")
-    assert len(widths) == 3 and all(int(w) > 300 for w in widths), widths
+    assert len(widths) == 7 and all(int(w) > 300 for w in widths), widths
 
 
 @pytest.mark.slow

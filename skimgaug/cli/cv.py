@@ -128,6 +128,7 @@ def _cross_validate(args, source, datagen, model, out, started):
 
     cv = common.make_splitter(args, y, groups)
     evaluation = evaluation_options(args)
+    _check_patients(y, groups, evaluation["patient_aggregation"])  # train --cross-validate
     settings = settings_to_compare(datagen, args.compare)
     if args.compare and len(settings) == 1:
         print(
@@ -203,8 +204,8 @@ def _cross_validate(args, source, datagen, model, out, started):
         )
         print(f"\nwrote {', '.join(written)} to {args.out}", file=out)
     if verdict is not None:
-        print(f"\n{format_verdict(verdict)}", file=out)
-        print(format_comparison(comparison), file=out)
+        print(f"\n{format_comparison(comparison)}", file=out)
+        print(format_verdict(verdict), file=out)
     print(f"\ntotal time {format_duration(total)}", file=out, flush=True)
     return summary
 

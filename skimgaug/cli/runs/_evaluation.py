@@ -32,13 +32,17 @@ SHOWN = (
 
 
 def evaluation_options(args):
-    """The keyword arguments of ``Evaluation.from_predictions`` the command line sets."""
-    aggregation = args.patient_aggregation or "mean"
+    """The keyword arguments of ``Evaluation.from_predictions`` the command line sets.
+
+    Commands without the evaluation options (``train --cross-validate``) get their
+    defaults.
+    """
+    aggregation = getattr(args, "patient_aggregation", None) or "mean"
     return {
-        "n_bootstraps": args.bootstraps,
-        "confidence": args.confidence,
+        "n_bootstraps": getattr(args, "bootstraps", 2000),
+        "confidence": getattr(args, "confidence", 0.95),
         "random_state": args.seed,
-        "threshold": args.threshold,
+        "threshold": getattr(args, "threshold", "youden"),
         "patient_aggregation": None if aggregation == "none" else aggregation,
     }
 
