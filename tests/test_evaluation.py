@@ -157,6 +157,92 @@ def test_the_threshold_never_sees_the_test_fold(monkeypatch):
     np.testing.assert_array_equal(ev.oof_pred, (proba[:, 1] >= by_sample).astype(int))
 
 
+class _SpyClassifier:
+    """A logistic regression that holds out its last quarter as an internal validation split.
+
+    Records the rows of ``X`` (column 0 holds each sample's index) it fits on
+    and predicts.
+    """
+
+    fitted, predicted = [], []
+
+    def __init__(self, validation=True):
+        self.validation = validation
+
+    def get_params(self, deep=True):
+        return {"validation": self.validation}
+
+    def set_params(self, **params):
+        vars(self).update(params)
+        return self
+
+    def fit(self, X, y):
+        from sklearn.linear_model import LogisticRegression
+
+        n = len(X)
+        rows = np.arange(n)
+        self.validation_indices_ = rows[3 * n // 4 :] if self.validation else None
+        train = rows[: 3 * n // 4] if self.validation else rows
+        self.model_ = LogisticRegression().fit(X[train, 1:], y[train])
+        self.classes_ = self.model_.classes_
+        _SpyClassifier.fitted.append(set(X[train, 0].astype(int).tolist()))
+        return self
+
+    def predict_proba(self, X):
+        _SpyClassifier.predicted.append(set(X[:, 0].astype(int).tolist()))
+        return self.model_.predict_proba(X[:, 1:])
+
+
+def test_the_threshold_comes_from_each_fold_models_internal_validation_split(monkeypatch):
+    from skimgaug.evaluation import evaluate
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 160)
+    X = np.column_stack([np.arange(160), y + rng.normal(0, 1, 160)])
+    seen = []
+    real = threshold_module.choose_threshold
+
+    def spy(scores, positive, rule, value):
+        seen.append(len(scores))
+        return real(scores, positive, rule, value)
+
+    monkeypatch.setattr(threshold_module, "choose_threshold", spy)
+    _SpyClassifier.fitted.clear()
+    _SpyClassifier.predicted.clear()
+    ev = evaluate(_SpyClassifier(), X, y, cv=4, n_bootstraps=0, random_state=0)
+    sources = ev.threshold["by_fold_source"]
+    assert all(source == "internal validation (30 images)" for source in sources.values())
+    assert seen == [30] * 4  # each threshold chosen on its fold model's 30 held-out rows
+    assert "internal validation split" in ev.threshold["source"]
+    # per fold: fit, predict the test fold, predict the held-out rows of the training part
+    for fold in range(4):
+        trained = _SpyClassifier.fitted[fold]
+        test, held = _SpyClassifier.predicted[2 * fold : 2 * fold + 2]
+        assert set(np.flatnonzero(ev.fold == fold).tolist()) == test
+        assert not held & test and not held & trained  # neither tested nor trained on
+    plain = evaluate(_SpyClassifier(validation=False), X, y, cv=4, n_bootstraps=0)
+    assert all(s.startswith("cross-fitting") for s in plain.threshold["by_fold_source"].values())
+
+
+def test_threshold_data_is_checked():
+    labels, proba = _predictions(n=40)
+    folds = np.arange(40) % 2
+    good = (labels[:5], proba[:5])
+    with pytest.raises(ValueError, match="threshold_data has fold 7, which is not one of"):
+        Evaluation.from_predictions(labels, proba, folds=folds, threshold_data={7: good})
+    with pytest.raises(ValueError, match=r"the probabilities must have shape \(5, 2\)"):
+        Evaluation.from_predictions(
+            labels, proba, folds=folds, threshold_data={0: (labels[:5], proba[:5, :1])}
+        )
+    one_class = (np.zeros(5, dtype=int), proba[:5])  # no positive: cross-fitting instead
+    ev = Evaluation.from_predictions(
+        labels, proba, folds=folds, threshold_data={0: good, 1: one_class}, n_bootstraps=0
+    )
+    assert ev.threshold["by_fold_source"][0] == "internal validation (5 images)"
+    assert ev.threshold["by_fold_source"][1].startswith("cross-fitting")
+    assert "where that split lacked a class" in ev.threshold["source"]
+
+
 @pytest.mark.parametrize(
     ("rule", "check"),
     [
@@ -421,3 +507,23 @@ def test_a_hash_match_counts_as_a_duplicate_only_when_the_pixels_agree():
     pairs, count = duplicates_across_folds(signatures, np.array([0, 1, 2]), max_distance=6)
     # ...but only the one that differs by noise is a copy
     assert pairs == [[0, 2]] and count == 1
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_two_evaluations_on_the_same_resamples_give_the_paired_difference(grouped):
+    from skimgaug.evaluation import paired_difference
+    from skimgaug.evaluation._compare import difference_of_evaluations
+
+    labels, proba = _predictions(n=240, k=3, ties=False)
+    groups = np.repeat(np.arange(80), 3) if grouped else None
+    if grouped:
+        labels = np.repeat(labels[::3], 3)  # one label per patient
+    other = np.clip(proba + np.random.default_rng(2).normal(0, 0.1, proba.shape), 0.01, None)
+    other /= other.sum(axis=1, keepdims=True)
+    settings = {"groups": groups, "n_bootstraps": 300, "random_state": 4}
+    a = Evaluation.from_predictions(labels, proba, **settings)
+    b = Evaluation.from_predictions(labels, other, **settings)
+    fast = difference_of_evaluations(a, b, "roc_auc")
+    assert fast == pytest.approx(paired_difference(labels, proba, other, **settings))
+    unseeded = Evaluation.from_predictions(labels, other, groups=groups, n_bootstraps=300)
+    assert difference_of_evaluations(a, unseeded) is None  # different draws: not paired

@@ -69,7 +69,7 @@ class AugmentedKerasBase:
     # ------------------------------------------------------------------
     # Settings: validated before any data is touched
     # ------------------------------------------------------------------
-    def _check_settings(self):
+    def check_settings(self):
         return check_settings(self)
 
     def _check_model_param(self):
@@ -167,7 +167,7 @@ class AugmentedKerasBase:
 
         Before scikeras reads any of them; returns the checked ``sample_weight``.
         """
-        settings = self._check_settings()
+        settings = self.check_settings()
         validate_fit_arguments(kwargs, type(self).__name__)
         sample_weight = check_sample_weight(sample_weight)
         check_balanced_weights(self, settings.balance, y, sample_weight, kwargs)
@@ -220,7 +220,7 @@ class AugmentedKerasBase:
 
     def _initialize(self, X, y=None):
         # (Re)building the model: validate settings first, then data.
-        self._settings = self._check_settings()
+        self._settings = self.check_settings()
         warn_likely_mistakes(self._settings.datagen, type(self).__name__)
         self._rows_per_epoch = rows_per_epoch(y, self._settings.balance)
         X, y = super()._initialize(X, y)
@@ -232,6 +232,7 @@ class AugmentedKerasBase:
         check_single_input(X, self._settings.datagen, type(self).__name__)
         split_seed, batch_seed, _, sample_seed = child_seeds(resolve_seed(self.random_state), 4)
         plan = plan_training(self, X, y, sample_weight, kwargs, split_seed)
+        self.validation_indices_ = plan.validation
         batches = training_batches(self, plan, X, y, sample_weight, batch_seed, initial_epoch)
         running = batches.augmenter.running() if batches.augmenter else contextlib.nullcontext()
         user_callbacks = self._fit_callbacks

@@ -126,6 +126,12 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
         only this.
     augmentation_ : dict
         The validated random augmentation settings used on training batches.
+    validation_indices_ : ndarray of int or None
+        The rows of the last ``fit``'s (or ``partial_fit``'s) ``X`` held out
+        as the internal validation split (``validation_split``), None
+        without one. :func:`skimgaug.evaluation.evaluate` and ``skimgaug cv``
+        choose each fold's decision threshold on the fold model's predictions
+        of these rows.
     model_, history_, classes_, n_classes_, n_features_in_, X_shape_ : see scikeras
         ``n_features_in_`` counts the values of one sample (``h * w * c``
         for images).

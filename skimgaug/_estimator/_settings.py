@@ -171,7 +171,7 @@ def continued_fit_settings(estimator):
     effect on the continued fit. Standardization (and format) settings
     were used to learn the model's statistics: changing them raises.
     """
-    settings = estimator._check_settings()
+    settings = estimator.check_settings()
     previous = getattr(estimator, "_settings", None)
     if previous is not None:
         changed = changed_model_settings(previous.datagen, settings.datagen)

@@ -42,6 +42,7 @@ class TrainingPlan:
     validation_batch_size: int
     shuffle: bool
     validation_data: object  # InferenceBatches or None
+    validation: object = None  # the internal validation rows, or None
 
 
 def plan_training(estimator, X, y, sample_weight, kwargs, split_seed):
@@ -89,6 +90,7 @@ def plan_training(estimator, X, y, sample_weight, kwargs, split_seed):
         validation_batch_size=int(validation_batch_size),
         shuffle=fit_params.get("shuffle", True),
         validation_data=validation_data,
+        validation=valid,
     )
 
 

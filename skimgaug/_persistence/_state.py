@@ -57,7 +57,7 @@ def saved_form(estimator):
             f"This {owner} was initialized but not fitted: its feature-wise standardization "
             "statistics are learned in fit. Call fit before save_model."
         )
-    changed = changed_model_settings(fitted_settings.datagen, estimator._check_settings().datagen)
+    changed = changed_model_settings(fitted_settings.datagen, estimator.check_settings().datagen)
     if changed:
         listed = ", ".join(f"{key} ({was!r} -> {now!r})" for key, was, now in changed)
         raise ValueError(
@@ -218,7 +218,7 @@ def restore_fitted_state(estimator, document, attributes, statistics, model):
     """Make ``estimator`` fitted: its encoders, statistics and model, checked to fit together."""
     fitted = document["fitted"]
     X_shape = tuple(attributes["X_shape_"])
-    settings = estimator._check_settings()
+    settings = estimator.check_settings()
     standardizer = settings.datagen.standardizer()
     for name, array in statistics.items():
         setattr(standardizer, name, array)

@@ -381,25 +381,25 @@ def _evaluation_check(convert):
 
 @_evaluation_check
 def _bootstraps(text):
-    from ..evaluation._evaluation import _check_settings
+    from ..evaluation._inputs import check_settings
 
     try:
         value = int(text)
     except ValueError:
         value = text
-    _check_settings(value, 0.95, "mean")
+    check_settings(value, 0.95, "mean")
     return value
 
 
 @_evaluation_check
 def _confidence(text):
-    from ..evaluation._evaluation import _check_settings
+    from ..evaluation._inputs import check_settings
 
     try:
         value = float(text)
     except ValueError:
         value = text
-    _check_settings(0, value, "mean")
+    check_settings(0, value, "mean")
     return value
 
 

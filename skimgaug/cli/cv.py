@@ -186,7 +186,7 @@ def _cross_validate(args, source, datagen, model, out, started):
     if len(settings) == 2:
         verdict = compare_settings(results, "augmentation", "no augmentation")
         comparison = compare_by_bootstrap(
-            results, y, groups, evaluation, "augmentation", "no augmentation"
+            results, y, groups, evaluation, "augmentation", "no augmentation", evaluations
         )
     evaluated = time.perf_counter() - evaluated
     total = time.perf_counter() - started

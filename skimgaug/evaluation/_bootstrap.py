@@ -11,12 +11,6 @@ import numpy as np
 
 #: Resamples drawn per batch: bounds the memory of the weight matrices.
 _BATCH = 200
-#: Up to this many samples the weights are float32: the sums of counts the
-#: metrics take (at most about n**2) stay exact integers in float32's 24 bits, and
-#: half the memory traffic makes the resamples about twice as fast; ratios differ
-#: from float64's by float32's rounding (about 1e-7 of a metric), far below any
-#: interval's width. Above it they are float64.
-FLOAT32_UP_TO = 2048
 
 
 def cluster_weights(clusters, n_bootstraps, rng):
@@ -31,9 +25,9 @@ def cluster_weights(clusters, n_bootstraps, rng):
 
     Yields
     ------
-    weights : ndarray of shape (b, n)
+    weights : ndarray of int32, shape (b, n)
         How many times each sample's cluster was drawn.
-    counts : ndarray of shape (b, c)
+    counts : ndarray of int32, shape (b, c)
         How many times each cluster was drawn.
     """
     n_clusters = int(clusters.max()) + 1 if len(clusters) else 0
@@ -41,11 +35,11 @@ def cluster_weights(clusters, n_bootstraps, rng):
     while done < n_bootstraps:
         size = min(_BATCH, n_bootstraps - done)
         draws = rng.integers(0, n_clusters, size=(size, n_clusters))
-        dtype = np.float32 if len(clusters) <= FLOAT32_UP_TO else np.float64
         flat = (draws + n_clusters * np.arange(size)[:, None]).ravel()
         counts = np.bincount(flat, minlength=size * n_clusters).reshape(size, n_clusters)
-        counts = counts.astype(dtype)
-        yield counts[:, clusters], counts
+        counts = counts.astype(np.int32)
+        # C order: the metrics' cumulative sums run along the rows
+        yield np.ascontiguousarray(counts[:, clusters]), counts
         done += size
 
 

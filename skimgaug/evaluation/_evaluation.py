@@ -1,6 +1,5 @@
 """``Evaluation``: cross-validated results with intervals, patients, calibration, thresholds."""
 
-import numbers
 import warnings
 
 import numpy as np
@@ -9,101 +8,9 @@ from ._audit import fold_audit
 from ._bootstrap import cluster_weights, percentile_interval
 from ._calibration import calibration
 from ._curves import CurveBands
+from ._inputs import check_predictions, check_settings, held_out_predictions, patients_of
 from ._metrics import weighted_metrics, weighted_threshold_metrics
-from ._threshold import check_threshold, fold_thresholds
-
-#: How a patient's probability is made from its images' probabilities.
-PATIENT_AGGREGATIONS = ("mean", "max")
-
-
-def _check_settings(n_bootstraps, confidence, patient_aggregation):
-    integer = isinstance(n_bootstraps, numbers.Integral) and not isinstance(n_bootstraps, bool)
-    if not integer or n_bootstraps < 0:
-        raise ValueError(
-            f"The 'n_bootstraps' parameter must be an int >= 0 (0: no intervals). "
-            f"Got {n_bootstraps!r} instead."
-        )
-    if (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, numbers.Real)
-        or not 0 < confidence < 1
-    ):
-        raise ValueError(
-            f"The 'confidence' parameter must be a number in (0, 1), such as 0.95. "
-            f"Got {confidence!r} instead."
-        )
-    if patient_aggregation is not None and patient_aggregation not in PATIENT_AGGREGATIONS:
-        raise ValueError(
-            f"The 'patient_aggregation' parameter must be 'mean', 'max' or None (groups "
-            f"resampled, no patient-level results). Got {patient_aggregation!r} instead."
-        )
-
-
-def _check_predictions(y, proba, classes, groups, folds):
-    """``(labels, proba, classes)``: class indices, float probabilities, class names."""
-    proba = np.asarray(proba, dtype=np.float64)
-    y = np.asarray(y)
-    if proba.ndim != 2 or proba.shape[0] != len(y) or proba.shape[1] < 2:
-        raise ValueError(
-            f"proba must have one row per sample of y ({len(y)}) and one column per class "
-            f"(at least 2); got shape {proba.shape}."
-        )
-    if not np.all(np.isfinite(proba)) or (proba < 0).any():
-        raise ValueError("proba must hold finite, non-negative probabilities.")
-    sums = proba.sum(axis=1)
-    if not np.allclose(sums, 1, atol=1e-4):
-        bad = int(np.argmax(np.abs(sums - 1)))
-        raise ValueError(
-            f"Each row of proba must sum to 1 (probabilities of the classes); row {bad} "
-            f"sums to {sums[bad]:.6g}."
-        )
-    classes = np.unique(y) if classes is None else np.asarray(classes)
-    if len(classes) != proba.shape[1]:
-        raise ValueError(
-            f"proba has {proba.shape[1]} columns but there are {len(classes)} classes "
-            f"({classes.tolist()!r}); give classes=... in the order of the columns."
-        )
-    lookup = {c: i for i, c in enumerate(classes.tolist())}
-    unknown = sorted({v for v in y.tolist() if v not in lookup}, key=str)
-    if unknown:
-        raise ValueError(f"y holds labels that are not classes: {unknown[:5]!r}.")
-    labels = np.array([lookup[v] for v in y.tolist()], dtype=int)
-    for name, values in (("groups", groups), ("folds", folds)):
-        if values is not None and len(values) != len(y):
-            raise ValueError(
-                f"{name} must have one entry per sample ({len(y)}); got {len(values)}."
-            )
-    return labels, proba, classes
-
-
-def _patients(labels, proba, groups, aggregation):
-    """``(names, labels, proba, index of each image's patient)`` of the patients."""
-    names, index = np.unique(np.asarray(groups), return_inverse=True)
-    first = np.full(len(names), -1)
-    mixed = []
-    for i, p in enumerate(index):
-        if first[p] < 0:
-            first[p] = i
-        elif labels[i] != labels[first[p]]:
-            mixed.append(names[p])
-    if mixed:
-        shown = ", ".join(repr(str(m)) for m in list(dict.fromkeys(mixed))[:3])
-        raise ValueError(
-            f"Patient-level results need one label per patient, but the images of "
-            f"{len(set(mixed))} patients carry different labels ({shown}). Give groups "
-            "that hold one label each, or, when the groups are not patients (sites, "
-            "scanners), patient_aggregation=None: the groups are then resampled, with "
-            "image-level results only."
-        )
-    if aggregation == "mean":
-        totals = np.zeros((len(names), proba.shape[1]))
-        np.add.at(totals, index, proba)
-        patient_proba = totals / np.bincount(index)[:, None]
-    else:  # the highest probability of each class, renormalized to sum to 1
-        patient_proba = np.zeros((len(names), proba.shape[1]))
-        np.maximum.at(patient_proba, index, proba)
-        patient_proba /= patient_proba.sum(axis=1, keepdims=True)
-    return names, labels[first], patient_proba, index
+from ._threshold import SOURCES, check_threshold, fold_thresholds
 
 
 def _predicted(proba, thresholds_by_sample):
@@ -122,7 +29,9 @@ def _all_metrics(W, labels, proba, predicted):
 
 
 def _metric_rows(levels, clusters, n_bootstraps, rng, confidence, class_names):
-    """``(rows of metrics, curves)``: each level's estimates, intervals and curves.
+    """``(rows of metrics, curves, draws)``: each level's estimates, intervals and curves.
+
+    ``draws`` maps ``(level, metric)`` to the metric's value in every resample.
 
     ``levels`` holds ``(name, labels, proba, predicted)`` of the images and,
     with patients, of the patients. The batches of resamples are drawn once and
@@ -142,7 +51,7 @@ def _metric_rows(levels, clusters, n_bootstraps, rng, confidence, class_names):
     curves = {
         level: band.summary(confidence) for (level, *_), band in zip(levels, bands, strict=True)
     }
-    rows = []
+    rows, draws = [], {}
     for (level, labels, proba, predicted), values in zip(levels, drawn, strict=True):
         estimates = _all_metrics(np.ones((1, len(labels))), labels, proba, predicted)
         for name, estimate in estimates.items():
@@ -150,7 +59,8 @@ def _metric_rows(levels, clusters, n_bootstraps, rng, confidence, class_names):
             low = high = None
             defined = 0
             if values:
-                low, high, defined = percentile_interval(np.concatenate(values[name]), confidence)
+                draws[level, name] = np.concatenate(values[name])
+                low, high, defined = percentile_interval(draws[level, name], confidence)
             rows.append(
                 {
                     "level": level,
@@ -162,7 +72,7 @@ def _metric_rows(levels, clusters, n_bootstraps, rng, confidence, class_names):
                     "bootstraps_defined": defined,
                 }
             )
-    return rows, curves
+    return rows, curves, draws
 
 
 def _patient_level(patients, by_sample):
@@ -212,7 +122,9 @@ class Evaluation:
         resamples.
     threshold : dict or None
         Two classes only: ``rule``, ``value``, ``by_fold`` (the threshold each
-        test fold used) and ``source`` (how they were chosen).
+        test fold used), ``by_fold_source`` (how each was chosen: on the fold
+        model's internal validation split, or by cross-fitting) and ``source``
+        (in one sentence).
     audit : dict
         Images (and patients) per fold and class, ``groups_in_several_folds``,
         and (from :func:`skimgaug.evaluate`, which has the images)
@@ -251,6 +163,7 @@ class Evaluation:
         random_state=None,
         threshold="youden",
         patient_aggregation="mean",
+        threshold_data=None,
     ):
         """An evaluation of out-of-fold probabilities made by any model.
 
@@ -284,6 +197,13 @@ class Evaluation:
             or the highest probability of each class (renormalized). None: the
             groups are clusters of the bootstrap only (sites, scanners, groups
             whose images carry different labels), with image-level results only.
+        threshold_data : dict, default=None
+            ``{fold: (y, proba)}``: labels and probabilities that each fold's
+            model gave rows of its own training part that did not train it
+            (its internal validation split, as
+            ``AugmentedKerasClassifier.validation_indices_`` names them). A
+            fold found here, with both classes, chooses its threshold on them;
+            the others by cross-fitting. :func:`skimgaug.evaluate` passes them.
 
         Returns
         -------
@@ -299,11 +219,14 @@ class Evaluation:
         >>> [m["estimate"] for m in ev.metrics if m["metric"] == "accuracy"]
         [0.8333333333333334]
         """
-        _check_settings(n_bootstraps, confidence, patient_aggregation)
-        labels, proba, classes = _check_predictions(y, proba, classes, groups, folds)
+        check_settings(n_bootstraps, confidence, patient_aggregation)
+        labels, proba, classes = check_predictions(y, proba, classes, groups, folds)
         folds = None if folds is None else np.asarray(folds)
         rng = np.random.default_rng(random_state)
-        decision = _decision(labels, proba, folds, threshold)
+        held_out = None
+        if proba.shape[1] == 2:
+            held_out = held_out_predictions(threshold_data, classes, folds)
+        decision = _decision(labels, proba, folds, threshold, held_out)
         by_sample = None  # each sample's threshold (two classes)
         if decision is not None and decision["by_fold"]:
             by_sample = np.array([decision["by_fold"][int(f)] for f in folds])
@@ -316,13 +239,15 @@ class Evaluation:
         if groups is not None and patient_aggregation is None:
             clusters = np.unique(np.asarray(groups), return_inverse=True)[1]
         elif groups is not None:
-            patients = _patients(labels, proba, groups, patient_aggregation)
+            patients = patients_of(labels, proba, groups, patient_aggregation)
             clusters = patients[3]
             patient_labels, patient_proba, patient_pred = _patient_level(patients, by_sample)
             levels.append(("patient", patient_labels, patient_proba, patient_pred))
             calibrations["patient"] = calibration(patient_labels, patient_proba, classes)
-        metrics, curves = _metric_rows(levels, clusters, n_bootstraps, rng, confidence, classes)
-        return cls(
+        metrics, curves, draws = _metric_rows(
+            levels, clusters, n_bootstraps, rng, confidence, classes
+        )
+        evaluation = cls(
             oof_proba=proba,
             oof_pred=classes[predicted],
             fold=folds,
@@ -342,6 +267,18 @@ class Evaluation:
                 ),
             },
         )
+        # The resamples, kept to pair this evaluation with another of the same
+        # samples, clusters and random_state (the same draws): see _compare.
+        evaluation._draws = draws
+        evaluation._resampling = None
+        if random_state is not None and n_bootstraps:
+            evaluation._resampling = (
+                repr(random_state),
+                n_bootstraps,
+                clusters.tobytes(),
+                labels.tobytes(),
+            )
+        return evaluation
 
     def metric(self, name, level="image"):
         """The row of ``metrics`` of ``name`` at ``level`` (a dict)."""
@@ -406,7 +343,7 @@ class Evaluation:
         return "\n".join(lines)
 
 
-def _decision(labels, proba, folds, threshold):
+def _decision(labels, proba, folds, threshold, held_out=None):
     """The threshold record of two classes (None for more)."""
     if proba.shape[1] != 2:
         return None
@@ -424,15 +361,33 @@ def _decision(labels, proba, folds, threshold):
     if rule == "fixed":
         by_fold = {} if folds is None else {int(f): value for f in np.unique(folds)}
         source = f"fixed at {value:g}"
-        return {"rule": "fixed", "value": value, "by_fold": by_fold, "source": source}
-    by_fold = fold_thresholds(scores, positive, folds, rule, value)
+        return {
+            "rule": "fixed",
+            "value": value,
+            "by_fold": by_fold,
+            "by_fold_source": {f: "fixed" for f in by_fold},
+            "source": source,
+        }
+    by_fold, sources = fold_thresholds(scores, positive, folds, rule, value, held_out)
+    name = f"{rule}{'' if value is None else f' {value:g}'}"
+    internal = [f for f, source in sources.items() if source.startswith(SOURCES[0])]
+    if len(internal) == len(sources):
+        how = "on its model's internal validation split (rows of its training part)"
+    elif not internal:
+        how = "from the out-of-fold predictions of the other folds (cross-fitting)"
+    else:
+        how = (
+            f"on its model's internal validation split (folds {', '.join(map(str, internal))}) "
+            "or, where that split lacked a class, from the other folds' out-of-fold "
+            "predictions (cross-fitting)"
+        )
     return {
         "rule": rule,
         "value": value,
         "by_fold": by_fold,
+        "by_fold_source": sources,
         "source": (
-            f"{rule}{'' if value is None else f' {value:g}'}, chosen for each test fold from "
-            "the out-of-fold predictions of the other folds (cross-fitting): no test "
-            "sample influenced the threshold it was judged with"
+            f"{name}, chosen for each test fold {how}: no test sample influenced the "
+            "threshold it was judged with"
         ),
     }

@@ -32,6 +32,20 @@ METRICS = (
 THRESHOLD_METRICS = ("sensitivity", "specificity", "ppv", "npv")
 #: Probabilities are clipped to [EPS, 1 - EPS] in the log loss, as scikit-learn does.
 EPS = np.finfo(np.float64).eps
+#: Integer weights (bootstrap counts) of up to this many samples are summed in
+#: float32: sums of counts (at most about n**2) stay exact in float32's 24 bits, and
+#: half the memory traffic makes the resamples about twice as fast; ratios differ
+#: from float64's by float32's rounding (about 1e-7 of a metric), far below any
+#: interval's width. Above it, float64. Cumulative sums are taken on the integers
+#: themselves (exact, and several times faster than on floats).
+FLOAT32_UP_TO = 2048
+
+
+def as_float(W):
+    """Weights as floats: integer counts in float32 up to :data:`FLOAT32_UP_TO` samples."""
+    if W.dtype.kind == "f":
+        return W
+    return W.astype(np.float32 if W.shape[1] <= FLOAT32_UP_TO else np.float64)
 
 
 def _ratio(numerator, denominator):
@@ -58,29 +72,31 @@ def ranking_metrics(W, scores, positive):
     order = np.argsort(-scores, kind="mergesort")
     sorted_scores = scores[order]
     Wo = W[:, order]
-    mask = positive[order].astype(W.dtype)
+    # cumulative sums on the weights as they are (integers: exact and fast), then floats
+    exact = np.int32 if Wo.dtype.kind in "iu" else None  # numpy would widen to int64
+    cum_pos = np.cumsum(Wo * positive[order], axis=1, dtype=exact)
+    cum_all = np.cumsum(Wo, axis=1, dtype=exact)
+    Wo, cum_pos, cum_all = as_float(Wo), as_float(cum_pos), as_float(cum_all)
+    mask = positive[order].astype(Wo.dtype)
     ties = sorted_scores[1:] == sorted_scores[:-1]
-    if ties.any():  # one column per distinct score
-        starts = np.flatnonzero(np.r_[True, ~ties])
-        pos = np.add.reduceat(Wo * mask, starts, axis=1)
-        Wo = np.add.reduceat(Wo, starts, axis=1)
-        cum_pos = np.cumsum(pos, axis=1)
-        neg = Wo - pos
+    if ties.any():  # one step per distinct score: the sums at the last sample of each
+        ends = np.flatnonzero(np.r_[~ties, True])
+        cum_all, cum_pos = cum_all[:, ends], cum_pos[:, ends]
+        pos = np.diff(cum_pos, axis=1, prepend=0)
+        neg = np.diff(cum_all, axis=1, prepend=0) - pos
         # a negative wins against the positives above it, half against tied ones
         wins = (neg * (cum_pos - 0.5 * pos)).sum(axis=1)
         weighted_precision = pos * cum_pos
     else:
-        cum_pos = np.cumsum(Wo * mask, axis=1)
         # in descending order, the positives scored above a negative are cum_pos there
         weighted_precision = Wo * cum_pos
         wins = weighted_precision @ (1 - mask)
         weighted_precision *= mask  # positives only: weight times positives at or above
-    cum_all = np.cumsum(Wo, axis=1)
     total_pos = cum_pos[:, -1]
     total_neg = cum_all[:, -1] - total_pos
     auc = _ratio(wins, total_pos * total_neg)
     # precision at each step: positives / all at or above it (0 where nothing is above)
-    weighted_precision /= np.maximum(cum_all, np.finfo(W.dtype).tiny)
+    weighted_precision /= np.maximum(cum_all, np.finfo(cum_all.dtype).tiny)
     average_precision = _ratio(weighted_precision.sum(axis=1), total_pos)
     return auc, average_precision
 
@@ -103,6 +119,7 @@ def weighted_metrics(W, labels, proba, predicted):
     dict of str to ndarray of shape (resamples,)
     """
     n, k = proba.shape
+    counts, W = W, as_float(W)  # cumulative sums on the counts, products on floats
     total = W.sum(axis=1)
     true_1hot = labels[:, None] == np.arange(k)
     pred_1hot = predicted[:, None] == np.arange(k)
@@ -119,9 +136,9 @@ def weighted_metrics(W, labels, proba, predicted):
     seen = (support + predicted_count) > 0
     out["f1_macro"] = _ratio((f1 * seen).sum(axis=1), seen.sum(axis=1))
     if k == 2:
-        out["roc_auc"], out["average_precision"] = ranking_metrics(W, proba[:, 1], labels == 1)
+        out["roc_auc"], out["average_precision"] = ranking_metrics(counts, proba[:, 1], labels == 1)
     else:
-        pairs = [ranking_metrics(W, proba[:, c], labels == c) for c in range(k)]
+        pairs = [ranking_metrics(counts, proba[:, c], labels == c) for c in range(k)]
         aucs = np.stack([auc for auc, _ in pairs], axis=1)
         aps = np.stack([ap for _, ap in pairs], axis=1)
         with np.errstate(invalid="ignore"):
@@ -141,6 +158,7 @@ def weighted_metrics(W, labels, proba, predicted):
 def weighted_threshold_metrics(W, labels, predicted):
     """Sensitivity, specificity, PPV and NPV of two classes (1 positive), per row of ``W``."""
     positive, called = labels == 1, predicted == 1
+    W = as_float(W)
     tp, fn = W @ (positive & called), W @ (positive & ~called)
     tn, fp = W @ (~positive & ~called), W @ (~positive & called)
     return {

@@ -4,32 +4,63 @@ import numpy as np
 
 from .._html import Report
 
+#: Up to this many assessed classes, one reliability diagram each; more share one panel.
+PANELS_UP_TO = 3
+
+
+def _bins(result):
+    """``(mean predicted, observed, count)`` of the non-empty bins, as arrays (or None)."""
+    pairs = [
+        (p, o, c)
+        for p, o, c in zip(
+            result["mean_predicted"], result["observed"], result["count"], strict=True
+        )
+        if c
+    ]
+    if not pairs:
+        return None
+    return tuple(np.array(v, dtype=float) for v in zip(*pairs, strict=True))
+
+
+def _reliability_axes(ax, title):
+    ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="calibrated")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("observed frequency")
+    ax.set_title(title, fontsize=10)
+
 
 def reliability_figure(calibration, level):
-    """One reliability diagram per assessed class: observed rate against mean prediction."""
+    """Reliability diagrams: observed rate against mean prediction, per assessed class.
+
+    One panel per class, the count of each bin by its point, for up to
+    :data:`PANELS_UP_TO` classes; more classes share one panel (a line each),
+    their ECEs in the table beside it.
+    """
     from matplotlib.figure import Figure
 
     classes = list(calibration)
-    columns = min(len(classes), 5)
-    rows = -(-len(classes) // columns)
-    fig = Figure(figsize=(3.3 * columns, 3.4 * rows), layout="constrained")
-    axes = fig.subplots(rows, columns, squeeze=False).ravel()
-    for ax in axes[len(classes) :]:
-        ax.set_visible(False)
-    for ax, name in zip(axes, classes, strict=False):
+    if len(classes) > PANELS_UP_TO:
+        fig = Figure(figsize=(6.2, 4.6), layout="constrained")
+        ax = fig.subplots()
+        _reliability_axes(ax, f"{level}: every class, one-vs-rest")
+        for index, name in enumerate(classes):
+            bins = _bins(calibration[name])
+            if bins is not None:
+                color = f"C{index % 10}"
+                ax.plot(bins[0], bins[1], color=color, linewidth=1.2, marker=".", label=name)
+        ax.legend(loc="upper left", fontsize=7, frameon=False, ncols=2, title="class")
+        return fig
+    fig = Figure(figsize=(3.6 * len(classes), 3.6), layout="constrained")
+    for ax, name in zip(fig.subplots(1, len(classes), squeeze=False)[0], classes, strict=True):
         result = calibration[name]
-        pairs = [
-            (p, o, c)
-            for p, o, c in zip(
-                result["mean_predicted"], result["observed"], result["count"], strict=True
-            )
-            if c
-        ]
-        ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="calibrated")
-        if pairs:
-            p, o, c = (np.array(v, dtype=float) for v in zip(*pairs, strict=True))
-            ax.plot(p, o, marker="o", color="C0", label="observed")
-            for x, y, n in zip(p, o, c, strict=True):
+        _reliability_axes(ax, f"{level}: class {name} (ECE {result['ece']:.3f})")
+        bins = _bins(result)
+        if bins is not None:
+            ax.plot(bins[0], bins[1], marker="o", color="C0", label="observed")
+            for x, y, n in zip(*bins, strict=True):
                 ax.annotate(
                     f"{int(n)}",
                     (x, y),
@@ -38,12 +69,6 @@ def reliability_figure(calibration, level):
                     fontsize=7,
                     color="0.35",
                 )
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        ax.set_aspect("equal")
-        ax.set_xlabel("mean predicted probability")
-        ax.set_ylabel("observed frequency")
-        ax.set_title(f"{level}: class {name} (ECE {result['ece']:.3f})", fontsize=10)
         ax.legend(loc="upper left", fontsize=8, frameon=False)
     return fig
 
@@ -190,8 +215,13 @@ def evaluation_sections(evaluation):
             reliability_figure(calibration, level),
             alt=f"Reliability diagram at the {level} level",
             caption="Observed frequency against mean predicted probability in 10 bins "
-            "(the number of images by each point); the dashed line is perfect calibration. "
-            "Slope and intercept of the logistic recalibration: 1 and 0 when calibrated.",
+            + (
+                "(the number of images by each point)"
+                if len(calibration) <= PANELS_UP_TO
+                else "(one-vs-rest, a line per class)"
+            )
+            + "; the dashed line is perfect calibration. Slope and intercept of the "
+            "logistic recalibration: 1 and 0 when calibrated.",
         )
         sections.append(section)
     sections.append(audit_section(evaluation.audit))

@@ -4,7 +4,8 @@ import numpy as np
 
 from .._data._multi import n_samples, take
 from ._audit import image_hashes, record_duplicates, warn_if_names_look_like_patients
-from ._evaluation import Evaluation, _check_settings
+from ._evaluation import Evaluation
+from ._inputs import check_settings
 from ._threshold import check_threshold
 
 
@@ -47,10 +48,21 @@ def _fit_fold(estimator, X, y, groups, train, test, classes):
         model.fit(take(X, train), y[train], groups=fit_groups)
     else:
         model.fit(take(X, train), y[train])
-    proba = np.asarray(model.predict_proba(take(X, test)), dtype=np.float64)
-    aligned = np.zeros((len(test), len(classes)))
+    aligned = _aligned(model, take(X, test), classes)
+    held = None
+    rows = getattr(model, "validation_indices_", None)
+    if len(classes) == 2 and rows is not None and len(rows):
+        # the fold model's internal validation split: its threshold is chosen there
+        held = (y[train][rows], _aligned(model, take(X, train[rows]), classes))
+    return test, aligned, held
+
+
+def _aligned(model, X, classes):
+    """``model``'s probabilities of ``X``, one column per class of ``classes``."""
+    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    aligned = np.zeros((len(proba), len(classes)))
     aligned[:, np.searchsorted(classes, model.classes_)] = proba
-    return test, aligned
+    return aligned
 
 
 def _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs):
@@ -67,10 +79,13 @@ def _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs):
         )
     proba = np.zeros((n, len(classes)))
     folds = np.full(n, -1)
-    for fold, (test, part) in enumerate(parts):
+    held_out = {}
+    for fold, (test, part, held) in enumerate(parts):
         proba[test] = part
         folds[test] = fold
-    return proba, folds
+        if held is not None:
+            held_out[fold] = held
+    return proba, folds, held_out
 
 
 def _fit_parameters(model):
@@ -127,8 +142,12 @@ def evaluate(
     n_jobs : int or None, default=None
         Folds fitted in parallel (joblib).
     threshold : "youden", ("sensitivity", x), ("specificity", x) or float, default="youden"
-        As in :meth:`Evaluation.from_predictions`; each fold's threshold is
-        chosen from the other folds' out-of-fold predictions.
+        As in :meth:`Evaluation.from_predictions`. Each fold's threshold is
+        chosen on its model's predictions of its internal validation split
+        when the estimator has one (``validation_split`` > 0: the
+        ``validation_indices_`` of an ``AugmentedKerasClassifier``), otherwise
+        from the other folds' out-of-fold predictions (cross-fitting);
+        ``threshold["by_fold_source"]`` says which, fold by fold.
     patient_aggregation : {"mean", "max"} or None, default="mean"
         As in :meth:`Evaluation.from_predictions`.
     max_distance : int, default=2
@@ -139,7 +158,7 @@ def evaluate(
     -------
     Evaluation
     """
-    _check_settings(n_bootstraps, confidence, patient_aggregation)
+    check_settings(n_bootstraps, confidence, patient_aggregation)
     check_threshold(threshold)
     if (
         isinstance(max_distance, bool)
@@ -160,7 +179,7 @@ def evaluate(
             raise ValueError(f"groups must have one entry per sample ({n}); got {groups.shape}.")
     splitter = _splitter(cv, groups, random_state)
     classes = np.unique(y)
-    proba, folds = _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs)
+    proba, folds, held_out = _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs)
     if groups is None:
         warn_if_names_look_like_patients(X)
     evaluation = Evaluation.from_predictions(
@@ -174,6 +193,7 @@ def evaluate(
         random_state=random_state,
         threshold=threshold,
         patient_aggregation=patient_aggregation,
+        threshold_data=held_out,
     )
     hashes = image_hashes(X, *_as_read(estimator))
     if hashes is not None:

@@ -1,11 +1,19 @@
 """The decision threshold of two classes, chosen for each fold without its test part.
 
-For the test fold ``f``, the threshold is chosen from the out-of-fold
-probabilities of the samples *outside* fold ``f`` (cross-fitting): each of
-those was predicted by a model that never saw it, and none of them is in
-fold ``f``. The metrics at the threshold are then computed on each test fold
-with the threshold that fold chose, so no test sample ever influences the
-threshold it is judged with.
+For the test fold ``f``, the threshold is chosen, in this order of preference:
+
+- on the predictions fold ``f``'s own model made for its internal validation
+  split (rows of fold ``f``'s training part that did not train it), when they
+  are given and hold both classes: nothing of fold ``f`` took part, not even
+  through another fold's model;
+- otherwise on the out-of-fold probabilities of the samples *outside* fold
+  ``f`` (cross-fitting): each was predicted by a model that never saw it, and
+  none of them is in fold ``f`` (the models that predicted them did train on
+  fold ``f``'s images, the price of having no validation split).
+
+The metrics at the threshold are then computed on each test fold with the
+threshold that fold chose, so no test sample ever influences the threshold it
+is judged with.
 """
 
 import numbers
@@ -74,9 +82,33 @@ def choose_threshold(scores, positive, rule, value):
     return float(candidates[best[np.argmin(np.abs(candidates[best] - 0.5))]])
 
 
-def fold_thresholds(scores, positive, folds, rule, value):
-    """``{fold: threshold}``, each chosen from the samples outside that fold."""
-    return {
-        int(f): choose_threshold(scores[folds != f], positive[folds != f], rule, value)
-        for f in np.unique(folds)
-    }
+#: How a fold's threshold was chosen: on its model's internal validation split, or by
+#: cross-fitting on the other folds' out-of-fold predictions.
+SOURCES = ("internal validation", "cross-fitting")
+
+
+def fold_thresholds(scores, positive, folds, rule, value, validation=None):
+    """``({fold: threshold}, {fold: source})``, each chosen without that fold's samples.
+
+    Parameters
+    ----------
+    scores, positive : ndarray of shape (n,)
+        Out-of-fold probabilities of class 1, and whether each sample is positive.
+    folds : ndarray of shape (n,)
+    rule, value
+        As :func:`check_threshold` returns them.
+    validation : dict, optional
+        ``{fold: (scores, positive)}`` of the fold model's internal validation
+        split; used where it holds both classes.
+    """
+    thresholds, sources = {}, {}
+    for f in np.unique(folds).tolist():
+        held_out = (validation or {}).get(f)
+        if held_out is not None and 0 < held_out[1].sum() < len(held_out[1]):
+            thresholds[int(f)] = choose_threshold(*held_out, rule, value)
+            sources[int(f)] = f"{SOURCES[0]} ({len(held_out[1])} images)"
+        else:
+            outside = folds != f
+            thresholds[int(f)] = choose_threshold(scores[outside], positive[outside], rule, value)
+            sources[int(f)] = f"{SOURCES[1]} ({int(outside.sum())} images of the other folds)"
+    return thresholds, sources

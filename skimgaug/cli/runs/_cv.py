@@ -56,6 +56,10 @@ class FoldResult:
         Wall-clock time of ``fit`` and of ``predict_proba`` on the test part.
     early_stopping : dict or None
         What early stopping did (:func:`~skimgaug.cli.runs._progress.early_stopping_of`).
+    validation : tuple or None
+        Two classes: ``(rows, proba)``, the fold model's probabilities of its
+        internal validation rows (indices into the whole data), where the
+        fold's decision threshold is chosen.
     """
 
     setting: str
@@ -68,6 +72,7 @@ class FoldResult:
     fit_seconds: float | None = None
     predict_seconds: float | None = None
     early_stopping: dict = None
+    validation: tuple = None
 
 
 def fold_metrics(y_true, proba, classes):
@@ -231,11 +236,12 @@ def _fit_fold(X, y, classes, label, fold, clf, train, test, groups):
         for w in caught
         if not issubclass(w.category, ChanceLevelWarning)
     ]
-    proba = clf.predict_proba(X[test])
+    aligned = _aligned(clf, X[test], classes)
     predicted = time.perf_counter()
-    # Columns follow clf.classes_; align them with all classes.
-    aligned = np.zeros((len(test), len(classes)))
-    aligned[:, np.searchsorted(classes, clf.classes_)] = proba
+    validation = None
+    rows = getattr(clf, "validation_indices_", None)
+    if len(classes) == 2 and rows is not None and len(rows):
+        validation = (train[rows], _aligned(clf, X[train[rows]], classes))
     result = FoldResult(
         label,
         fold,
@@ -247,8 +253,17 @@ def _fit_fold(X, y, classes, label, fold, clf, train, test, groups):
         fit_seconds=fitted - started,
         predict_seconds=predicted - fitted,
         early_stopping=early_stopping_of(clf),
+        validation=validation,
     )
     return result, chance, others
+
+
+def _aligned(clf, X, classes):
+    """``clf``'s probabilities of ``X``, columns in the order of all ``classes``."""
+    proba = clf.predict_proba(X)
+    aligned = np.zeros((len(proba), len(classes)))
+    aligned[:, np.searchsorted(classes, clf.classes_)] = proba
+    return aligned
 
 
 def summarize(results):

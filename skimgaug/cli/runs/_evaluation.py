@@ -82,8 +82,19 @@ def evaluate_settings(results, y, groups, hashes, options):
     evaluations = {}
     for setting in dict.fromkeys(r.setting for r in results):
         proba, folds = out_of_fold(results, setting, len(y), len(classes))
+        held_out = {
+            r.fold + 1: (y[r.validation[0]], r.validation[1])
+            for r in results
+            if r.setting == setting and r.validation is not None
+        }
         evaluation = Evaluation.from_predictions(
-            y, proba, groups=groups, folds=folds, classes=classes, **options
+            y,
+            proba,
+            groups=groups,
+            folds=folds,
+            classes=classes,
+            threshold_data=held_out,
+            **options,
         )
         if hashes is not None:
             record_duplicates(evaluation.audit, hashes, folds)
@@ -91,10 +102,21 @@ def evaluate_settings(results, y, groups, hashes, options):
     return evaluations
 
 
-def compare_by_bootstrap(results, y, groups, options, treatment, baseline):
-    """The paired bootstrap interval of ROC AUC, ``treatment`` minus ``baseline``."""
-    from ...evaluation import paired_difference
+def compare_by_bootstrap(results, y, groups, options, treatment, baseline, evaluations=None):
+    """The paired bootstrap interval of ROC AUC, ``treatment`` minus ``baseline``.
 
+    Taken from the two settings' ``evaluations`` when they drew the same
+    resamples (they do: same labels, groups and seed), else computed again.
+    """
+    from ...evaluation import paired_difference
+    from ...evaluation._compare import difference_of_evaluations
+
+    if evaluations is not None:
+        comparison = difference_of_evaluations(
+            evaluations[treatment], evaluations[baseline], "roc_auc"
+        )
+        if comparison is not None:
+            return {"treatment": treatment, "baseline": baseline, **comparison}
     classes = np.unique(y)
     proba = {s: out_of_fold(results, s, len(y), len(classes))[0] for s in (treatment, baseline)}
     comparison = paired_difference(
@@ -153,9 +175,20 @@ def format_evaluation(setting, evaluation):
         by_fold = ", ".join(
             f"{fold}: {value:.3f}" for fold, value in evaluation.threshold["by_fold"].items()
         )
+        sources = set(evaluation.threshold["by_fold_source"].values())
+        where = {
+            True: "on its model's internal validation split",
+            False: "from the other folds' predictions",
+        }
+        internal = {source.startswith("internal") for source in sources}
+        how = where[True] if internal == {True} else where[False]
+        if internal == {True, False}:
+            how = "on its internal validation split or, where that lacked a class, " + where[False]
+        if evaluation.threshold["rule"] == "fixed":
+            how = "fixed"
         lines.append(
             f"threshold ({evaluation.threshold['rule']}, class {evaluation.classes[1]} "
-            f"positive), chosen for each test fold from the other folds: {by_fold}"
+            f"positive), chosen for each test fold {how}: {by_fold}"
         )
     lines.append(_calibration_line(evaluation.calibration["image"]))
     lines.append(format_audit(evaluation.audit))
