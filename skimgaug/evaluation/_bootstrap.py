@@ -9,8 +9,18 @@ own cluster.
 
 import numpy as np
 
-#: Resamples drawn per batch: bounds the memory of the weight matrices.
+#: Most resamples drawn per batch.
 _BATCH = 200
+#: Bytes of one batch's weight matrix (int32) at most. Below glibc's default mmap
+#: threshold (128 KiB), the metrics' temporary arrays come from the heap: once
+#: Keras has trained on a PyDataset in the process, glibc serves larger blocks
+#: with fresh pages every time, which made the resamples several times slower.
+_BATCH_BYTES = 100_000
+
+
+def batch_rows(n):
+    """Resamples per batch for ``n`` samples (4 to 200)."""
+    return int(np.clip(_BATCH_BYTES // (4 * max(n, 1)), 4, _BATCH))
 
 
 def cluster_weights(clusters, n_bootstraps, rng):
@@ -33,7 +43,7 @@ def cluster_weights(clusters, n_bootstraps, rng):
     n_clusters = int(clusters.max()) + 1 if len(clusters) else 0
     done = 0
     while done < n_bootstraps:
-        size = min(_BATCH, n_bootstraps - done)
+        size = min(batch_rows(len(clusters)), n_bootstraps - done)
         draws = rng.integers(0, n_clusters, size=(size, n_clusters))
         flat = (draws + n_clusters * np.arange(size)[:, None]).ravel()
         counts = np.bincount(flat, minlength=size * n_clusters).reshape(size, n_clusters)

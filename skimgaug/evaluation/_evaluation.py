@@ -9,7 +9,7 @@ from ._bootstrap import cluster_weights, percentile_interval
 from ._calibration import calibration
 from ._curves import CurveBands
 from ._inputs import check_predictions, check_settings, held_out_predictions, patients_of
-from ._metrics import weighted_metrics, weighted_threshold_metrics
+from ._metrics import rankings, weighted_metrics, weighted_threshold_metrics
 from ._threshold import SOURCES, check_threshold, fold_thresholds
 
 
@@ -20,9 +20,9 @@ def _predicted(proba, thresholds_by_sample):
     return np.argmax(proba, axis=1)
 
 
-def _all_metrics(W, labels, proba, predicted):
+def _all_metrics(W, labels, proba, predicted, ranked=None):
     """Every metric of one level, one value per row of the weights ``W``."""
-    values = weighted_metrics(W, labels, proba, predicted)
+    values = weighted_metrics(W, labels, proba, predicted, ranked)
     if proba.shape[1] == 2:
         values.update(weighted_threshold_metrics(W, labels, predicted))
     return values
@@ -40,12 +40,13 @@ def _metric_rows(levels, clusters, n_bootstraps, rng, confidence, class_names):
     """
     drawn = [{} for _ in levels]
     bands = [CurveBands(labels, proba, class_names) for _, labels, proba, _ in levels]
+    ranked = [rankings(labels, proba) for _, labels, proba, _ in levels]  # sorted once
     for weights, counts in cluster_weights(clusters, n_bootstraps, rng):
-        for (level, labels, proba, predicted), values, band in zip(
-            levels, drawn, bands, strict=True
+        for (level, labels, proba, predicted), values, band, ranks in zip(
+            levels, drawn, bands, ranked, strict=True
         ):
             W = weights if level == "image" else counts
-            for name, batch in _all_metrics(W, labels, proba, predicted).items():
+            for name, batch in _all_metrics(W, labels, proba, predicted, ranks).items():
                 values.setdefault(name, []).append(batch)
             band.add(W)
     curves = {
@@ -53,7 +54,8 @@ def _metric_rows(levels, clusters, n_bootstraps, rng, confidence, class_names):
     }
     rows, draws = [], {}
     for (level, labels, proba, predicted), values in zip(levels, drawn, strict=True):
-        estimates = _all_metrics(np.ones((1, len(labels))), labels, proba, predicted)
+        ranks = rankings(labels, proba)
+        estimates = _all_metrics(np.ones((1, len(labels))), labels, proba, predicted, ranks)
         for name, estimate in estimates.items():
             estimate = float(estimate[0])
             low = high = None

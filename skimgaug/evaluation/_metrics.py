@@ -55,53 +55,73 @@ def _ratio(numerator, denominator):
         )
 
 
-def ranking_metrics(W, scores, positive):
-    """Weighted ROC AUC and average precision of ``scores`` for ``positive``, per row of ``W``.
+class Ranking:
+    """The sort of one class's scores, made once and applied to many weight matrices.
 
-    One descending sort serves both, and the sums over samples are
-    matrix-vector products. Samples with tied scores form one step
-    (scikit-learn's definitions: a tied positive and negative count half a
-    win in the AUC; average precision steps once per distinct score); the
-    grouping is skipped when no two scores tie, the usual case of
-    probabilities.
-
-    Returns
-    -------
-    auc, average_precision : ndarray of shape (resamples,)
+    Calling it with ``W`` gives the weighted ROC AUC and average precision of
+    ``scores`` for ``positive``, per row of ``W``. Samples with tied scores
+    form one step (scikit-learn's definitions: a tied positive and negative
+    count half a win in the AUC; average precision steps once per distinct
+    score); the grouping is skipped when no two scores tie, the usual case of
+    probabilities. Integer weights (bootstrap counts) stay integers through
+    the cumulative sums and products, which is exact and several times
+    faster; only the precisions are divided in floating point.
     """
-    order = np.argsort(-scores, kind="mergesort")
-    sorted_scores = scores[order]
-    Wo = W[:, order]
-    # cumulative sums on the weights as they are (integers: exact and fast), then floats
-    exact = np.int32 if Wo.dtype.kind in "iu" else None  # numpy would widen to int64
-    cum_pos = np.cumsum(Wo * positive[order], axis=1, dtype=exact)
-    cum_all = np.cumsum(Wo, axis=1, dtype=exact)
-    Wo, cum_pos, cum_all = as_float(Wo), as_float(cum_pos), as_float(cum_all)
-    mask = positive[order].astype(Wo.dtype)
-    ties = sorted_scores[1:] == sorted_scores[:-1]
-    if ties.any():  # one step per distinct score: the sums at the last sample of each
-        ends = np.flatnonzero(np.r_[~ties, True])
-        cum_all, cum_pos = cum_all[:, ends], cum_pos[:, ends]
-        pos = np.diff(cum_pos, axis=1, prepend=0)
-        neg = np.diff(cum_all, axis=1, prepend=0) - pos
-        # a negative wins against the positives above it, half against tied ones
-        wins = (neg * (cum_pos - 0.5 * pos)).sum(axis=1)
-        weighted_precision = pos * cum_pos
-    else:
-        # in descending order, the positives scored above a negative are cum_pos there
-        weighted_precision = Wo * cum_pos
-        wins = weighted_precision @ (1 - mask)
-        weighted_precision *= mask  # positives only: weight times positives at or above
-    total_pos = cum_pos[:, -1]
-    total_neg = cum_all[:, -1] - total_pos
-    auc = _ratio(wins, total_pos * total_neg)
-    # precision at each step: positives / all at or above it (0 where nothing is above)
-    weighted_precision /= np.maximum(cum_all, np.finfo(cum_all.dtype).tiny)
-    average_precision = _ratio(weighted_precision.sum(axis=1), total_pos)
-    return auc, average_precision
+
+    def __init__(self, scores, positive):
+        self.order = np.argsort(-scores, kind="mergesort")
+        sorted_scores = scores[self.order]
+        self.positive = positive[self.order]
+        ties = sorted_scores[1:] == sorted_scores[:-1]
+        self.ends = None
+        if ties.any():  # one step per distinct score: the sums at the last sample of each
+            self.ends = np.flatnonzero(np.r_[~ties, True])
+            starts = np.r_[0, self.ends[:-1] + 1]
+            self.steps = np.flatnonzero(np.add.reduceat(self.positive, starts))
+        else:
+            self.steps = np.flatnonzero(self.positive)
+
+    def __call__(self, W):
+        """``(auc, average_precision)``, each of shape (resamples,)."""
+        Wo = W[:, self.order]
+        exact = np.int32 if Wo.dtype.kind in "iu" else None  # numpy would widen to int64
+        cum_pos = np.cumsum(Wo * self.positive, axis=1, dtype=exact)
+        cum_all = np.cumsum(Wo, axis=1, dtype=exact)
+        total_pos = cum_pos[:, -1].astype(np.float64)
+        total_neg = cum_all[:, -1] - total_pos
+        if self.ends is not None:
+            cum_all, cum_pos = cum_all[:, self.ends], cum_pos[:, self.ends]
+            pos = np.diff(cum_pos, axis=1, prepend=0)
+            neg = np.diff(cum_all, axis=1, prepend=0) - pos
+            # a negative wins against the positives above it, half against tied ones
+            twice_wins = (neg * (2 * cum_pos - pos)).sum(axis=1)
+            pos = pos[:, self.steps]
+        else:
+            # in descending order, the positives scored above a negative are cum_pos there
+            weighted = Wo * cum_pos
+            twice_wins = 2 * (weighted.sum(axis=1) - weighted[:, self.steps].sum(axis=1))
+            pos = Wo[:, self.steps]
+        auc = _ratio(twice_wins / 2, total_pos * total_neg)
+        # precision at each positive step: positives / all at or above it
+        called = cum_all[:, self.steps]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = np.where(called > 0, cum_pos[:, self.steps] / np.maximum(called, 1), 0.0)
+        average_precision = _ratio((pos * precision).sum(axis=1), total_pos)
+        return auc, average_precision
 
 
-def weighted_metrics(W, labels, proba, predicted):
+def rankings(labels, proba):
+    """The :class:`Ranking` of each assessed class: class 1 of two, every class of more."""
+    assessed = [1] if proba.shape[1] == 2 else range(proba.shape[1])
+    return [Ranking(proba[:, c], labels == c) for c in assessed]
+
+
+def ranking_metrics(W, scores, positive):
+    """Weighted ROC AUC and average precision of one class per row of ``W`` (:class:`Ranking`)."""
+    return Ranking(scores, positive)(W)
+
+
+def weighted_metrics(W, labels, proba, predicted, ranked=None):
     """Every metric of :data:`METRICS`, one value per row of ``W``.
 
     Parameters
@@ -113,6 +133,8 @@ def weighted_metrics(W, labels, proba, predicted):
     proba : ndarray of shape (n, k)
     predicted : ndarray of int, shape (n,)
         The predicted class index of each sample.
+    ranked : list of Ranking, optional
+        :func:`rankings` of ``labels`` and ``proba``, made once for many calls.
 
     Returns
     -------
@@ -135,10 +157,11 @@ def weighted_metrics(W, labels, proba, predicted):
     # scikit-learn averages F1 over the classes present in the true or predicted labels.
     seen = (support + predicted_count) > 0
     out["f1_macro"] = _ratio((f1 * seen).sum(axis=1), seen.sum(axis=1))
+    ranked = rankings(labels, proba) if ranked is None else ranked
     if k == 2:
-        out["roc_auc"], out["average_precision"] = ranking_metrics(counts, proba[:, 1], labels == 1)
+        out["roc_auc"], out["average_precision"] = ranked[0](counts)
     else:
-        pairs = [ranking_metrics(counts, proba[:, c], labels == c) for c in range(k)]
+        pairs = [ranking(counts) for ranking in ranked]
         aucs = np.stack([auc for auc, _ in pairs], axis=1)
         aps = np.stack([ap for _, ap in pairs], axis=1)
         with np.errstate(invalid="ignore"):
