@@ -18,9 +18,15 @@ def add_parser(commands):
             "training folds only. SOURCE is a folder with one subfolder of images per "
             "class, or a CSV file with a column of image paths (relative to the CSV) "
             "and a column of labels. Prints accuracy, balanced accuracy, macro F1 and "
-            "ROC AUC per fold and their mean ± std, then, with --compare, the verdict "
-            "(the paired difference in accuracy per fold, its mean and a 95 % interval "
-            "corrected for the training data that folds share), and the total time."
+            "ROC AUC per fold and their mean ± std; then, per setting, the out-of-fold "
+            "metrics with bootstrap intervals (patients resampled with --groups, and "
+            "patient-level results), sensitivity, specificity, PPV and NPV at a threshold "
+            "chosen without the test fold (two classes), the calibration error and an "
+            "audit of the folds (patients or near-identical images on both sides of a "
+            "split); then, with --compare, the paired bootstrap interval of the ROC AUC "
+            "difference and the verdict (the paired difference in accuracy per fold, its "
+            "mean and a 95 % interval corrected for the training data that folds share), "
+            "and the total time."
         ),
         epilog=(
             "examples:\n"

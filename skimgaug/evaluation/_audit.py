@@ -62,27 +62,52 @@ def fold_audit(labels, classes, groups, folds):
     return audit
 
 
-def _signature(gray):
-    """``(64-bit difference hash, stretched 16x16 uint8 thumbnail)`` of one 2-D image."""
-    from PIL import Image
+def _resize_matrix(source, target):
+    """``(target, source)`` weights of a triangle-filter resize (antialiased when shrinking)."""
+    scale = source / target
+    support = max(scale, 1.0)
+    centers = (np.arange(target) + 0.5) * scale
+    positions = np.arange(source) + 0.5
+    weights = np.maximum(0.0, 1.0 - np.abs(positions[None, :] - centers[:, None]) / support)
+    return weights / weights.sum(axis=1, keepdims=True)
 
-    image = Image.fromarray(np.asarray(gray, dtype=np.float32))
-    pixels = np.asarray(image.resize((9, 8), Image.Resampling.BILINEAR))
-    bits = (pixels[:, 1:] > pixels[:, :-1]).ravel()
-    thumbnail = np.asarray(
-        image.resize((THUMBNAIL, THUMBNAIL), Image.Resampling.BILINEAR), dtype=np.float64
-    )
-    low, high = thumbnail.min(), thumbnail.max()
-    stretched = (thumbnail - low) / (high - low) if high > low else np.zeros_like(thumbnail)
-    return int(np.packbits(bits).view(">u8")[0]), np.round(255 * stretched).astype(np.uint8)
+
+def _resized(gray, height, width):
+    """Images ``(m, h, w)`` resized to ``(m, height, width)``, all at once."""
+    rows = _resize_matrix(gray.shape[1], height)
+    columns = _resize_matrix(gray.shape[2], width)
+    return np.einsum("ih,mhw,jw->mij", rows, gray, columns, optimize=True)
 
 
 class Signatures:
-    """The hashes and thumbnails of a set of images (see :func:`image_hashes`)."""
+    """The difference hashes and stretched thumbnails of a set of images.
 
-    def __init__(self, pairs):
-        self.hashes = np.array([h for h, _ in pairs], dtype=np.uint64)
-        self.thumbnails = np.stack([t for _, t in pairs]) if pairs else np.zeros((0, 16, 16))
+    Parameters
+    ----------
+    gray : ndarray of shape (m, h, w)
+        The images in gray (more can be added with :meth:`add`).
+    """
+
+    def __init__(self, gray=None):
+        self.hashes = np.zeros(0, dtype=np.uint64)
+        self.thumbnails = np.zeros((0, THUMBNAIL, THUMBNAIL), dtype=np.uint8)
+        if gray is not None:
+            self.add(gray)
+
+    def add(self, gray):
+        """Add the signatures of the images ``gray`` ``(m, h, w)``."""
+        gray = np.asarray(gray, dtype=np.float64)
+        small = _resized(gray, 8, 9)
+        bits = (small[:, :, 1:] > small[:, :, :-1]).reshape(len(gray), 64)
+        hashes = np.packbits(bits, axis=1).view(">u8")[:, 0].astype(np.uint64)
+        thumbnails = _resized(gray, THUMBNAIL, THUMBNAIL)
+        low = thumbnails.min(axis=(1, 2), keepdims=True)
+        span = thumbnails.max(axis=(1, 2), keepdims=True) - low
+        stretched = np.where(span > 0, (thumbnails - low) / np.where(span > 0, span, 1), 0.0)
+        self.hashes = np.r_[self.hashes, hashes]
+        self.thumbnails = np.concatenate(
+            [self.thumbnails, np.round(255 * stretched).astype(np.uint8)]
+        )
 
     def __len__(self):
         return len(self.hashes)
@@ -104,16 +129,19 @@ def image_hashes(X, target_size=None, color_mode="grayscale", cache=None):
             images = ImagePaths(paths, (32, 36), "grayscale")
         else:
             images = ImagePaths(paths, target_size, color_mode, cache)
-        found = []
+        signatures = Signatures()
         for start in range(0, len(images), 256):  # bounded memory
             block = images[np.arange(start, min(start + 256, len(images)))].load()
-            found += [_signature(image.mean(axis=-1)) for image in block]
-        return Signatures(found)
+            signatures.add(block.mean(axis=-1))
+        return signatures
     X = np.asarray(X)
     if X.ndim not in (3, 4):
         return None  # rows of features: no image to hash
     gray = X if X.ndim == 3 else X.mean(axis=-1)
-    return Signatures([_signature(image) for image in gray])
+    signatures = Signatures()
+    for start in range(0, len(gray), 1024):  # bounded memory
+        signatures.add(gray[start : start + 1024])
+    return signatures
 
 
 def duplicates_across_folds(signatures, folds, max_distance=2, tolerance=TOLERANCE):
