@@ -5,7 +5,7 @@ statistics come from the training data of each ``fit`` call, so scikit-learn's
 ``cross_val_score``, ``GridSearchCV`` and ``Pipeline`` give honest scores.
 
 ``import skimgaug`` is light: TensorFlow is imported on first use of
-:class:`AugmentedKerasClassifier`.
+:class:`AugmentedKerasClassifier` or :class:`AugmentedKerasRegressor`.
 """
 
 import random as _python_random
@@ -24,6 +24,7 @@ finally:
 
 __all__ = [
     "AugmentedKerasClassifier",
+    "AugmentedKerasRegressor",
     "DATAGEN_KEYS",
     "Evaluation",
     "evaluate",
@@ -34,14 +35,23 @@ __all__ = [
 ]
 
 
+#: The estimators, imported on first use (they import TensorFlow).
+_ESTIMATORS = {
+    "AugmentedKerasClassifier": "._estimator._classifier",
+    "AugmentedKerasRegressor": "._estimator._regressor",
+}
+
+
 def __getattr__(name):
-    if name == "AugmentedKerasClassifier":
+    if name in _ESTIMATORS:
+        import importlib
+
         state = _python_random.getstate()
         try:
-            from ._estimator._classifier import AugmentedKerasClassifier
+            module = importlib.import_module(_ESTIMATORS[name], __name__)
         finally:
             _python_random.setstate(state)
-        return AugmentedKerasClassifier
+        return getattr(module, name)
     if name in ("Evaluation", "evaluate"):
         from . import evaluation
 

@@ -109,6 +109,22 @@ def classifier_tags(tags):
     return tags
 
 
+def regressor_tags(tags):
+    """Make scikeras' tags say *regressor* on scikit-learn >= 1.6 (see :func:`classifier_tags`).
+
+    Without it ``is_regressor`` is False, and ``cross_val_score(reg, X, y,
+    cv=5)`` would still split with a plain ``KFold`` but ``GridSearchCV``'s
+    refit, scorers and meta-estimators would not know what they hold.
+    """
+    from sklearn.utils import RegressorTags
+
+    tags.estimator_type = "regressor"
+    tags.regressor_tags = RegressorTags(poor_score=True)
+    tags.target_tags.required = True
+    tags.input_tags.three_d_array = True
+    return tags
+
+
 def as_2d_proba(proba, n_samples):
     """Undo scikeras' ``np.squeeze`` of ``predict_proba`` for one sample."""
     if proba.ndim == 1 and n_samples == 1:

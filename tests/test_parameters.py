@@ -87,11 +87,18 @@ def test_the_error_is_both_a_value_error_and_a_type_error():
 
 
 def test_the_declared_names_are_the_signature_and_every_default_is_accepted():
-    signature = inspect.signature(AugmentedKerasClassifier.__init__).parameters
-    assert PARAMETERS == tuple(n for n, p in signature.items() if p.kind is not p.VAR_KEYWORD)[1:]
-    defaults = AugmentedKerasClassifier().get_params()
+    from skimgaug import AugmentedKerasRegressor
+    from skimgaug._estimator._parameters import REGRESSOR_PARAMETERS
+
+    for cls, names in (
+        (AugmentedKerasClassifier, PARAMETERS),
+        (AugmentedKerasRegressor, REGRESSOR_PARAMETERS),
+    ):
+        signature = inspect.signature(cls.__init__).parameters
+        assert names == tuple(n for n, p in signature.items() if p.kind is not p.VAR_KEYWORD)[1:]
+    defaults = {**AugmentedKerasClassifier().get_params(), **AugmentedKerasRegressor().get_params()}
     for name, constraint in PARAMETER_CONSTRAINTS.items():
-        assert name in PARAMETERS
+        assert name in PARAMETERS + REGRESSOR_PARAMETERS
         constraint.check(defaults[name], name, "test")  # raises if a default were refused
     for name in ROUTED_CONSTRAINTS:
         prefix, _, plain = name.partition("__")

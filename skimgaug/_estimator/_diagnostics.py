@@ -30,6 +30,8 @@ _CROSSENTROPY = {
     "categorical_crossentropy",
     "binary_crossentropy",
 }
+#: Names of the mean squared error, whose best constant prediction is the mean.
+_SQUARED = {"mse", "mean_squared_error"}
 
 
 def clean_sample(standardizer, X, rows, seed):
@@ -216,12 +218,32 @@ def chance_level_loss(y, target_type, sample_weight=None, balanced=False):
     return float(-(mass * np.log(mass / mass.sum())).sum())
 
 
-def loss_name(model):
-    """The name of a compiled model's single loss, or None."""
+def _single_loss(model):
+    """The name of a compiled model's single loss (None for a list or dict of losses)."""
     loss = model.loss
     if not isinstance(loss, str):  # a Loss instance or function; a list or dict is skipped
         loss = getattr(loss, "name", None) or getattr(loss, "__name__", None)
+    return loss
+
+
+def loss_name(model):
+    """The name of a compiled model's single cross-entropy loss, or None."""
+    loss = _single_loss(model)
     return loss if loss in _CROSSENTROPY else None
+
+
+def mean_level_loss(y, sample_weight=None):
+    """The mean squared error of predicting the (weighted) mean of each output of ``y``.
+
+    Keras averages ``weight * loss`` over the samples and the squared errors
+    over the outputs: the best constant is the weighted mean of each output.
+    """
+    values = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    weights = np.ones(len(values)) if sample_weight is None else np.asarray(sample_weight, float)
+    if weights.sum() <= 0:
+        return None
+    mean = np.average(values, axis=0, weights=weights)
+    return float((weights[:, None] * (values - mean) ** 2).mean())
 
 
 def warn_if_chance_level(estimator, y, sample_weight=None):
@@ -231,10 +253,20 @@ def warn_if_chance_level(estimator, y, sample_weight=None):
     untrained first steps.
     """
     losses = estimator.history_.get("loss") if estimator.history_ else None
-    if not losses or len(losses) < 2 or loss_name(estimator.model_) is None:
+    if not losses or len(losses) < 2:
         return
-    balanced = estimator._settings.balance is not None
-    chance = chance_level_loss(y, estimator.target_type_, sample_weight, balanced)
+    regression = estimator.target_type_ in ("continuous", "continuous-multioutput")
+    if regression:
+        if _single_loss(estimator.model_) not in _SQUARED:
+            return
+        chance = mean_level_loss(y, sample_weight)
+        best = "the loss of predicting the mean of y"
+    else:
+        if loss_name(estimator.model_) is None:
+            return
+        balanced = estimator._settings.balance is not None
+        chance = chance_level_loss(y, estimator.target_type_, sample_weight, balanced)
+        best = "the chance-level loss"
     final = float(losses[-1])
     if chance is None or chance <= 0 or final < 0.98 * chance:  # NaN compares False
         return
@@ -246,8 +278,8 @@ def warn_if_chance_level(estimator, y, sample_weight=None):
         where = "is above"
     owner = type(estimator).__name__
     warnings.warn(
-        f"{owner}: the training loss ended at {final:.4f}, which {where} the chance-level "
-        f"loss {chance:.4f} (the best constant prediction): the model has not "
+        f"{owner}: the training loss ended at {final:.4f}, which {where} {best} "
+        f"{chance:.4f} (the best constant prediction): the model has not "
         "learned. Likely causes: images too large for the model or too few epochs "
         f"(epochs={estimator.epochs}: try more epochs, or a smaller target_size), a learning "
         f"rate too high or too low (optimizer={estimator.optimizer!r}; try "

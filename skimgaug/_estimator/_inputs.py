@@ -1,6 +1,7 @@
 """Input checks of the estimator, shared by fit and predict (scikeras' ``_validate_data``)."""
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.utils import check_array
 
 from .._compat import route_params
@@ -68,7 +69,8 @@ def validate_inputs(estimator, X, y, reset, y_numeric, base):
         if X is not None:
             estimator.n_features_in_ = int(np.prod(X.shape[1:]))
         if y is not None:
-            check_classes(y)
+            if is_classifier(estimator):
+                check_classes(y)
         return X, y
     # Inference: any numeric dtype will do (batches are cast to float), but
     # samples must have the shape seen in fit.
@@ -119,7 +121,8 @@ def validate_paths(estimator, X, y, reset, y_numeric, base):
         estimator.X_dtype_ = np.dtype(np.float32)
         estimator.n_features_in_ = int(np.prod(paths.shape[1:]))
         if y is not None:
-            check_classes(y)
+            if is_classifier(estimator):
+                check_classes(y)
     return paths, y
 
 

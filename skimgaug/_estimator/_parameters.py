@@ -60,6 +60,15 @@ PARAMETERS = (
     "class_weight",
 )
 
+#: ``AugmentedKerasRegressor.__init__``'s parameters, in order (pinned by a test):
+#: the classifier's without ``balance`` and ``class_weight``, with ``standardize_target``.
+REGRESSOR_PARAMETERS = tuple(name for name in PARAMETERS if name not in ("balance", "class_weight"))
+REGRESSOR_PARAMETERS = (
+    *REGRESSOR_PARAMETERS[: REGRESSOR_PARAMETERS.index("cache") + 1],
+    "standardize_target",
+    *REGRESSOR_PARAMETERS[REGRESSOR_PARAMETERS.index("cache") + 1 :],
+)
+
 EPOCHS = integer(1)
 VALIDATION_SPLIT = real(0, 1, high_open=True)
 #: Keras' verbosity: 0, 1, 2 or "auto" (a bool, as scikeras' tests pass it, is 0 or 1).
@@ -88,6 +97,7 @@ PARAMETER_CONSTRAINTS = {
     ),
     "balance": one_of(None, "oversample"),
     "cache": CACHE,
+    "standardize_target": BOOLEAN,  # AugmentedKerasRegressor's
     "warm_start": BOOLEAN,
     "random_state": RANDOM_STATE,
     "batch_size": BATCH_SIZE,

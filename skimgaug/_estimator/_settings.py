@@ -81,7 +81,8 @@ def check_settings(estimator):
         and not hasattr(estimator, "_keras_build_fn")
     )
     checked = validate_parameters(params, owner, default_model=default_model)
-    check_balance_and_class_weight(checked["balance"], checked["class_weight"], owner)
+    balance = checked.get("balance")  # a regressor has neither
+    check_balance_and_class_weight(balance, checked.get("class_weight"), owner)
     routed = {k[len(_PREFIX) :]: v for k, v in params.items() if k.startswith(_PREFIX)}
     return Settings(
         datagen=resolve_datagen(checked["datagen"], routed, estimator_params=params, owner=owner),
@@ -91,7 +92,7 @@ def check_settings(estimator):
         target_size=checked["target_size"],
         color_mode=checked["color_mode"],
         tta=checked["tta"],
-        balance=checked["balance"],
+        balance=balance,
         cache=checked["cache"],
         batch_size=checked["batch_size"],
         epochs=checked["epochs"],

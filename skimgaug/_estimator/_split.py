@@ -16,7 +16,7 @@ def _strata(y):
     return None  # multilabel: no single label per sample
 
 
-def internal_validation_split(y, fraction, seed, groups=None):
+def internal_validation_split(y, fraction, seed, groups=None, stratify=True):
     """Split sample indices into training and internal validation parts.
 
     Stratified on the labels when every class has at least two samples and
@@ -32,6 +32,8 @@ def internal_validation_split(y, fraction, seed, groups=None):
         Fraction of samples held out, in (0, 1).
     seed : int
     groups : array-like of shape (n_samples,), optional
+    stratify : bool, default=True
+        False for regression targets: a plain shuffled split, without a warning.
 
     Returns
     -------
@@ -39,7 +41,7 @@ def internal_validation_split(y, fraction, seed, groups=None):
     valid : ndarray of int
     """
     if groups is not None:
-        return group_validation_split(y, fraction, seed, groups)
+        return group_validation_split(y, fraction, seed, groups, stratify)
     n = len(y)
     n_valid = int(np.ceil(fraction * n))
     if n_valid < 1 or n - n_valid < 1:
@@ -47,8 +49,11 @@ def internal_validation_split(y, fraction, seed, groups=None):
             f"validation_split={fraction} leaves no samples for "
             f"{'validation' if n_valid < 1 else 'training'} out of {n}."
         )
-    strata = _strata(y)
+    strata = _strata(y) if stratify else None
     indices = np.zeros(n)
+    if not stratify:
+        splitter = ShuffleSplit(n_splits=1, test_size=n_valid, random_state=seed)
+        return next(splitter.split(indices))
     if strata is not None:
         splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_valid, random_state=seed)
         try:
@@ -67,7 +72,7 @@ def internal_validation_split(y, fraction, seed, groups=None):
     return next(splitter.split(indices))
 
 
-def group_validation_split(y, fraction, seed, groups):
+def group_validation_split(y, fraction, seed, groups, stratify=True):
     """An internal split that keeps each group (e.g. a patient) on one side.
 
     The validation part is one fold of a shuffled, seeded
@@ -105,7 +110,7 @@ def group_validation_split(y, fraction, seed, groups):
         )
         n_splits = n_groups
     indices = np.zeros(len(y))
-    strata = _strata(y)
+    strata = _strata(y) if stratify else None
     if strata is not None:
         splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
         with warnings.catch_warnings():  # "least populated class" notes: as far as groups allow

@@ -8,6 +8,7 @@ standardize) for internal or given validation data.
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import is_classifier
 
 from .. import models
 from .._augment._batches import (
@@ -70,7 +71,11 @@ def plan_training(estimator, X, y, sample_weight, kwargs, split_seed):
     if validation_split:
         groups = getattr(estimator, "_fit_groups", None)
         train, valid = internal_validation_split(
-            stacked(y), validation_split, split_seed, groups=groups
+            stacked(y),
+            validation_split,
+            split_seed,
+            groups=groups,
+            stratify=is_classifier(estimator),
         )
     standardizer = estimator.standardizer_
     if standardizer.mean is None:  # a new model: learn this fit's statistics

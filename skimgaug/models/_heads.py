@@ -76,6 +76,9 @@ def output_layer_and_loss(meta, loss=None):
     import keras
 
     target_type = meta["target_type_"]
+    if target_type in ("continuous", "continuous-multioutput"):
+        # a regressor's values: one linear unit per output
+        return keras.layers.Dense(int(meta.get("n_outputs_", 1)), activation="linear"), "mse"
     n_classes = meta["n_classes_"]
     kind, from_logits = _loss_kind(loss)
     if from_logits:
