@@ -171,3 +171,45 @@ def test_a_model_no_better_than_the_mean_is_warned_about(digits):
     reg = _regressor(epochs=3, optimizer__learning_rate=1e-9)  # it cannot move
     with pytest.warns(ChanceLevelWarning, match="the loss of predicting the mean of y"):
         reg.fit(X, noise)
+
+
+@pytest.mark.parametrize("standardize_target", [False, True])
+def test_save_and_load_give_the_same_predictions_in_a_fresh_process(
+    digits, tmp_path, standardize_target
+):
+    import json
+    import subprocess
+    import sys
+
+    from skimgaug import load_model, save_model
+
+    X, y = digits
+    Y = np.column_stack([y, 10 * X.mean(axis=(1, 2, 3))])
+    reg = _regressor(
+        epochs=1,
+        datagen={"rotation_range": 10, "featurewise_center": True},
+        standardize_target=standardize_target,
+    ).fit(X, Y)
+    expected = reg.predict(X[:12])
+    folder = tmp_path / "model"
+    save_model(reg, folder)
+    document = json.loads((folder / "skimgaug.json").read_text())
+    assert document["task"] == "regression"
+    loaded = load_model(folder)
+    assert type(loaded).__name__ == "AugmentedKerasRegressor"
+    assert loaded.get_params()["standardize_target"] is standardize_target
+    np.testing.assert_array_equal(loaded.predict(X[:12]), expected)
+    np.save(tmp_path / "X.npy", X[:12])
+    code = (
+        "import sys, numpy as np\n"
+        "from skimgaug import load_model\n"
+        "model = load_model(sys.argv[1])\n"
+        "np.save(sys.argv[3], model.predict(np.load(sys.argv[2])))\n"
+    )
+    out = tmp_path / "fresh.npy"
+    subprocess.run(
+        [sys.executable, "-c", code, str(folder), str(tmp_path / "X.npy"), str(out)],
+        check=True,
+        capture_output=True,
+    )
+    np.testing.assert_allclose(np.load(out), expected, rtol=1e-6, atol=1e-6)

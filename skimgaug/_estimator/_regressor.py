@@ -62,7 +62,7 @@ class AugmentedKerasRegressor(AugmentedKerasBase, KerasRegressor):
         As in scikeras. ``None`` builds :func:`skimgaug.models.default_model`
         with a linear output layer (one unit per output) and the mean squared
         error; ``loss="huber"`` (or any Keras loss) changes the loss.
-    datagen, image_shape, engine, target_size, color_mode, tta, cache
+    datagen, image_shape, engine, target_size, color_mode, tta, cache : see the classifier
         As in :class:`~skimgaug.AugmentedKerasClassifier`. With ``tta`` > 0,
         :meth:`predict` averages the values predicted for the clean image and
         ``tta`` augmented copies.
@@ -74,12 +74,13 @@ class AugmentedKerasRegressor(AugmentedKerasBase, KerasRegressor):
         by default, so that a given ``loss`` sees the targets as they are.
     build_fn, warm_start, random_state, optimizer, loss, metrics : see scikeras
         As in scikeras' ``KerasRegressor``.
-    batch_size, validation_batch_size, verbose, callbacks, shuffle, run_eagerly, epochs
+    batch_size, validation_batch_size, verbose, callbacks : see scikeras
         As in scikeras' ``KerasRegressor``.
     validation_split : float, default=0.0
-        As in scikeras' ``KerasRegressor``. ``validation_split`` holds out a
-        random part of the training data (whole groups with ``groups``),
-        without stratification.
+        The share of the training data held out for internal validation, at
+        random (whole groups with ``groups``), without stratification.
+    shuffle, run_eagerly, epochs : see scikeras
+        As in scikeras' ``KerasRegressor``.
     **kwargs
         Routed parameters (``model__``, ``fit__``, ``optimizer__``, ...), as
         in scikeras. The classifier's ``balance`` and ``class_weight`` are

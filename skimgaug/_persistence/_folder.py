@@ -1,4 +1,4 @@
-"""Save a fitted ``AugmentedKerasClassifier`` to a folder and load it back, without pickle.
+"""Save a fitted skimgaug estimator to a folder and load it back, without pickle.
 
 A saved model is a folder of three files:
 
@@ -45,7 +45,7 @@ _FILES = (SETTINGS_FILE, MODEL_FILE, STATISTICS_FILE)
 # Saving
 # --------------------------------------------------------------------------
 def save_model(estimator, path):
-    """Save a fitted ``AugmentedKerasClassifier`` to the folder ``path``.
+    """Save a fitted ``AugmentedKerasClassifier`` or ``AugmentedKerasRegressor`` to ``path``.
 
     The folder holds ``model.keras`` (the Keras model in Keras' format),
     ``skimgaug.json`` (parameters, fitted attributes, format and library
@@ -66,8 +66,9 @@ def save_model(estimator, path):
 
     Parameters
     ----------
-    estimator : AugmentedKerasClassifier
-        A fitted estimator. A ``preprocessing_function``, custom layers,
+    estimator : AugmentedKerasClassifier or AugmentedKerasRegressor
+        A fitted estimator (a regressor's ``standardize_target`` mean and
+        scale are saved with it). A ``preprocessing_function``, custom layers,
         losses and metrics must be registered with
         ``@keras.saving.register_keras_serializable(package=...)``.
     path : str or path-like
@@ -80,7 +81,8 @@ def save_model(estimator, path):
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
     TypeError
-        If ``estimator`` is not an ``AugmentedKerasClassifier``.
+        If ``estimator`` is neither an ``AugmentedKerasClassifier`` nor an
+        ``AugmentedKerasRegressor``.
     ValueError
         If a standardization setting cannot be saved (such as an unregistered
         ``preprocessing_function``), if the Keras model cannot be loaded back
@@ -238,9 +240,10 @@ def load_model(path):
 
     Returns
     -------
-    AugmentedKerasClassifier
-        A fitted estimator whose ``predict_proba``, ``predict`` and ``score``
-        give the saved estimator's results.
+    AugmentedKerasClassifier or AugmentedKerasRegressor
+        A fitted estimator of the saved kind whose ``predict_proba`` (a
+        classifier's), ``predict`` and ``score`` give the saved estimator's
+        results.
 
     Raises
     ------

@@ -30,6 +30,9 @@ STATISTICS = ("mean", "std", "zca_whitening_matrix", "principal_components")
 _REBUILT = ("model_", "target_encoder_", "feature_encoder_", "standardizer_")
 #: Fitted attributes without which ``predict`` cannot work.
 _REQUIRED = ("classes_", "n_classes_", "target_type_", "X_shape_", "X_dtype_", "y_dtype_")
+#: The same for a regressor, which has outputs instead of classes.
+_REQUIRED_REGRESSOR = ("n_outputs_", "target_type_", "X_shape_", "X_dtype_", "y_dtype_")
+_REGRESSION_TYPES = ("continuous", "continuous-multioutput")
 _TARGET_TYPES = ("binary", "multiclass", "multiclass-onehot", "multilabel-indicator")
 #: Parameters naming the code that builds the model: recorded, never imported.
 _BUILDERS = ("model", "build_fn")
@@ -40,12 +43,11 @@ def saved_form(estimator):
     from sklearn.utils.validation import check_is_fitted
 
     from .._augment._keys import changed_model_settings
-    from .._estimator._classifier import AugmentedKerasClassifier
 
-    if not isinstance(estimator, AugmentedKerasClassifier):
+    if _task_of(estimator) is None:
         raise TypeError(
             "The 'estimator' parameter of save_model must be a fitted "
-            f"AugmentedKerasClassifier. Got {estimator!r} instead."
+            f"AugmentedKerasClassifier or AugmentedKerasRegressor. Got {estimator!r} instead."
         )
     check_is_fitted(estimator, "model_")
     owner = type(estimator).__name__
@@ -75,13 +77,22 @@ def saved_form(estimator):
             attributes[name] = encode(value, name)
         except NotSaveable:
             attributes_not_saved.append(name)
-    lost = [name for name in _REQUIRED if name not in attributes]
+    regression = _task_of(estimator) == "regression"
+    lost = [
+        name
+        for name in (_REQUIRED_REGRESSOR if regression else _REQUIRED)
+        if name not in attributes
+    ]
     if lost:
         raise ValueError(
             f"Cannot save this {owner}: its fitted attributes {', '.join(lost)} have no "
             "JSON form (labels must be numbers, strings or booleans)."
         )
-    one_hot, categories_given = _check_target_encoding(estimator, owner)
+    if regression:
+        target = {"regression_target": _regression_target(estimator, owner)}
+    else:
+        one_hot, categories_given = _check_target_encoding(estimator, owner)
+        target = {"one_hot_targets": one_hot, "categories_given": categories_given}
 
     standardizer = state.attributes["standardizer_"]
     statistics = {
@@ -95,6 +106,7 @@ def saved_form(estimator):
         "format_version": FORMAT_VERSION,
         "versions": _versions(),
         "estimator": f"{cls.__module__}:{cls.__qualname__}",
+        "task": _task_of(estimator),
         "params": params,
         # Routed parameters (datagen__*, model__*, ...), given to __init__ or set_params.
         "kwargs": sorted(set(params) - _init_parameters(cls)),
@@ -104,8 +116,7 @@ def saved_form(estimator):
             "not_saved": attributes_not_saved,
             "random_state": encode(state.random_state, "random_state"),
             "y_sample_shape": encode(state.y_sample_shape, "y_sample"),
-            "one_hot_targets": one_hot,
-            "categories_given": categories_given,
+            **target,
             "statistics": sorted(statistics),
         },
     }
@@ -132,6 +143,38 @@ def _encode_params(estimator):
             "decide how images are standardized and must be saved.\n- " + "\n- ".join(problems)
         )
     return saved, not_saved
+
+
+def _task_of(estimator):
+    """``"classification"`` or ``"regression"`` for skimgaug's estimators, else None."""
+    from .._estimator._classifier import AugmentedKerasClassifier
+    from .._estimator._regressor import AugmentedKerasRegressor
+
+    if isinstance(estimator, AugmentedKerasClassifier):
+        return "classification"
+    if isinstance(estimator, AugmentedKerasRegressor):
+        return "regression"
+    return None
+
+
+def _regression_target(estimator, owner):
+    """What rebuilds a regressor's target encoder: outputs and the standardization, if any."""
+    from scikeras.utils.transformers import RegressorTargetEncoder
+
+    encoder = estimator.target_encoder_
+    if estimator.target_type_ not in _REGRESSION_TYPES or not isinstance(
+        encoder, RegressorTargetEncoder
+    ):
+        raise ValueError(
+            f"Cannot save this {owner}: save_model supports scikeras' regressor target "
+            f"encoder (standardized or not). Got a {type(encoder).__name__}."
+        )
+    standardized = hasattr(encoder, "mean_")
+    return {
+        "sample_shape": [int(n) for n in encoder._y_shape[1:]],
+        "mean": encoder.mean_.tolist() if standardized else None,
+        "scale": encoder.scale_.tolist() if standardized else None,
+    }
 
 
 def _check_target_encoding(estimator, owner):
@@ -199,16 +242,22 @@ def _versions():
 def new_estimator(document):
     """``(estimator, notes, attributes)``: saved parameters, fitted attributes decoded."""
     from .._estimator._classifier import AugmentedKerasClassifier
+    from .._estimator._regressor import AugmentedKerasRegressor
 
-    params, ignored = _decode_params(document, AugmentedKerasClassifier)
-    notes = _notes(document, AugmentedKerasClassifier, ignored)
-    estimator = AugmentedKerasClassifier(**params)
+    task = document.get("task", "classification")
+    if task not in ("classification", "regression"):
+        raise ValueError(f"{SETTINGS_FILE} names an unknown task {task!r}.")
+    cls = AugmentedKerasRegressor if task == "regression" else AugmentedKerasClassifier
+    params, ignored = _decode_params(document, cls)
+    notes = _notes(document, cls, ignored)
+    estimator = cls(**params)
     attributes = {}
     for name, value in document["fitted"]["attributes"].items():
         if not (is_fitted_name(name) and name.isidentifier()) or name in _REBUILT:
             raise ValueError(f"{SETTINGS_FILE} names an invalid fitted attribute {name!r}.")
         attributes[name] = decode(value, name)
-    missing = [name for name in _REQUIRED if name not in attributes]
+    required = _REQUIRED_REGRESSOR if task == "regression" else _REQUIRED
+    missing = [name for name in required if name not in attributes]
     if missing:
         raise ValueError(f"{SETTINGS_FILE} lacks the fitted attributes {', '.join(missing)}.")
     return estimator, notes, attributes
@@ -269,8 +318,16 @@ def _check_model_fits(model, feature_encoder, attributes):
             f"was fitted on samples of shape {expected}: the files come from different models."
         )
     units = model.outputs[0].shape[-1]
-    n_classes = int(attributes["n_classes_"])
     target_type = attributes["target_type_"]
+    if target_type in _REGRESSION_TYPES:
+        outputs = int(attributes["n_outputs_"])
+        if units is not None and units != outputs:
+            raise ValueError(
+                f"{MODEL_FILE} has {units} output units, but {SETTINGS_FILE} names {outputs} "
+                "outputs: the files come from different models."
+            )
+        return
+    n_classes = int(attributes["n_classes_"])
     allowed = {"binary": (1, 2), "multiclass": (n_classes,), "multiclass-onehot": (n_classes,)}
     if units is not None and target_type in allowed and units not in allowed[target_type]:
         raise ValueError(
@@ -332,6 +389,8 @@ def _decode_params(document, cls):
 
 def _target_encoder(estimator, attributes, fitted):
     """scikeras' label encoder, fitted again on labels that reproduce the saved ones."""
+    if "regression_target" in fitted:
+        return _regressor_target_encoder(estimator, attributes, fitted["regression_target"])
     classes = attributes["classes_"]
     target_type = attributes["target_type_"]
     if target_type not in _TARGET_TYPES or not isinstance(classes, np.ndarray):
@@ -349,6 +408,29 @@ def _target_encoder(estimator, attributes, fitted):
         raise ValueError(
             f"the label encoder cannot be rebuilt from {SETTINGS_FILE}: classes "
             f"{classes.tolist()!r} of type {target_type!r}."
+        )
+    return encoder
+
+
+def _regressor_target_encoder(estimator, attributes, saved):
+    """A regressor's target encoder, fitted on a template of the saved shape, then restored."""
+    if attributes["target_type_"] not in _REGRESSION_TYPES:
+        raise ValueError(
+            f"{SETTINGS_FILE} has targets of unknown type {attributes['target_type_']!r}."
+        )
+    template = np.zeros((2, *saved["sample_shape"]), dtype=attributes["y_dtype_"])
+    encoder = estimator.target_encoder.fit(template)
+    if (saved["mean"] is None) != (not hasattr(encoder, "mean_")):
+        raise ValueError(
+            f"{SETTINGS_FILE}: standardize_target does not match the saved target encoder."
+        )
+    if saved["mean"] is not None:
+        encoder.mean_ = np.asarray(saved["mean"], dtype=np.float64)
+        encoder.scale_ = np.asarray(saved["scale"], dtype=np.float64)
+    if encoder.n_outputs_ != attributes["n_outputs_"]:
+        raise ValueError(
+            f"the target encoder cannot be rebuilt from {SETTINGS_FILE}: "
+            f"{attributes['n_outputs_']} outputs."
         )
     return encoder
 
