@@ -23,6 +23,8 @@ PUBLIC_OBJECTS = [
     "skimgaug.AugmentedKerasClassifier.score",
     "skimgaug.AugmentedKerasClassifier.initialize",
     "skimgaug.AugmentedKerasRegressor",
+    "skimgaug.AugmentedKerasRegressor.fit",
+    "skimgaug.AugmentedKerasRegressor.partial_fit",
     "skimgaug.AugmentedKerasRegressor.predict",
     "skimgaug.AugmentedKerasRegressor.score",
     "skimgaug.save_model",

@@ -213,3 +213,13 @@ def test_save_and_load_give_the_same_predictions_in_a_fresh_process(
         capture_output=True,
     )
     np.testing.assert_allclose(np.load(out), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_partial_fit_trains_one_epoch_at_a_time_and_y_is_required(digits):
+    X, y = digits
+    reg = _regressor(datagen={"rotation_range": 10})
+    reg.partial_fit(X, y)
+    reg.partial_fit(X, y)
+    assert len(reg.history_["loss"]) == 2
+    with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
+        _regressor().fit(X, None)

@@ -30,7 +30,7 @@ from .._random import child_seeds, preserved_global_rngs, resolve_seed
 from .._validation import check_built_model, check_sample_weight
 from ..models._default import default_learning_rate
 from ..models._heads import loss_for
-from ._diagnostics import warn_if_chance_level
+from ._diagnostics import warn_if_chance_level, warn_if_labels_are_constant
 from ._inputs import predict_batch_size, validate_inputs
 from ._parameters import (
     INFERENCE_PARAMETERS,
@@ -233,6 +233,7 @@ class AugmentedKerasBase:
         split_seed, batch_seed, _, sample_seed = child_seeds(resolve_seed(self.random_state), 4)
         plan = plan_training(self, X, y, sample_weight, kwargs, split_seed)
         self.validation_indices_ = plan.validation
+        warn_if_labels_are_constant(self, training_part(y, sample_weight, plan.train)[0])
         batches = training_batches(self, plan, X, y, sample_weight, batch_seed, initial_epoch)
         running = batches.augmenter.running() if batches.augmenter else contextlib.nullcontext()
         user_callbacks = self._fit_callbacks

@@ -4,6 +4,7 @@ from .._compat import as_2d_proba, classifier_tags, import_tensorflow, refine_ta
 
 import_tensorflow()  # first: the caller's Python random stays as it was  # noqa: I001
 
+import numpy as np  # noqa: E402
 from scikeras.wrappers import KerasClassifier  # noqa: E402
 
 from ._base import AugmentedKerasBase  # noqa: E402
@@ -235,6 +236,15 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
 
     def _type_of_target(self, y):
         return refine_target_type(super()._type_of_target(y), y)
+
+    def _initialize(self, X, y=None):
+        X, y = super()._initialize(X, y)
+        if self.target_type_ == "multilabel-indicator":
+            # The classes of each label, one row per label: scikit-learn's scorers
+            # (roc_auc, average_precision) then read predict_proba's columns as one
+            # probability per label, and cross_val_predict keeps them in order.
+            self.classes_ = np.tile([0, 1], (self.n_classes_, 1))
+        return X, y
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train the current model for one epoch (statistics are kept).

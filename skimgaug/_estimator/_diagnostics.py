@@ -288,3 +288,31 @@ def warn_if_chance_level(estimator, y, sample_weight=None):
         ChanceLevelWarning,
         stacklevel=5,
     )
+
+
+def warn_if_labels_are_constant(estimator, y):
+    """Warn, naming them, about labels of a multilabel ``y`` that never or always occur.
+
+    ``y`` holds the training rows of one fit (a training fold): a label that
+    is 0 (or 1) on every row cannot be learned there, and a cross-validation
+    that scores it will find it undefined or at chance in that fold.
+    """
+    if estimator.target_type_ != "multilabel-indicator":
+        return
+    values = np.asarray(y).reshape(len(y), -1)
+    never = [str(i) for i in np.flatnonzero(values.sum(axis=0) == 0)]
+    always = [str(i) for i in np.flatnonzero(values.sum(axis=0) == len(values))]
+    problems = []
+    if never:
+        problems.append(f"never present (columns of y): {', '.join(never)}")
+    if always:
+        problems.append(f"present on every image (columns of y): {', '.join(always)}")
+    if problems:
+        warnings.warn(
+            f"{type(estimator).__name__}: in the {len(values)} training images of this fit, "
+            f"labels are {'; '.join(problems)}. The model cannot learn to tell them apart "
+            "here; in cross-validation, use fewer folds or make sure every label has images "
+            "with and without it in each training fold.",
+            UserWarning,
+            stacklevel=5,
+        )

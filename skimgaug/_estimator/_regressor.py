@@ -187,6 +187,60 @@ class AugmentedKerasRegressor(AugmentedKerasBase, KerasRegressor):
             )
         return super().check_settings()
 
+    def fit(self, X, y, sample_weight=None, groups=None, **kwargs):
+        """Build a new model and train it on augmented batches of ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w, c), (n, h, w) or (n, features)
+            Training images (or rows, reshaped with ``image_shape``), or
+            image file paths.
+        y : array-like of shape (n,) or (n, n_outputs)
+            The values to predict: numbers, several per sample for a 2-D ``y``.
+        sample_weight : array-like of shape (n,), default=None
+            Per-sample weights of the loss.
+        groups : array-like of shape (n,), default=None
+            Group of each sample (a patient, say): the internal validation
+            split then holds out whole groups.
+        **kwargs
+            Passed to ``keras.Model.fit`` as in scikeras.
+
+        Returns
+        -------
+        self
+        """
+        _check_y_given(y)
+        return super().fit(X, y, sample_weight=sample_weight, groups=groups, **kwargs)
+
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+        """Train the current model for one epoch (statistics are kept).
+
+        The first call builds the model and learns the standardization
+        statistics, as :meth:`fit` does.
+
+        Parameters
+        ----------
+        X : array-like
+            Training images, as in :meth:`fit`.
+        y : array-like of shape (n,) or (n, n_outputs)
+            Values, as in :meth:`fit`.
+        sample_weight : array-like of shape (n,), default=None
+            Per-sample weights, as in :meth:`fit`.
+        **kwargs
+            Passed to ``keras.Model.fit``, as in :meth:`fit`.
+
+        Returns
+        -------
+        self
+        """
+        _check_y_given(y)
+        sample_weight = self._checked_fit_call(y, sample_weight, kwargs)
+        if self.initialized_:
+            self._update_settings_for_continued_fit()
+        with self._process_state_preserved():
+            super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+        return self
+
     @property
     def target_encoder(self):
         """scikeras' target encoder, standardizing with ``standardize_target=True``."""
@@ -239,6 +293,13 @@ class AugmentedKerasRegressor(AugmentedKerasBase, KerasRegressor):
             :func:`sklearn.metrics.r2_score` of the predictions.
         """
         return super().score(X, y, sample_weight=sample_weight)
+
+
+def _check_y_given(y):
+    if y is None:
+        raise ValueError(
+            "AugmentedKerasRegressor requires y to be passed, but the target y is None."
+        )
 
 
 def check_regression_target(y):

@@ -16,6 +16,86 @@ def _strata(y):
     return None  # multilabel: no single label per sample
 
 
+def _indicator(y):
+    """``y`` as a 0/1 multilabel indicator matrix, or None if it is not one."""
+    y = np.asarray(y)
+    if y.ndim != 2 or y.shape[1] < 2 or y.dtype.kind not in "biuf":
+        return None
+    if not np.isin(y, (0, 1)).all() or np.all(y.sum(axis=1) == 1):
+        return None  # not 0/1, or one-hot (one class per sample)
+    return y.astype(bool)
+
+
+def iterative_stratification(labels, sizes, fraction, rng):
+    """Which units go to the validation part, stratified over every label at once.
+
+    Iterative stratification (Sechidis, Tsoumakas and Vlahavas, 2011): the
+    label with the fewest units left is handled first, each of its units goes
+    to the part that still wants most of that label (then most units), so
+    that rare labels reach both parts.
+
+    Parameters
+    ----------
+    labels : ndarray of bool, shape (units, n_labels)
+        The labels of each unit (a sample, or a group: the union of its samples').
+    sizes : ndarray of int, shape (units,)
+        Samples per unit (1 for samples; a group's count).
+    fraction : float
+        Share of the samples wanted in the validation part.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of bool, shape (units,)
+        True for the units of the validation part.
+    """
+    shares = np.array([1 - fraction, fraction])
+    wanted = shares * sizes.sum()  # samples each part still wants
+    wanted_labels = shares[:, None] * (labels * sizes[:, None]).sum(axis=0)[None, :]
+    part = np.full(len(labels), -1)
+    left = np.ones(len(labels), dtype=bool)
+    while left.any():
+        counts = labels[left].sum(axis=0)
+        if not counts.any():  # units without labels: to the part that wants most samples
+            for unit in rng.permutation(np.flatnonzero(left)):
+                part[unit] = int(np.argmax(wanted))
+                wanted[part[unit]] -= sizes[unit]
+            break
+        label = int(np.argmin(np.where(counts > 0, counts, np.inf)))
+        for unit in rng.permutation(np.flatnonzero(left & labels[:, label])):
+            want = wanted_labels[:, label]
+            best = np.flatnonzero(want == want.max())
+            if len(best) > 1:
+                best = best[wanted[best] == wanted[best].max()]
+            chosen = int(rng.choice(best))
+            part[unit] = chosen
+            wanted[chosen] -= sizes[unit]
+            wanted_labels[chosen] -= labels[unit] * sizes[unit]
+            left[unit] = False
+    return part == 1
+
+
+def _multilabel_split(indicator, fraction, seed, groups=None):
+    """``(train, valid)`` by iterative stratification (of whole groups, with groups)."""
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        valid = iterative_stratification(indicator, np.ones(len(indicator), int), fraction, rng)
+        rows = np.arange(len(indicator))
+        return rows[~valid], rows[valid]
+    names, index = np.unique(np.asarray(groups), return_inverse=True)
+    union = np.zeros((len(names), indicator.shape[1]), dtype=bool)
+    np.logical_or.at(union, index, indicator)
+    valid_groups = iterative_stratification(union, np.bincount(index), fraction, rng)
+    valid = valid_groups[index]
+    if valid.all() or not valid.any():
+        raise ValueError(
+            f"validation_split={fraction} with groups could not hold out whole groups on "
+            "both sides; pass more groups, or validation_split=0."
+        )
+    rows = np.arange(len(indicator))
+    return rows[~valid], rows[valid]
+
+
 def internal_validation_split(y, fraction, seed, groups=None, stratify=True):
     """Split sample indices into training and internal validation parts.
 
@@ -34,12 +114,19 @@ def internal_validation_split(y, fraction, seed, groups=None, stratify=True):
     groups : array-like of shape (n_samples,), optional
     stratify : bool, default=True
         False for regression targets: a plain shuffled split, without a warning.
+        Multilabel targets (a 0/1 indicator matrix) are split by iterative
+        stratification over the labels (:func:`iterative_stratification`).
 
     Returns
     -------
     train : ndarray of int
     valid : ndarray of int
     """
+    indicator = _indicator(y) if stratify else None
+    if indicator is not None:  # multilabel: every label on both sides, as far as possible
+        if groups is not None:
+            group_validation_split(y, fraction, seed, groups, stratify=False)  # its checks
+        return _multilabel_split(indicator, fraction, seed, groups)
     if groups is not None:
         return group_validation_split(y, fraction, seed, groups, stratify)
     n = len(y)

@@ -200,7 +200,10 @@ def _check_target_encoding(estimator, owner):
             f"Cannot save this {owner}: save_model supports the identity feature encoder "
             f"only. Got {features!r}."
         )
-    template = _label_template(estimator.target_type_, estimator.classes_, estimator.y_dtype_)
+    classes = estimator.classes_
+    if np.ndim(classes) == 2:  # multilabel: the classes of each label, one row per label
+        classes = np.arange(len(classes))
+    template = _label_template(estimator.target_type_, classes, estimator.y_dtype_)
     return _encodes_one_hot(encoder, template), not _is_auto(encoder.categories)
 
 
@@ -393,6 +396,10 @@ def _target_encoder(estimator, attributes, fitted):
         return _regressor_target_encoder(estimator, attributes, fitted["regression_target"])
     classes = attributes["classes_"]
     target_type = attributes["target_type_"]
+    per_label = None
+    if target_type == "multilabel-indicator" and np.ndim(classes) == 2:
+        # the classes of each label, one row per label: the encoder knows label indices
+        per_label, classes = classes, np.arange(len(classes))
     if target_type not in _TARGET_TYPES or not isinstance(classes, np.ndarray):
         raise ValueError(f"{SETTINGS_FILE} has targets of unknown type {target_type!r}.")
     one_hot = fitted["one_hot_targets"]
@@ -409,6 +416,8 @@ def _target_encoder(estimator, attributes, fitted):
             f"the label encoder cannot be rebuilt from {SETTINGS_FILE}: classes "
             f"{classes.tolist()!r} of type {target_type!r}."
         )
+    if per_label is not None:
+        attributes["classes_"] = per_label
     return encoder
 
 

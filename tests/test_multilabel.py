@@ -1,0 +1,103 @@
+"""Multi-label classification: a 0/1 indicator y, from fit to scikit-learn's tools."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import GridSearchCV, cross_val_predict, cross_val_score
+
+from skimgaug import AugmentedKerasClassifier
+from skimgaug._estimator._split import internal_validation_split, iterative_stratification
+
+pytestmark = pytest.mark.filterwarnings("ignore::skimgaug.exceptions.ChanceLevelWarning")
+
+
+@pytest.fixture(scope="module")
+def digits_labels():
+    """Digits with two labels each: "is even" and "is greater than 4"."""
+    X, digit = load_digits(return_X_y=True)
+    Y = np.column_stack([digit % 2 == 0, digit > 4]).astype(int)
+    return X[:160].reshape(-1, 8, 8, 1) / 16.0, Y[:160]
+
+
+def _clf(**params):
+    settings = {"epochs": 2, "verbose": 0, "random_state": 0, "batch_size": 32}
+    return AugmentedKerasClassifier(**{**settings, **params})
+
+
+def test_predict_gives_the_indicator_at_one_half_and_score_is_subset_accuracy(digits_labels):
+    X, Y = digits_labels
+    clf = _clf(datagen={"rotation_range": 10}).fit(X, Y)
+    assert clf.target_type_ == "multilabel-indicator"
+    assert clf.classes_.tolist() == [[0, 1], [0, 1]]  # the classes of each label
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2) and ((proba >= 0) & (proba <= 1)).all()
+    predicted = clf.predict(X)
+    np.testing.assert_array_equal(predicted, (proba > 0.5).astype(int))
+    assert clf.score(X, Y) == pytest.approx(accuracy_score(Y, predicted))
+    assert clf.model_.layers[-1].get_config()["activation"] == "sigmoid"
+
+
+@pytest.mark.parametrize("scoring", ["f1_macro", "roc_auc", "average_precision"])
+def test_cross_val_score_with_multilabel_scorers(digits_labels, scoring):
+    X, Y = digits_labels
+    scores = cross_val_score(_clf(epochs=1), X[:90], Y[:90], cv=3, scoring=scoring)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+
+
+def test_cross_val_predict_and_grid_search(digits_labels):
+    X, Y = digits_labels
+    proba = cross_val_predict(_clf(epochs=1), X[:90], Y[:90], cv=3, method="predict_proba")
+    assert proba.shape == (90, 2)
+    grid = {"datagen__rotation_range": [0, 15]}
+    search = GridSearchCV(_clf(epochs=1), grid, cv=2, scoring="f1_macro").fit(X[:80], Y[:80])
+    assert set(search.cv_results_["param_datagen__rotation_range"]) == {0, 15}
+
+
+def test_the_internal_split_keeps_rare_labels_on_both_sides():
+    rng = np.random.default_rng(0)
+    Y = (rng.random((300, 4)) < [0.5, 0.2, 0.03, 0.3]).astype(int)  # label 2: 9 images
+    train, valid = internal_validation_split(Y, 0.2, seed=0)
+    assert len(valid) == 60 and len(np.intersect1d(train, valid)) == 0
+    assert Y[valid].sum(axis=0).min() >= 1 and Y[train].sum(axis=0).min() >= 1
+    common = Y.sum(axis=0) >= 20  # a rare label's share is as close as its count allows
+    np.testing.assert_allclose(Y[valid].sum(0)[common] / Y.sum(0)[common], 0.2, atol=0.06)
+    again = internal_validation_split(Y, 0.2, seed=0)
+    np.testing.assert_array_equal(again[1], valid)  # seeded
+
+
+def test_the_internal_split_holds_out_whole_groups_with_every_label():
+    rng = np.random.default_rng(1)
+    groups = np.repeat(np.arange(100), 3)
+    Y = np.repeat((rng.random((100, 3)) < [0.5, 0.1, 0.3]).astype(int), 3, axis=0)
+    train, valid = internal_validation_split(Y, 0.25, seed=0, groups=groups)
+    assert not set(groups[train]) & set(groups[valid])
+    assert Y[valid].sum(axis=0).min() >= 1
+
+
+def test_iterative_stratification_follows_the_sizes_of_groups():
+    labels = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=bool)
+    sizes = np.array([6, 2, 6, 2])
+    valid = iterative_stratification(labels, sizes, 0.25, np.random.default_rng(0))
+    assert sizes[valid].sum() == 4  # the two small groups: a quarter of 16 images
+
+
+def test_a_label_missing_from_the_training_images_is_named_in_a_warning(digits_labels):
+    X, Y = digits_labels
+    Y = np.column_stack([Y, np.zeros(len(Y), dtype=int)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _clf(epochs=1).fit(X, Y)
+    messages = [str(w.message) for w in caught if "labels are" in str(w.message)]
+    assert len(messages) == 1 and "never present (columns of y): 2" in messages[0]
+
+
+def test_groups_reach_the_internal_split(digits_labels):
+    X, Y = digits_labels
+    groups = np.arange(len(X)) // 4
+    clf = _clf(epochs=1, validation_split=0.25).fit(X, Y, groups=groups)
+    valid = clf.validation_indices_
+    train = np.setdiff1d(np.arange(len(X)), valid)
+    assert not set(groups[valid]) & set(groups[train])
