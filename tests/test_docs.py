@@ -44,6 +44,7 @@ PUBLIC_OBJECTS = [
     "skimgaug.evaluation.evaluate",
     "skimgaug.evaluation.Evaluation",
     "skimgaug.evaluation.Evaluation.from_predictions",
+    "skimgaug.evaluation.Evaluation.from_values",
     "skimgaug.evaluation.paired_difference",
     "skimgaug.exceptions.CacheWarning",
     "skimgaug.exceptions.ChanceLevelWarning",

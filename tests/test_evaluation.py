@@ -527,3 +527,52 @@ def test_two_evaluations_on_the_same_resamples_give_the_paired_difference(groupe
     assert fast == pytest.approx(paired_difference(labels, proba, other, **settings))
     unseeded = Evaluation.from_predictions(labels, other, groups=groups, n_bootstraps=300)
     assert difference_of_evaluations(a, unseeded) is None  # different draws: not paired
+
+
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_the_regression_metrics_are_scikit_learns_with_unit_and_integer_weights(outputs):
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    from skimgaug.evaluation._regression import weighted_regression_metrics
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(80, outputs))
+    predicted = y + rng.normal(scale=0.5, size=y.shape)
+    counts = rng.integers(0, 3, 80)
+    ours = weighted_regression_metrics(np.vstack([np.ones(80), counts]), y, predicted)
+    for row, weight in ((0, None), (1, counts)):
+        assert ours["mean_absolute_error"][row] == pytest.approx(
+            mean_absolute_error(y, predicted, sample_weight=weight)
+        )
+        rmse = np.mean(
+            [
+                np.sqrt(mean_squared_error(y[:, j], predicted[:, j], sample_weight=weight))
+                for j in range(outputs)
+            ]
+        )
+        assert ours["root_mean_squared_error"][row] == pytest.approx(rmse)
+        assert ours["r2"][row] == pytest.approx(r2_score(y, predicted, sample_weight=weight))
+
+
+def test_values_are_evaluated_with_intervals_and_patients():
+    rng = np.random.default_rng(1)
+    groups = np.repeat(np.arange(40), 4)
+    y = np.repeat(rng.normal(50, 10, 40), 4)
+    predicted = y + rng.normal(0, 5, len(y))
+    ev = Evaluation.from_values(
+        y, predicted, groups=groups, folds=np.arange(160) % 4, random_state=0, n_bootstraps=500
+    )
+    assert {(m["level"], m["metric"]) for m in ev.metrics} == {
+        (level, metric)
+        for level in ("image", "patient")
+        for metric in ("mean_absolute_error", "root_mean_squared_error", "r2")
+    }
+    for row in ev.metrics:
+        assert row["low"] <= row["estimate"] <= row["high"]
+    assert ev.metric("r2", "patient")["n"] == 40 and ev.threshold is None
+    assert "regression" in repr(ev) and "patients (a cluster bootstrap)" in ev.settings["interval"]
+    page = ev.to_html()
+    assert "Metrics with intervals" in page and "Calibration" not in page
+    assert ev.to_dict()["classes"] is None
+    with pytest.raises(ValueError, match=r"predicted has shape \(160, 2\), but y has \(160, 1\)"):
+        Evaluation.from_values(y, np.column_stack([y, y]))

@@ -223,3 +223,16 @@ def test_partial_fit_trains_one_epoch_at_a_time_and_y_is_required(digits):
     assert len(reg.history_["loss"]) == 2
     with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
         _regressor().fit(X, None)
+
+
+def test_evaluate_cross_validates_a_regressor_with_patients(digits):
+    from skimgaug import evaluate
+
+    X, y = digits
+    groups = np.arange(len(y)) // 4
+    ev = evaluate(_regressor(epochs=2), X, y, groups=groups, cv=3, n_bootstraps=200, random_state=0)
+    assert ev.classes is None and ev.oof_pred.shape == (len(y),)
+    assert ev.metric("r2", "patient")["n"] == 60
+    assert ev.audit["groups_in_several_folds"] == []  # GroupKFold: no patient in two folds
+    mae = ev.metric("mean_absolute_error")
+    assert mae["estimate"] == pytest.approx(np.mean(np.abs(ev.oof_pred - y)))

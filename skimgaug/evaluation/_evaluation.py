@@ -282,6 +282,66 @@ class Evaluation:
             )
         return evaluation
 
+    @classmethod
+    def from_values(
+        cls,
+        y,
+        predicted,
+        *,
+        groups=None,
+        folds=None,
+        n_bootstraps=2000,
+        confidence=0.95,
+        random_state=None,
+    ):
+        """An evaluation of a regressor's out-of-fold values, made by any model.
+
+        Metrics ``mean_absolute_error``, ``root_mean_squared_error`` and ``r2``
+        (means over the outputs of a 2-D ``y``), each with its percentile
+        bootstrap interval; with ``groups``, patients are resampled and the
+        metrics are given again at the patient level (a patient's value and
+        prediction are the means of its images'). ``oof_proba``, ``classes``,
+        ``threshold`` are None and ``calibration`` and ``curves`` empty.
+
+        Parameters
+        ----------
+        y : array-like of shape (n,) or (n, outputs)
+            True values.
+        predicted : array-like of the shape of ``y``
+            Out-of-fold predictions.
+        groups : array-like of shape (n,), default=None
+        folds : array-like of shape (n,), default=None
+            The test fold of each sample, for the audit.
+        n_bootstraps : int, default=2000
+        confidence : float, default=0.95
+        random_state : None or int, default=None
+
+        Returns
+        -------
+        Evaluation
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skimgaug.evaluation import Evaluation
+        >>> y = np.array([1.0, 2.0, 3.0, 4.0])
+        >>> ev = Evaluation.from_values(y, [1.5, 2.0, 2.5, 4.0], n_bootstraps=0)
+        >>> round(ev.metric("mean_absolute_error")["estimate"], 3), ev.metric("r2")["estimate"]
+        (0.25, 0.9)
+        """
+        from ._regression import regression_evaluation
+
+        return regression_evaluation(
+            cls,
+            y,
+            predicted,
+            groups=groups,
+            folds=folds,
+            n_bootstraps=n_bootstraps,
+            confidence=confidence,
+            random_state=random_state,
+        )
+
     def metric(self, name, level="image"):
         """The row of ``metrics`` of ``name`` at ``level`` (a dict)."""
         for row in self.metrics:
@@ -292,14 +352,14 @@ class Evaluation:
     def to_dict(self):
         """Everything as JSON-safe values (lists, dicts, numbers, strings, None)."""
         return {
-            "classes": self.classes.tolist(),
+            "classes": None if self.classes is None else self.classes.tolist(),
             "metrics": self.metrics,
             "calibration": self.calibration,
             "curves": self.curves,
             "threshold": self.threshold,
             "audit": self.audit,
             "settings": self.settings,
-            "oof_proba": self.oof_proba.tolist(),
+            "oof_proba": None if self.oof_proba is None else self.oof_proba.tolist(),
             "oof_pred": self.oof_pred.tolist(),
             "fold": None if self.fold is None else self.fold.tolist(),
         }
@@ -334,7 +394,7 @@ class Evaluation:
 
     def __repr__(self):
         percent = f"{self.settings['confidence']:.0%}"
-        lines = [f"Evaluation of {len(self.oof_proba)} images, {len(self.classes)} classes"]
+        lines = [f"Evaluation of {describe(self)}"]
         lines.append(f"{'level':<8} {'metric':<18} {'estimate':>9}  {percent} interval")
         for row in self.metrics:
             estimate = "n/a" if row["estimate"] is None else f"{row['estimate']:.4f}"
@@ -343,6 +403,15 @@ class Evaluation:
         if self.threshold is not None:
             lines.append(f"threshold: {self.threshold['source']}")
         return "\n".join(lines)
+
+
+def describe(evaluation):
+    """``"120 images, 2 classes"`` or, for values, ``"120 images, 1 output"``."""
+    n = len(evaluation.oof_pred)
+    if evaluation.classes is None:
+        outputs = 1 if np.ndim(evaluation.oof_pred) == 1 else evaluation.oof_pred.shape[1]
+        return f"{n} images, {outputs} output{'s' if outputs > 1 else ''} (regression)"
+    return f"{n} images, {len(evaluation.classes)} classes"
 
 
 def _decision(labels, proba, folds, threshold, held_out=None):

@@ -230,11 +230,13 @@ def evaluation_sections(evaluation):
 
 def evaluation_report(evaluation, title="Evaluation"):
     """The :class:`skimgaug._html.Report` of ``evaluation``: metrics, threshold, calibration."""
+    from ._evaluation import describe
+
     settings = evaluation.settings
     report = Report(
         title,
         subtitle=(
-            f"{len(evaluation.oof_proba)} images, {len(evaluation.classes)} classes; "
+            f"{describe(evaluation)}; "
             f"{settings['confidence']:.0%} intervals by {settings['interval']}, "
             f"{settings['n_bootstraps']} resamples"
         ),

@@ -9,11 +9,15 @@ from ._inputs import check_settings
 from ._threshold import check_threshold
 
 
-def _splitter(cv, groups, random_state):
-    """``cv`` as a splitter: an int is a shuffled stratified (group) k-fold."""
+def _splitter(cv, groups, random_state, regression=False):
+    """``cv`` as a splitter: an int is a shuffled stratified (group) k-fold.
+
+    For a regressor, a shuffled ``KFold`` (``GroupKFold`` with groups): values
+    have no classes to stratify.
+    """
     import numbers
 
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+    from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
         if cv < 2:
@@ -23,7 +27,10 @@ def _splitter(cv, groups, random_state):
             if random_state is None
             else int(np.random.SeedSequence(random_state).generate_state(1)[0])
         )
-        kind = StratifiedGroupKFold if groups is not None else StratifiedKFold
+        if regression:
+            kind = GroupKFold if groups is not None else KFold
+        else:
+            kind = StratifiedGroupKFold if groups is not None else StratifiedKFold
         return kind(int(cv), shuffle=True, random_state=seed)
     if not hasattr(cv, "split"):
         raise ValueError(f"The 'cv' parameter must be an int >= 2 or a splitter. Got {cv!r}.")
@@ -88,6 +95,36 @@ def _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs):
     return proba, folds, held_out
 
 
+def _fit_fold_values(estimator, X, y, groups, train, test):
+    from sklearn.base import clone
+
+    model = clone(estimator)
+    fit_groups = None if groups is None else groups[train]
+    if fit_groups is not None and "groups" in _fit_parameters(model):
+        model.fit(take(X, train), y[train], groups=fit_groups)
+    else:
+        model.fit(take(X, train), y[train])
+    return test, np.asarray(model.predict(take(X, test)), dtype=np.float64)
+
+
+def _out_of_fold_values(estimator, X, y, groups, splitter, n_jobs):
+    """``(predicted, folds)`` of a regressor: each sample's value from the fold that tested it."""
+    splits = list(splitter.split(np.zeros(len(y)), y, groups))
+    jobs = [(estimator, X, y, groups, train, test) for train, test in splits]
+    if n_jobs in (None, 1):
+        parts = [_fit_fold_values(*job) for job in jobs]
+    else:
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=n_jobs)(delayed(_fit_fold_values)(*job) for job in jobs)
+    predicted = np.zeros(np.shape(y), dtype=np.float64)
+    folds = np.full(len(y), -1)
+    for fold, (test, values) in enumerate(parts):
+        predicted[test] = values.reshape(predicted[test].shape)
+        folds[test] = fold
+    return predicted, folds
+
+
 def _fit_parameters(model):
     import inspect
 
@@ -121,9 +158,11 @@ def evaluate(
 
     Parameters
     ----------
-    estimator : classifier
+    estimator : classifier or regressor
         Any scikit-learn classifier with ``predict_proba``, such as
-        :class:`~skimgaug.AugmentedKerasClassifier`.
+        :class:`~skimgaug.AugmentedKerasClassifier`, or any regressor, such as
+        :class:`~skimgaug.AugmentedKerasRegressor` (its out-of-fold values go
+        to :meth:`Evaluation.from_values`: MAE, RMSE and R² with intervals).
     X : array-like or sequence of image file paths
     y : array-like of shape (n,)
     groups : array-like of shape (n,), default=None
@@ -177,7 +216,22 @@ def evaluate(
         groups = np.asarray(groups)
         if groups.shape != (n,):
             raise ValueError(f"groups must have one entry per sample ({n}); got {groups.shape}.")
-    splitter = _splitter(cv, groups, random_state)
+    regression = _is_regressor(estimator)
+    splitter = _splitter(cv, groups, random_state, regression)
+    if regression:
+        predicted, folds = _out_of_fold_values(estimator, X, y, groups, splitter, n_jobs)
+        if groups is None:
+            warn_if_names_look_like_patients(X)
+        evaluation = Evaluation.from_values(
+            y,
+            predicted,
+            groups=groups,
+            folds=folds,
+            n_bootstraps=n_bootstraps,
+            confidence=confidence,
+            random_state=random_state,
+        )
+        return _with_duplicates(evaluation, estimator, X, folds, max_distance)
     classes = np.unique(y)
     proba, folds, held_out = _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs)
     if groups is None:
@@ -195,6 +249,21 @@ def evaluate(
         patient_aggregation=patient_aggregation,
         threshold_data=held_out,
     )
+    return _with_duplicates(evaluation, estimator, X, folds, max_distance)
+
+
+def _is_regressor(estimator):
+    """scikit-learn's ``is_regressor``, False for objects without scikit-learn's tags."""
+    from sklearn.base import is_regressor
+
+    try:
+        return is_regressor(estimator)
+    except (AttributeError, TypeError):
+        return False
+
+
+def _with_duplicates(evaluation, estimator, X, folds, max_distance):
+    """``evaluation`` with the duplicate images across ``folds`` in its audit."""
     hashes = image_hashes(X, *_as_read(estimator))
     if hashes is not None:
         record_duplicates(evaluation.audit, hashes, folds, max_distance)
