@@ -72,9 +72,9 @@ def _record_split_groups(monkeypatch):
     seen_groups = []
     split = classifier.internal_validation_split
 
-    def recording_split(y, fraction, seed, groups=None):
+    def recording_split(y, fraction, seed, groups=None, **kwargs):
         seen_groups.append(groups)
-        return split(y, fraction, seed, groups=groups)
+        return split(y, fraction, seed, groups=groups, **kwargs)
 
     monkeypatch.setattr(classifier, "internal_validation_split", recording_split)
     return seen_groups
