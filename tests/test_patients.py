@@ -220,9 +220,9 @@ def test_cli_groups_reach_every_internal_split(command, image_folder, tmp_path, 
     split = _training.internal_validation_split
     calls = []
 
-    def recording_split(y, fraction, seed, groups=None):
+    def recording_split(y, fraction, seed, groups=None, **kwargs):
         calls.append((len(y), None if groups is None else len(set(groups.tolist()))))
-        return split(y, fraction, seed, groups)
+        return split(y, fraction, seed, groups, **kwargs)
 
     monkeypatch.setattr(_training, "internal_validation_split", recording_split)
     name, *options = [part.format(tmp=tmp_path) for part in command]
