@@ -40,13 +40,21 @@ def test_predict_gives_the_indicator_at_one_half_and_score_is_subset_accuracy(di
     assert clf.model_.layers[-1].get_config()["activation"] == "sigmoid"
 
 
-@pytest.mark.parametrize("scoring", ["f1_macro", "roc_auc", "average_precision"])
+@pytest.mark.parametrize(
+    "scoring",
+    [
+        pytest.param("f1_macro", marks=pytest.mark.slow),  # 2 s each: three fits
+        "roc_auc",
+        pytest.param("average_precision", marks=pytest.mark.slow),
+    ],
+)
 def test_cross_val_score_with_multilabel_scorers(digits_labels, scoring):
     X, Y = digits_labels
     scores = cross_val_score(_clf(epochs=1), X[:90], Y[:90], cv=3, scoring=scoring)
     assert scores.shape == (3,) and np.isfinite(scores).all()
 
 
+@pytest.mark.slow  # 5 s: seven fits
 def test_cross_val_predict_and_grid_search(digits_labels):
     X, Y = digits_labels
     proba = cross_val_predict(_clf(epochs=1), X[:90], Y[:90], cv=3, method="predict_proba")

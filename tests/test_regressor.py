@@ -173,7 +173,9 @@ def test_a_model_no_better_than_the_mean_is_warned_about(digits):
         reg.fit(X, noise)
 
 
-@pytest.mark.parametrize("standardize_target", [False, True])
+@pytest.mark.parametrize(
+    "standardize_target", [pytest.param(False, marks=pytest.mark.slow), True]
+)  # 5 s each: a fit, then a fresh Python process that imports TensorFlow
 def test_save_and_load_give_the_same_predictions_in_a_fresh_process(
     digits, tmp_path, standardize_target
 ):
