@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy.stats import norm
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
@@ -157,7 +158,7 @@ def test_the_threshold_never_sees_the_test_fold(monkeypatch):
     np.testing.assert_array_equal(ev.oof_pred, (proba[:, 1] >= by_sample).astype(int))
 
 
-class _SpyClassifier:
+class _SpyClassifier(ClassifierMixin, BaseEstimator):
     """A logistic regression that holds out its last quarter as an internal validation split.
 
     Records the rows of ``X`` (column 0 holds each sample's index) it fits on
@@ -168,13 +169,6 @@ class _SpyClassifier:
 
     def __init__(self, validation=True):
         self.validation = validation
-
-    def get_params(self, deep=True):
-        return {"validation": self.validation}
-
-    def set_params(self, **params):
-        vars(self).update(params)
-        return self
 
     def fit(self, X, y):
         from sklearn.linear_model import LogisticRegression

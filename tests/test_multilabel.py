@@ -109,3 +109,22 @@ def test_groups_reach_the_internal_split(digits_labels):
     valid = clf.validation_indices_
     train = np.setdiff1d(np.arange(len(X)), valid)
     assert not set(groups[valid]) & set(groups[train])
+
+
+def test_balanced_class_weight_weights_each_image_by_the_product_of_its_labels(seen):
+    from conftest import FAST, recording_model
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    rng = np.random.default_rng(0)
+    X = rng.random((32, 8, 8, 1)).astype("float32")
+    Y = np.column_stack([np.arange(32) % 2, np.arange(32) % 8 == 0]).astype(int)  # 4 rare
+    clf = AugmentedKerasClassifier(
+        recording_model,
+        model__log_key="weights",
+        class_weight="balanced",
+        shuffle=False,
+        **{**FAST, "batch_size": 32, "random_state": 0},
+    )
+    clf.fit(X, Y)
+    weights = [w for phase, w in seen["weights"] if phase == "weights"][0]
+    np.testing.assert_allclose(weights, compute_sample_weight("balanced", Y), rtol=1e-6)
