@@ -50,7 +50,7 @@ def test_predict_gives_the_indicator_at_one_half_and_score_is_subset_accuracy(di
 )
 def test_cross_val_score_with_multilabel_scorers(digits_labels, scoring):
     X, Y = digits_labels
-    scores = cross_val_score(_clf(epochs=1), X[:90], Y[:90], cv=3, scoring=scoring)
+    scores = cross_val_score(_clf(epochs=1), X[:60], Y[:60], cv=3, scoring=scoring)
     assert scores.shape == (3,) and np.isfinite(scores).all()
 
 
