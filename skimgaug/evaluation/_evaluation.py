@@ -392,9 +392,17 @@ class Evaluation:
 
         return pd.DataFrame(self.metrics)
 
+    def _description(self):
+        """``"120 images, 2 classes"`` or, for values, ``"120 images, 1 output (regression)"``."""
+        n = len(self.oof_pred)
+        if self.classes is None:
+            outputs = 1 if np.ndim(self.oof_pred) == 1 else self.oof_pred.shape[1]
+            return f"{n} images, {outputs} output{'s' if outputs > 1 else ''} (regression)"
+        return f"{n} images, {len(self.classes)} classes"
+
     def __repr__(self):
         percent = f"{self.settings['confidence']:.0%}"
-        lines = [f"Evaluation of {describe(self)}"]
+        lines = [f"Evaluation of {self._description()}"]
         lines.append(f"{'level':<8} {'metric':<18} {'estimate':>9}  {percent} interval")
         for row in self.metrics:
             estimate = "n/a" if row["estimate"] is None else f"{row['estimate']:.4f}"
@@ -403,15 +411,6 @@ class Evaluation:
         if self.threshold is not None:
             lines.append(f"threshold: {self.threshold['source']}")
         return "\n".join(lines)
-
-
-def describe(evaluation):
-    """``"120 images, 2 classes"`` or, for values, ``"120 images, 1 output"``."""
-    n = len(evaluation.oof_pred)
-    if evaluation.classes is None:
-        outputs = 1 if np.ndim(evaluation.oof_pred) == 1 else evaluation.oof_pred.shape[1]
-        return f"{n} images, {outputs} output{'s' if outputs > 1 else ''} (regression)"
-    return f"{n} images, {len(evaluation.classes)} classes"
 
 
 def _decision(labels, proba, folds, threshold, held_out=None):

@@ -230,13 +230,12 @@ def evaluation_sections(evaluation):
 
 def evaluation_report(evaluation, title="Evaluation"):
     """The :class:`skimgaug._html.Report` of ``evaluation``: metrics, threshold, calibration."""
-    from ._evaluation import describe
 
     settings = evaluation.settings
     report = Report(
         title,
         subtitle=(
-            f"{describe(evaluation)}; "
+            f"{evaluation._description()}; "
             f"{settings['confidence']:.0%} intervals by {settings['interval']}, "
             f"{settings['n_bootstraps']} resamples"
         ),
