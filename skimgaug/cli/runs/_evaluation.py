@@ -15,20 +15,11 @@ import math
 
 import numpy as np
 
-#: The metrics printed after the per-fold table, in order.
-SHOWN = (
-    "accuracy",
-    "balanced_accuracy",
-    "f1_macro",
-    "roc_auc",
-    "average_precision",
-    "log_loss",
-    "brier_score",
-    "sensitivity",
-    "specificity",
-    "ppv",
-    "npv",
-)
+def _shown():
+    """The metrics printed after the per-fold table, in order: the evaluation's own."""
+    from ...evaluation._metrics import METRICS, THRESHOLD_METRICS
+
+    return METRICS + THRESHOLD_METRICS
 
 
 def evaluation_options(args):
@@ -166,7 +157,7 @@ def format_evaluation(setting, evaluation):
         f"{level} ({counts[level]})".ljust(34) for level in levels
     )
     lines.append(header.rstrip())
-    for metric in SHOWN:
+    for metric in _shown():
         if (levels[0], metric) not in rows:
             continue
         cells = "".join(_cell(rows.get((level, metric))).ljust(34) for level in levels)
