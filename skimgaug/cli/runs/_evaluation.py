@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+
 def _shown():
     """The metrics printed after the per-fold table, in order: the evaluation's own."""
     from ...evaluation._metrics import METRICS, THRESHOLD_METRICS
