@@ -221,20 +221,21 @@ def test_the_threshold_comes_from_each_fold_models_internal_validation_split(mon
 def test_threshold_data_is_checked():
     labels, proba = _predictions(n=40)
     folds = np.arange(40) % 2
-    good = (labels[:5], proba[:5])
+    good = (labels[:20], proba[:20])  # at least 5 images of each class
+    assert min(labels[:20].sum(), 20 - labels[:20].sum()) >= 5
     with pytest.raises(ValueError, match="threshold_data has fold 7, which is not one of"):
         Evaluation.from_predictions(labels, proba, folds=folds, threshold_data={7: good})
     with pytest.raises(ValueError, match=r"the probabilities must have shape \(5, 2\)"):
         Evaluation.from_predictions(
             labels, proba, folds=folds, threshold_data={0: (labels[:5], proba[:5, :1])}
         )
-    one_class = (np.zeros(5, dtype=int), proba[:5])  # no positive: cross-fitting instead
+    few = (np.r_[np.zeros(16, int), np.ones(4, int)], proba[:20])  # 4 positives: too few
     ev = Evaluation.from_predictions(
-        labels, proba, folds=folds, threshold_data={0: good, 1: one_class}, n_bootstraps=0
+        labels, proba, folds=folds, threshold_data={0: good, 1: few}, n_bootstraps=0
     )
-    assert ev.threshold["by_fold_source"][0] == "internal validation (5 images)"
+    assert ev.threshold["by_fold_source"][0] == "internal validation (20 images)"
     assert ev.threshold["by_fold_source"][1].startswith("cross-fitting")
-    assert "where that split lacked a class" in ev.threshold["source"]
+    assert "fewer than 5 images of a class" in ev.threshold["source"]
 
 
 @pytest.mark.parametrize(

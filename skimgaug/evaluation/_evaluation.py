@@ -204,8 +204,8 @@ class Evaluation:
             model gave rows of its own training part that did not train it
             (its internal validation split, as
             ``AugmentedKerasClassifier.validation_indices_`` names them). A
-            fold found here, with both classes, chooses its threshold on them;
-            the others by cross-fitting. :func:`skimgaug.evaluate` passes them.
+            fold found here, with at least 5 images of each class, chooses its
+            threshold on them; the others by cross-fitting. :func:`skimgaug.evaluate` passes them.
 
         Returns
         -------
@@ -448,8 +448,8 @@ def _decision(labels, proba, folds, threshold, held_out=None):
     else:
         how = (
             f"on its model's internal validation split (folds {', '.join(map(str, internal))}) "
-            "or, where that split lacked a class, from the other folds' out-of-fold "
-            "predictions (cross-fitting)"
+            "or, where that split had fewer than 5 images of a class, from the other "
+            "folds' out-of-fold predictions (cross-fitting)"
         )
     return {
         "rule": rule,

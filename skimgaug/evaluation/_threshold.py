@@ -4,8 +4,8 @@ For the test fold ``f``, the threshold is chosen, in this order of preference:
 
 - on the predictions fold ``f``'s own model made for its internal validation
   split (rows of fold ``f``'s training part that did not train it), when they
-  are given and hold both classes: nothing of fold ``f`` took part, not even
-  through another fold's model;
+  are given and hold at least :data:`MIN_PER_CLASS` images of each class:
+  nothing of fold ``f`` took part, not even through another fold's model;
 - otherwise on the out-of-fold probabilities of the samples *outside* fold
   ``f`` (cross-fitting): each was predicted by a model that never saw it, and
   none of them is in fold ``f`` (the models that predicted them did train on
@@ -85,6 +85,9 @@ def choose_threshold(scores, positive, rule, value):
 #: How a fold's threshold was chosen: on its model's internal validation split, or by
 #: cross-fitting on the other folds' out-of-fold predictions.
 SOURCES = ("internal validation", "cross-fitting")
+#: Images of each class an internal validation split needs for its fold's threshold;
+#: with fewer (a split of a few images, or of one patient), cross-fitting chooses it.
+MIN_PER_CLASS = 5
 
 
 def fold_thresholds(scores, positive, folds, rule, value, validation=None):
@@ -104,7 +107,8 @@ def fold_thresholds(scores, positive, folds, rule, value, validation=None):
     thresholds, sources = {}, {}
     for f in np.unique(folds).tolist():
         held_out = (validation or {}).get(f)
-        if held_out is not None and 0 < held_out[1].sum() < len(held_out[1]):
+        positives = 0 if held_out is None else int(held_out[1].sum())
+        if held_out is not None and min(positives, len(held_out[1]) - positives) >= MIN_PER_CLASS:
             thresholds[int(f)] = choose_threshold(*held_out, rule, value)
             sources[int(f)] = f"{SOURCES[0]} ({len(held_out[1])} images)"
         else:

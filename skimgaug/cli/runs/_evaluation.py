@@ -175,7 +175,7 @@ def format_evaluation(setting, evaluation):
         internal = {source.startswith("internal") for source in sources}
         how = where[True] if internal == {True} else where[False]
         if internal == {True, False}:
-            how = "on its internal validation split or, where that lacked a class, " + where[False]
+            how = f"on its internal validation split or, where that was too small, {where[False]}"
         if evaluation.threshold["rule"] == "fixed":
             how = "fixed"
         lines.append(
