@@ -199,6 +199,41 @@ def evaluate(
     """
     check_settings(n_bootstraps, confidence, patient_aggregation)
     check_threshold(threshold)
+    _check_max_distance(max_distance)
+    y, groups = _checked_samples(X, y, groups)
+    regression = _is_regressor(estimator)
+    splitter = _splitter(cv, groups, random_state, regression)
+    resampling = {
+        "groups": groups,
+        "n_bootstraps": n_bootstraps,
+        "confidence": confidence,
+        "random_state": random_state,
+    }
+    if regression:
+        predicted, folds = _out_of_fold_values(estimator, X, y, groups, splitter, n_jobs)
+        evaluation = Evaluation.from_values(y, predicted, folds=folds, **resampling)
+    else:
+        classes = np.unique(y)
+        proba, folds, held_out = _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs)
+        evaluation = Evaluation.from_predictions(
+            y,
+            proba,
+            folds=folds,
+            classes=classes,
+            threshold=threshold,
+            patient_aggregation=patient_aggregation,
+            threshold_data=held_out,
+            **resampling,
+        )
+    if groups is None:
+        warn_if_names_look_like_patients(X)
+    hashes = image_hashes(X, *_as_read(estimator))
+    if hashes is not None:
+        record_duplicates(evaluation.audit, hashes, folds, max_distance)
+    return evaluation
+
+
+def _check_max_distance(max_distance):
     if (
         isinstance(max_distance, bool)
         or not isinstance(max_distance, int)
@@ -208,6 +243,10 @@ def evaluate(
             "The 'max_distance' parameter must be an int from 0 to 64 (bits of the image "
             f"hashes). Got {max_distance!r} instead."
         )
+
+
+def _checked_samples(X, y, groups):
+    """``(y, groups)`` as arrays, with one entry per sample of ``X``."""
     y = np.asarray(y)
     n = n_samples(X)
     if len(y) != n:
@@ -216,40 +255,7 @@ def evaluate(
         groups = np.asarray(groups)
         if groups.shape != (n,):
             raise ValueError(f"groups must have one entry per sample ({n}); got {groups.shape}.")
-    regression = _is_regressor(estimator)
-    splitter = _splitter(cv, groups, random_state, regression)
-    if regression:
-        predicted, folds = _out_of_fold_values(estimator, X, y, groups, splitter, n_jobs)
-        if groups is None:
-            warn_if_names_look_like_patients(X)
-        evaluation = Evaluation.from_values(
-            y,
-            predicted,
-            groups=groups,
-            folds=folds,
-            n_bootstraps=n_bootstraps,
-            confidence=confidence,
-            random_state=random_state,
-        )
-        return _with_duplicates(evaluation, estimator, X, folds, max_distance)
-    classes = np.unique(y)
-    proba, folds, held_out = _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs)
-    if groups is None:
-        warn_if_names_look_like_patients(X)
-    evaluation = Evaluation.from_predictions(
-        y,
-        proba,
-        groups=groups,
-        folds=folds,
-        classes=classes,
-        n_bootstraps=n_bootstraps,
-        confidence=confidence,
-        random_state=random_state,
-        threshold=threshold,
-        patient_aggregation=patient_aggregation,
-        threshold_data=held_out,
-    )
-    return _with_duplicates(evaluation, estimator, X, folds, max_distance)
+    return y, groups
 
 
 def _is_regressor(estimator):
@@ -260,11 +266,3 @@ def _is_regressor(estimator):
         return is_regressor(estimator)
     except (AttributeError, TypeError):
         return False
-
-
-def _with_duplicates(evaluation, estimator, X, folds, max_distance):
-    """``evaluation`` with the duplicate images across ``folds`` in its audit."""
-    hashes = image_hashes(X, *_as_read(estimator))
-    if hashes is not None:
-        record_duplicates(evaluation.audit, hashes, folds, max_distance)
-    return evaluation
