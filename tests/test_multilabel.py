@@ -44,7 +44,7 @@ def test_predict_gives_the_indicator_at_one_half_and_score_is_subset_accuracy(di
     "scoring",
     [
         pytest.param("f1_macro", marks=pytest.mark.slow),  # 2 s each: three fits
-        "roc_auc",
+        pytest.param("roc_auc", marks=pytest.mark.slow),
         pytest.param("average_precision", marks=pytest.mark.slow),
     ],
 )

@@ -52,6 +52,7 @@ def test_it_learns_a_digits_value_and_scores_r2(digits):
     assert reg.model_.layers[-1].get_config()["activation"] == "linear"
 
 
+@pytest.mark.slow  # 2-3 s: three fits
 def test_cross_val_score_splits_with_a_plain_kfold(digits, monkeypatch):
     X, y = digits
     seen = []
@@ -237,6 +238,7 @@ def test_partial_fit_trains_one_epoch_at_a_time_and_y_is_required(digits):
         _regressor().fit(X, None)
 
 
+@pytest.mark.slow  # 2-3 s: three fits
 def test_evaluate_cross_validates_a_regressor_with_patients(digits):
     from skimgaug import evaluate
 
