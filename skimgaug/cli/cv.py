@@ -90,7 +90,7 @@ def run(args, out=None):
         from .runs._evaluation import evaluation_options
 
         source = common.load_source(args)
-        _check_patients(source[1], source[2], evaluation_options(args)["patient_aggregation"])
+        check_patients(source[1], source[2], evaluation_options(args)["patient_aggregation"])
         # TensorFlow is imported only once the command line and the data are valid
         # (by the --model module, or else by the classifier's module).
         with quiet.without_cpp_logs():
@@ -134,7 +134,6 @@ def _cross_validate(args, source, datagen, model, out, started):
 
     cv = common.make_splitter(args, y, groups)
     evaluation = evaluation_options(args)
-    _check_patients(y, groups, evaluation["patient_aggregation"])  # train --cross-validate
     settings = settings_to_compare(datagen, args.compare)
     if args.compare and len(settings) == 1:
         print(
@@ -216,9 +215,9 @@ def _cross_validate(args, source, datagen, model, out, started):
     return summary
 
 
-def _check_patients(y, groups, aggregation):
+def check_patients(y, groups, aggregation):
     """Patient-level results need one label per patient: said before any fit (UsageError)."""
-    from .runs._evaluation import groups_with_several_labels
+    from ..evaluation._inputs import groups_with_several_labels
 
     if groups is None or aggregation is None:
         return

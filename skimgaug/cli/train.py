@@ -69,7 +69,10 @@ def run(args, out=None):
         flush=True,
     )
     if args.cross_validate:
-        from .cv import _cross_validate
+        from .cv import _cross_validate, check_patients
+        from .runs._evaluation import evaluation_options
+
+        check_patients(y, groups, evaluation_options(args)["patient_aggregation"])
 
         # Scores only: MODEL_DIR holds the model (skimgaug cv --out writes the report).
         cv_args = argparse.Namespace(**{**vars(args), "compare": False, "out": None})

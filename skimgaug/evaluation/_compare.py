@@ -4,20 +4,17 @@ import numpy as np
 
 from ._bootstrap import cluster_weights, percentile_interval
 from ._inputs import check_predictions, check_settings
-from ._metrics import METRICS, ranking_metrics, weighted_metrics
+from ._metrics import METRICS, rankings, weighted_metrics
 
 
-def _metric(W, labels, proba, name):
-    """One metric per row of ``W`` (ROC AUC and average precision without the others)."""
+def _metric(W, labels, proba, name, ranked):
+    """One metric per row of ``W``; ``ranked``: the model's :func:`rankings`, sorted once."""
     if name not in ("roc_auc", "average_precision"):
-        return weighted_metrics(W, labels, proba, np.argmax(proba, axis=1))[name]
-    which = 0 if name == "roc_auc" else 1
+        return weighted_metrics(W, labels, proba, np.argmax(proba, axis=1), ranked)[name]
+    which = 0 if name == "roc_auc" else 1  # ROC AUC and average precision alone
+    per_class = np.stack([ranking(W)[which] for ranking in ranked], axis=1)
     if proba.shape[1] == 2:
-        return ranking_metrics(W, proba[:, 1], labels == 1)[which]
-    per_class = np.stack(
-        [ranking_metrics(W, proba[:, c], labels == c)[which] for c in range(proba.shape[1])],
-        axis=1,
-    )
+        return per_class[:, 0]
     present = np.stack([W[:, labels == c].sum(axis=1) > 0 for c in range(proba.shape[1])], 1)
     return np.where(present.all(axis=1), per_class.mean(axis=1), np.nan)
 
@@ -94,10 +91,12 @@ def paired_difference(
     if groups is not None:
         clusters = np.unique(np.asarray(groups), return_inverse=True)[1]
     ones = np.ones((1, len(labels)))
-    a = float(_metric(ones, labels, proba_a, metric)[0])
-    b = float(_metric(ones, labels, proba_b, metric)[0])
+    ranked_a, ranked_b = rankings(labels, proba_a), rankings(labels, proba_b)
+    a = float(_metric(ones, labels, proba_a, metric, ranked_a)[0])
+    b = float(_metric(ones, labels, proba_b, metric, ranked_b)[0])
     differences = [
-        _metric(W, labels, proba_a, metric) - _metric(W, labels, proba_b, metric)
+        _metric(W, labels, proba_a, metric, ranked_a)
+        - _metric(W, labels, proba_b, metric, ranked_b)
         for W, _ in cluster_weights(clusters, n_bootstraps, np.random.default_rng(random_state))
     ]
     low = high = None

@@ -96,7 +96,10 @@ class Evaluation:
     Parameters
     ----------
     **parts : dict
-        The attributes below, by name (as :meth:`from_predictions` computes them).
+        The attributes below, by name (as :meth:`from_predictions` computes them),
+        and optionally ``draws`` (the bootstrap values of each level and metric)
+        and ``resampling`` (what drew them), which let two evaluations of the same
+        resamples be paired.
 
     Attributes
     ----------
@@ -150,6 +153,10 @@ class Evaluation:
             "settings",
         ):
             setattr(self, name, parts[name])
+        # The bootstrap values of each (level, metric) and what drew them: two
+        # evaluations of the same samples, clusters and random_state pair up (_compare).
+        self._draws = parts.get("draws", {})
+        self._resampling = parts.get("resampling")
 
     @classmethod
     def from_predictions(
@@ -249,7 +256,12 @@ class Evaluation:
         metrics, curves, draws = _metric_rows(
             levels, clusters, n_bootstraps, rng, confidence, classes
         )
-        evaluation = cls(
+        resampling = None  # what drew the resamples: equal for evaluations that pair up
+        if random_state is not None and n_bootstraps:
+            resampling = (repr(random_state), n_bootstraps, clusters.tobytes(), labels.tobytes())
+        return cls(
+            draws=draws,
+            resampling=resampling,
             oof_proba=proba,
             oof_pred=classes[predicted],
             fold=folds,
@@ -269,18 +281,6 @@ class Evaluation:
                 ),
             },
         )
-        # The resamples, kept to pair this evaluation with another of the same
-        # samples, clusters and random_state (the same draws): see _compare.
-        evaluation._draws = draws
-        evaluation._resampling = None
-        if random_state is not None and n_bootstraps:
-            evaluation._resampling = (
-                repr(random_state),
-                n_bootstraps,
-                clusters.tobytes(),
-                labels.tobytes(),
-            )
-        return evaluation
 
     @classmethod
     def from_values(

@@ -68,21 +68,23 @@ def check_predictions(y, proba, classes, groups, folds):
     return labels, proba, classes
 
 
+def groups_with_several_labels(labels, groups):
+    """The groups whose samples carry more than one label, sorted by their text."""
+    found = {}
+    for group, label in zip(np.asarray(groups).tolist(), np.asarray(labels).tolist(), strict=True):
+        found.setdefault(group, set()).add(label)
+    return sorted((group for group, seen in found.items() if len(seen) > 1), key=str)
+
+
 def patients_of(labels, proba, groups, aggregation):
     """``(names, labels, proba, index of each image's patient)`` of the patients."""
-    names, index = np.unique(np.asarray(groups), return_inverse=True)
-    first = np.full(len(names), -1)
-    mixed = []
-    for i, p in enumerate(index):
-        if first[p] < 0:
-            first[p] = i
-        elif labels[i] != labels[first[p]]:
-            mixed.append(names[p])
+    names, first, index = np.unique(np.asarray(groups), return_index=True, return_inverse=True)
+    mixed = groups_with_several_labels(labels, groups)
     if mixed:
-        shown = ", ".join(repr(str(m)) for m in list(dict.fromkeys(mixed))[:3])
+        shown = ", ".join(repr(str(m)) for m in mixed[:3])
         raise ValueError(
             f"Patient-level results need one label per patient, but the images of "
-            f"{len(set(mixed))} patients carry different labels ({shown}). Give groups "
+            f"{len(mixed)} patients carry different labels ({shown}). Give groups "
             "that hold one label each, or, when the groups are not patients (sites, "
             "scanners), patient_aggregation=None: the groups are then resampled, with "
             "image-level results only."

@@ -116,11 +116,6 @@ def rankings(labels, proba):
     return [Ranking(proba[:, c], labels == c) for c in assessed]
 
 
-def ranking_metrics(W, scores, positive):
-    """Weighted ROC AUC and average precision of one class per row of ``W`` (:class:`Ranking`)."""
-    return Ranking(scores, positive)(W)
-
-
 def weighted_metrics(W, labels, proba, predicted, ranked=None):
     """Every metric of :data:`METRICS`, one value per row of ``W``.
 

@@ -125,5 +125,4 @@ def regression_evaluation(
             ),
         },
     )
-    evaluation._draws, evaluation._resampling = {}, None
     return evaluation

@@ -46,7 +46,8 @@ def _as_read(estimator):
     return target_size, params.get("color_mode", "rgb"), params.get("cache")
 
 
-def _fit_fold(estimator, X, y, groups, train, test, classes):
+def _fitted_clone(estimator, X, y, groups, train):
+    """A clone of ``estimator`` fitted on the ``train`` rows (and their groups, if it takes any)."""
     from sklearn.base import clone
 
     model = clone(estimator)
@@ -55,39 +56,56 @@ def _fit_fold(estimator, X, y, groups, train, test, classes):
         model.fit(take(X, train), y[train], groups=fit_groups)
     else:
         model.fit(take(X, train), y[train])
-    aligned = _aligned(model, take(X, test), classes)
+    return model
+
+
+def _fit_fold(estimator, X, y, groups, train, test, classes):
+    """``(test, probabilities, held-out predictions)`` of one fold of a classifier."""
+    model = _fitted_clone(estimator, X, y, groups, train)
+    aligned = aligned_proba(model, take(X, test), classes)
     held = None
     rows = getattr(model, "validation_indices_", None)
     if len(classes) == 2 and rows is not None and len(rows):
         # the fold model's internal validation split: its threshold is chosen there
-        held = (y[train][rows], _aligned(model, take(X, train[rows]), classes))
+        held = (y[train][rows], aligned_proba(model, take(X, train[rows]), classes))
     return test, aligned, held
 
 
-def _aligned(model, X, classes):
-    """``model``'s probabilities of ``X``, one column per class of ``classes``."""
+def _fit_fold_values(estimator, X, y, groups, train, test):
+    """``(test, predicted values)`` of one fold of a regressor."""
+    model = _fitted_clone(estimator, X, y, groups, train)
+    return test, np.asarray(model.predict(take(X, test)), dtype=np.float64)
+
+
+def aligned_proba(model, X, classes):
+    """``model``'s probabilities of ``X``, one column per class of ``classes``.
+
+    A fold whose training part lacked a class gets a zero column for it.
+    """
     proba = np.asarray(model.predict_proba(X), dtype=np.float64)
     aligned = np.zeros((len(proba), len(classes)))
     aligned[:, np.searchsorted(classes, model.classes_)] = proba
     return aligned
 
 
-def _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs):
-    """``(proba, folds)``: each sample's probabilities from the fold that tested it."""
-    n = len(y)
-    splits = list(splitter.split(np.zeros(n), y, groups))
+def _run_folds(fit_fold, jobs, n_jobs):
+    """``fit_fold(*job)`` for every job, in order: serially, or with joblib's processes."""
     if n_jobs in (None, 1):
-        parts = [_fit_fold(estimator, X, y, groups, tr, te, classes) for tr, te in splits]
-    else:
-        from joblib import Parallel, delayed
+        return [fit_fold(*job) for job in jobs]
+    from joblib import Parallel, delayed
 
-        parts = Parallel(n_jobs=n_jobs)(
-            delayed(_fit_fold)(estimator, X, y, groups, tr, te, classes) for tr, te in splits
-        )
+    return Parallel(n_jobs=n_jobs)(delayed(fit_fold)(*job) for job in jobs)
+
+
+def _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs):
+    """``(proba, folds, held_out)``: each sample's probabilities from the fold that tested it."""
+    n = len(y)
+    splits = splitter.split(np.zeros(n), y, groups)
+    jobs = [(estimator, X, y, groups, train, test, classes) for train, test in splits]
     proba = np.zeros((n, len(classes)))
     folds = np.full(n, -1)
     held_out = {}
-    for fold, (test, part, held) in enumerate(parts):
+    for fold, (test, part, held) in enumerate(_run_folds(_fit_fold, jobs, n_jobs)):
         proba[test] = part
         folds[test] = fold
         if held is not None:
@@ -95,31 +113,13 @@ def _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs):
     return proba, folds, held_out
 
 
-def _fit_fold_values(estimator, X, y, groups, train, test):
-    from sklearn.base import clone
-
-    model = clone(estimator)
-    fit_groups = None if groups is None else groups[train]
-    if fit_groups is not None and "groups" in _fit_parameters(model):
-        model.fit(take(X, train), y[train], groups=fit_groups)
-    else:
-        model.fit(take(X, train), y[train])
-    return test, np.asarray(model.predict(take(X, test)), dtype=np.float64)
-
-
 def _out_of_fold_values(estimator, X, y, groups, splitter, n_jobs):
     """``(predicted, folds)`` of a regressor: each sample's value from the fold that tested it."""
-    splits = list(splitter.split(np.zeros(len(y)), y, groups))
+    splits = splitter.split(np.zeros(len(y)), y, groups)
     jobs = [(estimator, X, y, groups, train, test) for train, test in splits]
-    if n_jobs in (None, 1):
-        parts = [_fit_fold_values(*job) for job in jobs]
-    else:
-        from joblib import Parallel, delayed
-
-        parts = Parallel(n_jobs=n_jobs)(delayed(_fit_fold_values)(*job) for job in jobs)
     predicted = np.zeros(np.shape(y), dtype=np.float64)
     folds = np.full(len(y), -1)
-    for fold, (test, values) in enumerate(parts):
+    for fold, (test, values) in enumerate(_run_folds(_fit_fold_values, jobs, n_jobs)):
         predicted[test] = values.reshape(predicted[test].shape)
         folds[test] = fold
     return predicted, folds

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..._html import format_duration
 from ..._version import versions
+from ...evaluation._run import aligned_proba
 from ...exceptions import ChanceLevelWarning, MixedImageSizesWarning
 from ..reports._metrics import METRICS
 from ._progress import (
@@ -236,12 +237,12 @@ def _fit_fold(X, y, classes, label, fold, clf, train, test, groups):
         for w in caught
         if not issubclass(w.category, ChanceLevelWarning)
     ]
-    aligned = _aligned(clf, X[test], classes)
+    aligned = aligned_proba(clf, X[test], classes)
     predicted = time.perf_counter()
     validation = None
     rows = getattr(clf, "validation_indices_", None)
     if len(classes) == 2 and rows is not None and len(rows):
-        validation = (train[rows], _aligned(clf, X[train[rows]], classes))
+        validation = (train[rows], aligned_proba(clf, X[train[rows]], classes))
     result = FoldResult(
         label,
         fold,
@@ -256,14 +257,6 @@ def _fit_fold(X, y, classes, label, fold, clf, train, test, groups):
         validation=validation,
     )
     return result, chance, others
-
-
-def _aligned(clf, X, classes):
-    """``clf``'s probabilities of ``X``, columns in the order of all ``classes``."""
-    proba = clf.predict_proba(X)
-    aligned = np.zeros((len(proba), len(classes)))
-    aligned[:, np.searchsorted(classes, clf.classes_)] = proba
-    return aligned
 
 
 def summarize(results):

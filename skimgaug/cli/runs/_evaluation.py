@@ -39,14 +39,6 @@ def evaluation_options(args):
     }
 
 
-def groups_with_several_labels(y, groups):
-    """The groups whose images carry more than one label (sorted), for the check before fitting."""
-    labels = {}
-    for group, label in zip(groups.tolist(), y.tolist(), strict=True):
-        labels.setdefault(group, set()).add(label)
-    return sorted((g for g, found in labels.items() if len(found) > 1), key=str)
-
-
 def audit_hashes(X, read_as):
     """The images' difference hashes; ``read_as`` is ``(target_size, color_mode, cache)``."""
     from ...evaluation._audit import image_hashes
