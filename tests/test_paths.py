@@ -214,6 +214,7 @@ def test_truncated_image_in_a_later_batch_keeps_our_error(folder, tmp_path):
         clf.fit(list(paths[:-1]) + [str(broken)], labels)
 
 
+@pytest.mark.slow  # 3-5 s of fits: run once in CI with the slow tests
 def test_files_are_not_modified(folder):
     paths, labels = load_image_folder(folder)
     before = {p: (os.path.getmtime(p), open(p, "rb").read()) for p in paths}

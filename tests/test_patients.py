@@ -80,6 +80,7 @@ def _record_split_groups(monkeypatch):
     return seen_groups
 
 
+@pytest.mark.slow  # 3-5 s of fits: run once in CI with the slow tests
 def test_metadata_routing_sends_the_same_groups_to_the_splitter_and_to_fit(patients, monkeypatch):
     X, y, groups = patients
     seen_groups = _record_split_groups(monkeypatch)
@@ -92,6 +93,7 @@ def test_metadata_routing_sends_the_same_groups_to_the_splitter_and_to_fit(patie
         np.testing.assert_array_equal(routed, groups[train])
 
 
+@pytest.mark.slow  # 3-5 s of fits: run once in CI with the slow tests
 def test_without_routing_fit_gets_no_groups_as_before(patients, monkeypatch):
     X, y, groups = patients
     seen_groups = _record_split_groups(monkeypatch)

@@ -97,6 +97,7 @@ def test_python_random_is_left_alone_by_fit_partial_fit_and_predict(toy, random_
     assert random.getstate() == state
 
 
+@pytest.mark.slow  # 3-5 s of fits: run once in CI with the slow tests
 def test_unseeded_fits_start_from_different_weights(toy):
     # No augmentation and no shuffling: only the initial weights can differ.
     X, y = toy

@@ -163,6 +163,7 @@ def test_engine_parameter_is_checked(toy):
         AugmentedKerasClassifier(engine="opencv", **FAST).fit(X, y)
 
 
+@pytest.mark.slow  # 3-5 s of fits: run once in CI with the slow tests
 def test_both_engines_train_identically_seeded_models(toy):
     # Same seed -> same parameters -> (numerically) the same training images.
     X, y = toy
