@@ -29,10 +29,8 @@ def _indicator(y):
 def iterative_stratification(labels, sizes, fraction, rng):
     """Which units go to the validation part, stratified over every label at once.
 
-    Iterative stratification (Sechidis, Tsoumakas and Vlahavas, 2011): the
-    label with the fewest units left is handled first, each of its units goes
-    to the part that still wants most of that label (then most units), so
-    that rare labels reach both parts.
+    :func:`iterative_parts` with two parts, of ``1 - fraction`` and
+    ``fraction`` of the samples.
 
     Parameters
     ----------
@@ -49,7 +47,31 @@ def iterative_stratification(labels, sizes, fraction, rng):
     ndarray of bool, shape (units,)
         True for the units of the validation part.
     """
-    shares = np.array([1 - fraction, fraction])
+    return iterative_parts(labels, sizes, np.array([1 - fraction, fraction]), rng) == 1
+
+
+def iterative_parts(labels, sizes, shares, rng):
+    """The part of each unit, stratified over every label at once.
+
+    Iterative stratification (Sechidis, Tsoumakas and Vlahavas, 2011): the
+    label with the fewest units left is handled first, each of its units goes
+    to the part that still wants most of that label (then most units), so
+    that rare labels reach every part.
+
+    Parameters
+    ----------
+    labels : ndarray of bool, shape (units, n_labels)
+    sizes : ndarray of int, shape (units,)
+    shares : ndarray of float, shape (parts,)
+        The share of the samples each part should get (summing to 1).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of int, shape (units,)
+        The part of each unit.
+    """
+    shares = np.asarray(shares, dtype=float)
     wanted = shares * sizes.sum()  # samples each part still wants
     wanted_labels = shares[:, None] * (labels * sizes[:, None]).sum(axis=0)[None, :]
     part = np.full(len(labels), -1)
@@ -72,7 +94,7 @@ def iterative_stratification(labels, sizes, fraction, rng):
             wanted[chosen] -= sizes[unit]
             wanted_labels[chosen] -= labels[unit] * sizes[unit]
             left[unit] = False
-    return part == 1
+    return part
 
 
 def _multilabel_split(indicator, fraction, seed, groups=None):
@@ -205,3 +227,52 @@ def group_validation_split(y, fraction, seed, groups, stratify=True):
             return next(splitter.split(indices, strata, groups))
     splitter = GroupShuffleSplit(1, test_size=1 / n_splits, random_state=seed)
     return next(splitter.split(indices, groups=groups))
+
+
+class IterativeStratifiedKFold:
+    """K folds of a multi-label target, each with its share of every label.
+
+    scikit-learn stratifies one label per sample; a 0/1 indicator matrix gets
+    a plain ``KFold``, where a rare label can be missing from a test fold.
+    Here the folds are made by iterative stratification
+    (:func:`iterative_parts`); with groups, whole groups go to a fold (a
+    group carries the union of its images' labels). A single-label ``y``
+    is stratified as one label per class.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+    random_state : None or int, default=None
+        Seeds the order in which tied units are placed.
+    """
+
+    def __init__(self, n_splits=5, random_state=None):
+        self.n_splits = n_splits
+        self.random_state = random_state
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return self.n_splits
+
+    def split(self, X, y, groups=None):
+        y = np.asarray(y)
+        labels = _indicator(y)
+        if labels is None:  # one label per sample: one column per class
+            strata = _strata(y)
+            labels = strata[:, None] == np.unique(strata)[None, :]
+        rng = np.random.default_rng(self.random_state)
+        shares = np.full(self.n_splits, 1 / self.n_splits)
+        if groups is None:
+            fold = iterative_parts(labels, np.ones(len(labels), int), shares, rng)
+        else:
+            names, index = np.unique(np.asarray(groups), return_inverse=True)
+            if len(names) < self.n_splits:
+                raise ValueError(
+                    f"Cannot make {self.n_splits} folds of {len(names)} groups: each group "
+                    "lies in one fold."
+                )
+            union = np.zeros((len(names), labels.shape[1]), dtype=bool)
+            np.logical_or.at(union, index, labels)
+            fold = iterative_parts(union, np.bincount(index), shares, rng)[index]
+        rows = np.arange(len(labels))
+        for k in range(self.n_splits):
+            yield rows[fold != k], rows[fold == k]

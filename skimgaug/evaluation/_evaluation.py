@@ -275,6 +275,7 @@ class Evaluation:
                 "n_bootstraps": n_bootstraps,
                 "confidence": confidence,
                 "patient_aggregation": patient_aggregation,
+                "target": "classification",
                 "interval": (
                     "percentile bootstrap, resampling "
                     + ("patients (a cluster bootstrap)" if groups is not None else "images")
@@ -342,12 +343,90 @@ class Evaluation:
             random_state=random_state,
         )
 
-    def metric(self, name, level="image"):
-        """The row of ``metrics`` of ``name`` at ``level`` (a dict)."""
+    @classmethod
+    def from_label_probabilities(
+        cls,
+        y,
+        proba,
+        *,
+        label_names=None,
+        groups=None,
+        folds=None,
+        threshold=0.5,
+        n_bootstraps=2000,
+        confidence=0.95,
+        random_state=None,
+    ):
+        """An evaluation of out-of-fold multi-label probabilities, made by any model.
+
+        Per label: ROC AUC, average precision and F1 at the label's threshold
+        (rows with the label's name under ``"label"`` and its count of
+        positive images under ``"positives"``). Over the labels:
+        ``roc_auc_macro``, ``average_precision_macro``, ``f1_macro``,
+        ``f1_micro``, ``subset_accuracy`` (every label of an image right) and
+        ``hamming_loss``, as scikit-learn's multi-label scorers compute them.
+        Each with its percentile bootstrap interval; with ``groups``, patients
+        are resampled, and the results stay at the image level (a patient's
+        findings are not one label). ``oof_pred`` is the 0/1 indicator at the
+        thresholds; ``classes`` holds the label names; ``calibration`` and
+        ``curves`` are empty and ``threshold`` None (the thresholds are fixed,
+        in ``settings["thresholds"]``).
+
+        Parameters
+        ----------
+        y : array-like of shape (n, labels)
+            The 0/1 indicator matrix of the true labels.
+        proba : array-like of shape (n, labels)
+            Out-of-fold probability of each label.
+        label_names : array-like of shape (labels,), default=None
+            By default 0, 1, ...
+        groups : array-like of shape (n,), default=None
+        folds : array-like of shape (n,), default=None
+            The test fold of each sample, for the audit.
+        threshold : float or array-like of shape (labels,), default=0.5
+            The probability at or above which a label is predicted (one for
+            every label, or one per label).
+        n_bootstraps : int, default=2000
+        confidence : float, default=0.95
+        random_state : None or int, default=None
+
+        Returns
+        -------
+        Evaluation
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skimgaug.evaluation import Evaluation
+        >>> y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+        >>> proba = np.array([[.9, .2], [.3, .8], [.6, .4], [.2, .1]])
+        >>> ev = Evaluation.from_label_probabilities(
+        ...     y, proba, label_names=["even", "big"], n_bootstraps=0)
+        >>> ev.metric("subset_accuracy")["estimate"], ev.metric("f1", label="big")["estimate"]
+        (0.75, 0.6666666666666666)
+        """
+        from ._multilabel import multilabel_evaluation
+
+        return multilabel_evaluation(
+            cls,
+            y,
+            proba,
+            label_names=label_names,
+            groups=groups,
+            folds=folds,
+            threshold=threshold,
+            n_bootstraps=n_bootstraps,
+            confidence=confidence,
+            random_state=random_state,
+        )
+
+    def metric(self, name, level="image", label=None):
+        """The row of ``metrics`` of ``name`` at ``level`` (of ``label``, multi-label) (a dict)."""
         for row in self.metrics:
-            if row["metric"] == name and row["level"] == level:
+            if row["metric"] == name and row["level"] == level and row.get("label") == label:
                 return row
-        raise KeyError(f"no metric {name!r} at level {level!r}")
+        where = f" of label {label!r}" if label is not None else ""
+        raise KeyError(f"no metric {name!r}{where} at level {level!r}")
 
     def to_dict(self):
         """Everything as JSON-safe values (lists, dicts, numbers, strings, None)."""
@@ -395,6 +474,8 @@ class Evaluation:
     def _description(self):
         """``"120 images, 2 classes"`` or, for values, ``"120 images, 1 output (regression)"``."""
         n = len(self.oof_pred)
+        if self.settings.get("target") == "multilabel":
+            return f"{n} images, {len(self.classes)} labels (multi-label)"
         if self.classes is None:
             outputs = 1 if np.ndim(self.oof_pred) == 1 else self.oof_pred.shape[1]
             return f"{n} images, {outputs} output{'s' if outputs > 1 else ''} (regression)"
@@ -403,11 +484,16 @@ class Evaluation:
     def __repr__(self):
         percent = f"{self.settings['confidence']:.0%}"
         lines = [f"Evaluation of {self._description()}"]
-        lines.append(f"{'level':<8} {'metric':<18} {'estimate':>9}  {percent} interval")
-        for row in self.metrics:
+        names = [
+            row["metric"] if row.get("label") is None else f"{row['metric']} ({row['label']})"
+            for row in self.metrics
+        ]
+        width = max([18, *map(len, names)])
+        lines.append(f"{'level':<8} {'metric':<{width}} {'estimate':>9}  {percent} interval")
+        for row, name in zip(self.metrics, names, strict=True):
             estimate = "n/a" if row["estimate"] is None else f"{row['estimate']:.4f}"
             interval = "" if row["low"] is None else f"[{row['low']:.4f}, {row['high']:.4f}]"
-            lines.append(f"{row['level']:<8} {row['metric']:<18} {estimate:>9}  {interval}")
+            lines.append(f"{row['level']:<8} {name:<{width}} {estimate:>9}  {interval}")
         if self.threshold is not None:
             lines.append(f"threshold: {self.threshold['source']}")
         return "\n".join(lines)

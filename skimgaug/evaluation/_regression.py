@@ -119,6 +119,7 @@ def regression_evaluation(
             "n_bootstraps": n_bootstraps,
             "confidence": confidence,
             "patient_aggregation": "mean" if groups is not None else None,
+            "target": "regression",
             "interval": (
                 "percentile bootstrap, resampling "
                 + ("patients (a cluster bootstrap)" if groups is not None else "images")

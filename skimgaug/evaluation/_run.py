@@ -9,11 +9,12 @@ from ._inputs import check_settings
 from ._threshold import check_threshold
 
 
-def _splitter(cv, groups, random_state, regression=False):
+def _splitter(cv, groups, random_state, target="classification"):
     """``cv`` as a splitter: an int is a shuffled stratified (group) k-fold.
 
     For a regressor, a shuffled ``KFold`` (``GroupKFold`` with groups): values
-    have no classes to stratify.
+    have no classes to stratify. For multi-label targets, iterative
+    stratification over the labels (with groups, of whole groups).
     """
     import numbers
 
@@ -27,7 +28,11 @@ def _splitter(cv, groups, random_state, regression=False):
             if random_state is None
             else int(np.random.SeedSequence(random_state).generate_state(1)[0])
         )
-        if regression:
+        if target == "multilabel":
+            from .._estimator._split import IterativeStratifiedKFold
+
+            return IterativeStratifiedKFold(int(cv), random_state=seed)
+        if target == "regression":
             kind = GroupKFold if groups is not None else KFold
         else:
             kind = StratifiedGroupKFold if groups is not None else StratifiedKFold
@@ -71,10 +76,10 @@ def _fit_fold(estimator, X, y, groups, train, test, classes):
     return test, aligned, held
 
 
-def _fit_fold_values(estimator, X, y, groups, train, test):
-    """``(test, predicted values)`` of one fold of a regressor."""
+def _fit_fold_values(estimator, X, y, groups, train, test, method="predict"):
+    """``(test, values)`` of one fold: a regressor's predictions, or label probabilities."""
     model = _fitted_clone(estimator, X, y, groups, train)
-    return test, np.asarray(model.predict(take(X, test)), dtype=np.float64)
+    return test, np.asarray(getattr(model, method)(take(X, test)), dtype=np.float64)
 
 
 def aligned_proba(model, X, classes):
@@ -113,10 +118,14 @@ def _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs):
     return proba, folds, held_out
 
 
-def _out_of_fold_values(estimator, X, y, groups, splitter, n_jobs):
-    """``(predicted, folds)`` of a regressor: each sample's value from the fold that tested it."""
+def _out_of_fold_values(estimator, X, y, groups, splitter, n_jobs, method="predict"):
+    """``(values, folds)``: each sample's values from the fold that tested it.
+
+    A regressor's predictions, or with ``method="predict_proba"`` the
+    probabilities of a multi-label classifier's labels.
+    """
     splits = splitter.split(np.zeros(len(y)), y, groups)
-    jobs = [(estimator, X, y, groups, train, test) for train, test in splits]
+    jobs = [(estimator, X, y, groups, train, test, method) for train, test in splits]
     predicted = np.zeros(np.shape(y), dtype=np.float64)
     folds = np.full(len(y), -1)
     for fold, (test, values) in enumerate(_run_folds(_fit_fold_values, jobs, n_jobs)):
@@ -181,7 +190,11 @@ def evaluate(
     n_jobs : int or None, default=None
         Folds fitted in parallel (joblib).
     threshold : "youden", ("sensitivity", x), ("specificity", x) or float, default="youden"
-        As in :meth:`Evaluation.from_predictions`. Each fold's threshold is
+        As in :meth:`Evaluation.from_predictions`. For a multi-label ``y`` (a
+        0/1 indicator matrix; its out-of-fold probabilities go to
+        :meth:`Evaluation.from_label_probabilities`, an integer ``cv`` is then
+        stratified over every label by iterative stratification): a number or
+        one per label, fixed; the default is 0.5 per label. Each fold's threshold is
         chosen on its model's predictions of its internal validation split
         when the estimator has one (``validation_split`` > 0: the
         ``validation_indices_`` of an ``AugmentedKerasClassifier``), otherwise
@@ -198,20 +211,30 @@ def evaluate(
     Evaluation
     """
     check_settings(n_bootstraps, confidence, patient_aggregation)
-    check_threshold(threshold)
     _check_max_distance(max_distance)
     y, groups = _checked_samples(X, y, groups)
-    regression = _is_regressor(estimator)
-    splitter = _splitter(cv, groups, random_state, regression)
+    target = _target_of(estimator, y)
+    if target == "multilabel":
+        threshold = _label_threshold(threshold, y.shape[1])  # before any fit
+    else:
+        check_threshold(threshold)
+    splitter = _splitter(cv, groups, random_state, target)
     resampling = {
         "groups": groups,
         "n_bootstraps": n_bootstraps,
         "confidence": confidence,
         "random_state": random_state,
     }
-    if regression:
+    if target == "regression":
         predicted, folds = _out_of_fold_values(estimator, X, y, groups, splitter, n_jobs)
         evaluation = Evaluation.from_values(y, predicted, folds=folds, **resampling)
+    elif target == "multilabel":
+        proba, folds = _out_of_fold_values(
+            estimator, X, y, groups, splitter, n_jobs, "predict_proba"
+        )
+        evaluation = Evaluation.from_label_probabilities(
+            y, proba, folds=folds, threshold=threshold, **resampling
+        )
     else:
         classes = np.unique(y)
         proba, folds, held_out = _out_of_fold(estimator, X, y, groups, splitter, classes, n_jobs)
@@ -266,3 +289,30 @@ def _is_regressor(estimator):
         return is_regressor(estimator)
     except (AttributeError, TypeError):
         return False
+
+
+def _target_of(estimator, y):
+    """``"regression"``, ``"multilabel"`` (a 0/1 indicator ``y``) or ``"classification"``."""
+    if _is_regressor(estimator):
+        return "regression"
+    from .._estimator._split import _indicator
+
+    return "multilabel" if _indicator(y) is not None else "classification"
+
+
+def _label_threshold(threshold, n_labels):
+    """A multi-label evaluation's thresholds: the default rule "youden" is 0.5 per label.
+
+    Rules that choose a threshold (a sensitivity or specificity to reach) are
+    defined for two classes; per label they are not offered (ValueError).
+    """
+    from ._multilabel import check_label_thresholds
+
+    if isinstance(threshold, str) and threshold == "youden":
+        return np.full(n_labels, 0.5)
+    if isinstance(threshold, (str, tuple)):
+        raise ValueError(
+            f"threshold={threshold!r} chooses a threshold for two classes; a multi-label "
+            "evaluation takes fixed thresholds: a number in (0, 1) or one per label."
+        )
+    return check_label_thresholds(threshold, n_labels)
