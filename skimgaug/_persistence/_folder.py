@@ -33,6 +33,7 @@ from ._state import (
     SETTINGS_FILE,
     STATISTICS,
     STATISTICS_FILE,
+    checked_label_names,
     new_estimator,
     restore_fitted_state,
     saved_form,
@@ -44,7 +45,7 @@ _FILES = (SETTINGS_FILE, MODEL_FILE, STATISTICS_FILE)
 # --------------------------------------------------------------------------
 # Saving
 # --------------------------------------------------------------------------
-def save_model(estimator, path):
+def save_model(estimator, path, *, label_names=None):
     """Save a fitted ``AugmentedKerasClassifier`` or ``AugmentedKerasRegressor`` to ``path``.
 
     The folder holds ``model.keras`` (the Keras model in Keras' format),
@@ -75,6 +76,12 @@ def save_model(estimator, path):
         The folder to write. It must not exist, be empty, or hold a model
         saved by ``save_model`` (which is replaced). Parent folders are
         created.
+    label_names : sequence of str, optional
+        The names of a multi-label classifier's labels or of a regressor's
+        outputs (one per column of ``predict_proba`` or ``predict``), which
+        ``y`` cannot carry. Saved in ``skimgaug.json``; :func:`load_model`
+        gives them back as the ``label_names_`` attribute. Single-label
+        classifiers have their names in ``classes_``.
 
     Raises
     ------
@@ -117,6 +124,8 @@ def save_model(estimator, path):
     >>> tmp.cleanup()
     """
     document, statistics = saved_form(estimator)
+    if label_names is not None:
+        document["label_names"] = checked_label_names(estimator, label_names)
     destination = _checked_destination(path)
     _write_atomically(destination, document, statistics, estimator.model_)
 
@@ -344,7 +353,10 @@ def _restore(folder):
         folder / STATISTICS_FILE, document["fitted"]["statistics"], X_shape
     )
     model = _read_keras_model(folder / MODEL_FILE)
-    return restore_fitted_state(estimator, document, attributes, statistics, model), notes
+    estimator = restore_fitted_state(estimator, document, attributes, statistics, model)
+    if document.get("label_names") is not None:
+        estimator.label_names_ = np.array(checked_label_names(estimator, document["label_names"]))
+    return estimator, notes
 
 
 def _read_statistics(file, names, X_shape):

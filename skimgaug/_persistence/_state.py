@@ -458,3 +458,29 @@ def _needed_statistics(standardizer):
         zca = "zca_whitening_matrix"
         needed.append(zca if hasattr(standardizer, zca) else "principal_components")
     return needed
+
+
+def checked_label_names(estimator, names):
+    """``names`` as a list of str, one per label or output of ``estimator`` (ValueError)."""
+    owner = type(estimator).__name__
+    if _task_of(estimator) == "regression":
+        count, what = int(estimator.n_outputs_), "outputs"
+    elif estimator.target_type_ == "multilabel-indicator":
+        count, what = int(estimator.n_classes_), "labels"
+    else:
+        raise ValueError(
+            f"The 'label_names' parameter of save_model names the labels of a multi-label "
+            f"classifier or the outputs of a regressor; this {owner} has one label per image, "
+            "whose names are its classes_."
+        )
+    if (
+        isinstance(names, str)
+        or not hasattr(names, "__len__")
+        or len(names) != count
+        or not all(isinstance(name, (str, np.str_)) and name for name in names)
+    ):
+        raise ValueError(
+            f"The 'label_names' parameter of save_model must be {count} non-empty strings, one "
+            f"per {what[:-1]} of this {owner}. Got {names!r} instead."
+        )
+    return [str(name) for name in names]

@@ -10,6 +10,7 @@ import importlib
 import os
 import re
 import sys
+import typing
 
 from ._options import UsageError, parse_datagen
 
@@ -90,6 +91,9 @@ def check_source_args(args):
                 f"--groups {groups!r} is not a valid regular expression ({exc}); for a "
                 "folder it is searched in each file name, e.g. '^(patient\\d+)_'"
             ) from None
+    from ._tasks import check_task_args
+
+    check_task_args(args)
 
 
 def check_model_args(args):
@@ -181,8 +185,8 @@ def load_model_arg(args):
 
 
 def make_estimator(args, model, datagen, **params):
-    """An AugmentedKerasClassifier from the command line's settings."""
-    from .._estimator._classifier import AugmentedKerasClassifier
+    """An AugmentedKerasClassifier (AugmentedKerasRegressor with ``--task regression``)."""
+    from ._tasks import task_of
 
     if getattr(args, "learning_rate", None) is not None:
         params["optimizer__learning_rate"] = args.learning_rate
@@ -194,7 +198,17 @@ def make_estimator(args, model, datagen, **params):
                 monitor="val_loss", patience=args.early_stopping, restore_best_weights=True
             )
         ]
-    return AugmentedKerasClassifier(
+    if task_of(args) == "regression":
+        from .._estimator._regressor import AugmentedKerasRegressor as Estimator
+    else:
+        from .._estimator._classifier import AugmentedKerasClassifier as Estimator
+
+        params.update(
+            balance=args.balance,
+            class_weight=getattr(args, "class_weight", None),
+            metrics=["accuracy"],
+        )
+    return Estimator(
         model,
         datagen=datagen,
         target_size=args.image_size,
@@ -203,12 +217,9 @@ def make_estimator(args, model, datagen, **params):
         batch_size=args.batch_size,
         validation_split=args.validation_split,
         tta=args.tta,
-        balance=args.balance,
         cache=cache_arg(args),
         optimizer=getattr(args, "optimizer", "adam"),
         loss=getattr(args, "loss", None),
-        class_weight=getattr(args, "class_weight", None),
-        metrics=["accuracy"],
         verbose=0,
         random_state=args.seed,
         **params,
@@ -278,19 +289,33 @@ def make_out_dir(path, option="--out"):
     return not existed
 
 
+class Source(typing.NamedTuple):
+    """The data of a command: images (or paths), targets, groups and what they are."""
+
+    X: object
+    y: object
+    groups: object
+    samples: object
+    description: str
+    #: The names of a multi-label target's labels or a regression target's output.
+    names: list = None
+
+
 def load_source(args):
-    """``(X, y, groups, sample names, description of the data)``."""
+    """The :class:`Source` of ``args``, its targets as ``--task`` reads them."""
     import numpy as np
 
     from .. import datasets
+    from ._tasks import digits_targets, targets, task_of
 
     if args.digits:
-        X, y = datasets.load_digits_images()
+        X, digit = datasets.load_digits_images()
+        y, names = digits_targets(digit, task_of(args))
         samples = np.array([f"digits[{i}]" for i in range(len(X))])
         size = getattr(args, "image_size", None)
         if size is not None:  # as files are: resized to --image-size (bilinear)
             X = _resized(X, size)
-        return X, y, None, samples, "scikit-learn digits"
+        return Source(X, y, None, samples, "scikit-learn digits", names)
     if os.path.isdir(args.source):
         loaded = datasets.load_image_folder(args.source, groups=getattr(args, "groups", None))
     elif os.path.isfile(args.source):
@@ -304,7 +329,8 @@ def load_source(args):
         raise FileNotFoundError(f"no such folder or CSV file: {args.source!r}")
     paths, labels = loaded[:2]
     groups = loaded[2] if len(loaded) == 3 else None
-    return paths, labels, groups, paths, args.source
+    y, names = targets(labels, args, args.source)
+    return Source(paths, y, groups, paths, args.source, names)
 
 
 def _resized(X, size):
@@ -385,7 +411,7 @@ def one_line(exc):
     return f"{lines[0].rstrip(':')}: {rest}"
 
 
-def make_splitter(args, y, groups):
+def make_splitter(args, y, groups, names=None):
     """The folds of cv and search, checked against the data first (UsageError).
 
     ``StratifiedKFold``, or ``StratifiedGroupKFold`` with groups. Every class
@@ -397,7 +423,11 @@ def make_splitter(args, y, groups):
     import numpy as np
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+    from ._tasks import task_of
+
     folds = args.folds
+    if task_of(args) != "classification":
+        return _task_splitter(args, y, groups, names)
     labels, counts = np.unique(y, return_counts=True)
     short = [(label, count) for label, count in zip(labels, counts, strict=True) if count < folds]
     if short:
@@ -420,3 +450,36 @@ def make_splitter(args, y, groups):
             "or fewer, or add groups"
         )
     return StratifiedGroupKFold(folds, shuffle=True, random_state=args.seed)
+
+
+def _task_splitter(args, y, groups, names):
+    """The folds of ``--task multilabel`` (stratified over every label) or ``regression``."""
+    from sklearn.model_selection import GroupKFold, KFold
+
+    from .._estimator._split import IterativeStratifiedKFold
+    from ._tasks import task_of
+
+    folds = args.folds
+    units = len(y) if groups is None else len(set(groups.tolist()))
+    what = "images" if groups is None else "groups"
+    if units < folds:
+        raise UsageError(f"--folds {folds} needs at least {folds} {what}; there are {units}")
+    if task_of(args) == "regression":
+        if groups is None:
+            return KFold(folds, shuffle=True, random_state=args.seed)
+        return GroupKFold(folds, shuffle=True, random_state=args.seed)
+    names = names or [str(j) for j in range(y.shape[1])]
+    positives = y.sum(axis=0)
+    negatives = len(y) - positives
+    short = [
+        f"{name!r} is on {p} and missing from {n}"
+        for name, p, n in zip(names, positives, negatives, strict=True)
+        if min(p, n) < folds
+    ]
+    if short:
+        raise UsageError(
+            f"--folds {folds} needs each label on at least {folds} images and missing from "
+            f"at least {folds} (every test fold scores each label); {'; '.join(short)} images. "
+            f"Use fewer folds, or leave such labels out"
+        )
+    return IterativeStratifiedKFold(folds, random_state=args.seed)

@@ -204,6 +204,32 @@ def add_source_options(parser, groups=True):
         )
     parser.add_argument("--path-column", default="path", help="CSV column of image paths (path)")
     parser.add_argument("--label-column", default="label", help="CSV column of labels (label)")
+    add_task_options(parser)
+
+
+#: What a label is, by ``--task``.
+TASKS = ("classification", "multilabel", "regression")
+
+
+def add_task_options(parser):
+    """``--task`` and ``--label-separator`` (see :mod:`skimgaug.cli._tasks`)."""
+    parser.add_argument(
+        "--task",
+        choices=TASKS,
+        default="classification",
+        help=(
+            "what a label is: one class per image (classification, the default), several "
+            "labels per image (multilabel: a CSV cell such as 'Cardiomegaly|Effusion'), or "
+            "a number (regression: a CSV cell such as '12.5'); folders of class "
+            "subfolders are classification only"
+        ),
+    )
+    parser.add_argument(
+        "--label-separator",
+        default="|",
+        metavar="TEXT",
+        help="what separates the labels of a multilabel CSV cell (|)",
+    )
 
 
 def add_image_options(parser):

@@ -87,10 +87,12 @@ def run(args, out=None):
     created = common.make_out_dir(args.out)
 
     def go():
+        from ._tasks import task_of
         from .runs._evaluation import evaluation_options
 
         source = common.load_source(args)
-        check_patients(source[1], source[2], evaluation_options(args)["patient_aggregation"])
+        if task_of(args) == "classification":
+            check_patients(source.y, source.groups, evaluation_options(args)["patient_aggregation"])
         # TensorFlow is imported only once the command line and the data are valid
         # (by the --model module, or else by the classifier's module).
         with quiet.without_cpp_logs():
@@ -101,26 +103,43 @@ def run(args, out=None):
     return common.with_cleanup(args.out, created, go)
 
 
-def describe_data(X, y, groups, description, images, folds):
+def describe_data(X, y, groups, description, images, folds, task="classification", names=None):
     """The Data block of results.json and report.html."""
     import numpy as np
 
-    labels, counts = np.unique(y, return_counts=True)
-    kind = "stratified group" if groups is not None else "stratified"
-    return {
+    from ._tasks import describe_target
+
+    data = {
         "source": description,
         "n_images": len(X),
         "images": images,
-        "classes": {str(label): int(count) for label, count in zip(labels, counts, strict=True)},
+        "target": describe_target(y, task, names),
         "groups": None if groups is None else len(set(groups.tolist())),
-        "splitter": f"{kind} {folds}-fold cross-validation",
     }
+    if task == "multilabel":
+        data["labels"] = {name: int(n) for name, n in zip(names, y.sum(axis=0), strict=True)}
+        kind = "iterative stratified" + (" group" if groups is not None else "")
+    elif task == "regression":
+        data["values"] = {
+            "min": float(np.min(y)),
+            "max": float(np.max(y)),
+            "mean": float(np.mean(y)),
+        }
+        kind = "group" if groups is not None else "shuffled"
+    else:
+        labels, counts = np.unique(y, return_counts=True)
+        data["classes"] = {str(c): int(n) for c, n in zip(labels, counts, strict=True)}
+        kind = "stratified group" if groups is not None else "stratified"
+    data["splitter"] = f"{kind} {folds}-fold cross-validation"
+    return data
 
 
 def _cross_validate(args, source, datagen, model, out, started):
     from .._html import format_duration
+    from ._tasks import COMPARED, FOLD_METRICS, task_of
     from .reports._verdict import compare_settings, format_verdict
-    from .runs._cv import format_summary, iter_cv, summarize, write_outputs
+    from .runs._cv import format_summary, iter_cv, summarize
+    from .runs._cv_outputs import write_outputs
     from .runs._evaluation import (
         audit_hashes,
         compare_by_bootstrap,
@@ -130,9 +149,9 @@ def _cross_validate(args, source, datagen, model, out, started):
         format_evaluation,
     )
 
-    X, y, groups, samples, description = source
-
-    cv = common.make_splitter(args, y, groups)
+    X, y, groups, samples, description, names = source
+    task = task_of(args)
+    cv = common.make_splitter(args, y, groups, names)
     evaluation = evaluation_options(args)
     settings = settings_to_compare(datagen, args.compare)
     if args.compare and len(settings) == 1:
@@ -145,10 +164,11 @@ def _cross_validate(args, source, datagen, model, out, started):
     estimators = {
         name: common.make_estimator(args, model, setting) for name, setting in settings.items()
     }
-    data = describe_data(X, y, groups, description, common.describe_images(X, args), args.folds)
+    images = common.describe_images(X, args)
+    data = describe_data(X, y, groups, description, images, args.folds, task, names)
     print(
         f"skimgaug: {data['splitter']} on {description} "
-        f"({data['images']}, {len(data['classes'])} classes"
+        f"({data['images']}, {data['target']}"
         + (f", {data['groups']} groups" if groups is not None else "")
         + ")\n"
         + common.describe_settings(args),
@@ -162,11 +182,12 @@ def _cross_validate(args, source, datagen, model, out, started):
     config = {k: v for k, v in vars(args).items() if k not in ("command", "traceback")}
     config["datagen"] = settings
     outputs = {"y": y, "samples": samples, "config": config, "data": data}
+    outputs.update(task=task, names=names)
 
     results = []
     try:
         progress = not args.quiet
-        for result in iter_cv(estimators, X, y, cv, groups, progress, n_jobs=args.n_jobs):
+        for result in iter_cv(estimators, X, y, cv, groups, progress, args.n_jobs, task):
             results.append(result)
     except BaseException as exc:
         if args.out and results:
@@ -184,14 +205,23 @@ def _cross_validate(args, source, datagen, model, out, started):
     print(format_summary(summary), file=out, flush=True)
     evaluated = time.perf_counter()
     hashes = audit_hashes(X, common.read_as(X, args))
-    evaluations = evaluate_settings(results, y, groups, hashes, evaluation)
+    evaluations = evaluate_settings(results, y, groups, hashes, evaluation, task, names)
     for name, result in evaluations.items():
         print(format_evaluation(name, result), file=out, flush=True)
     verdict = comparison = None
     if len(settings) == 2:
-        verdict = compare_settings(results, "augmentation", "no augmentation")
+        verdict = compare_settings(
+            results, "augmentation", "no augmentation", metric=FOLD_METRICS[task][0]
+        )
         comparison = compare_by_bootstrap(
-            results, y, groups, evaluation, "augmentation", "no augmentation", evaluations
+            results,
+            y,
+            groups,
+            evaluation,
+            "augmentation",
+            "no augmentation",
+            evaluations,
+            metric=COMPARED[task],
         )
     evaluated = time.perf_counter() - evaluated
     total = time.perf_counter() - started
@@ -209,7 +239,8 @@ def _cross_validate(args, source, datagen, model, out, started):
         )
         print(f"\nwrote {', '.join(written)} to {args.out}", file=out)
     if verdict is not None:
-        print(f"\n{format_comparison(comparison)}", file=out)
+        if comparison is not None:
+            print(f"\n{format_comparison(comparison)}", file=out)
         print(format_verdict(verdict), file=out)
     print(f"\ntotal time {format_duration(total)}", file=out, flush=True)
     return summary
@@ -239,7 +270,8 @@ def _write_partial(directory, results, outputs, missing, exc, started):
     A failure while writing is reported on stderr and does not hide ``exc``,
     which the caller re-raises.
     """
-    from .runs._cv import summarize, write_outputs
+    from .runs._cv import summarize
+    from .runs._cv_outputs import write_outputs
 
     if isinstance(exc, KeyboardInterrupt):
         stopped_by = "KeyboardInterrupt"

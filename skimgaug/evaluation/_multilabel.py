@@ -166,9 +166,11 @@ def multilabel_evaluation(
     point_labels, point_summary = weighted_multilabel_metrics(
         np.ones((1, len(y))), y, predicted, ranked
     )
-    rows = []
+    rows, kept = [], {}
     for metric in SUMMARY_METRICS:
         draws = np.concatenate([d[metric] for d in drawn_summary]) if drawn_summary else None
+        if draws is not None:
+            kept["image", metric] = draws
         rows.append(_row("image", metric, point_summary[metric][0], draws, confidence, len(y)))
     for j, name in enumerate(label_names.tolist()):
         for metric in LABEL_METRICS:
@@ -188,7 +190,12 @@ def multilabel_evaluation(
             for j, name in enumerate(label_names.tolist())
         }
     )
+    resampling = None  # what drew the resamples: equal for evaluations that pair up
+    if random_state is not None and n_bootstraps:
+        resampling = (repr(random_state), n_bootstraps, clusters.tobytes(), y.tobytes())
     return cls(
+        draws=kept,
+        resampling=resampling,
         oof_proba=proba,
         oof_pred=predicted.astype(int),
         fold=folds,

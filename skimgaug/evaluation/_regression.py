@@ -83,7 +83,7 @@ def regression_evaluation(
         for level, values, estimates in levels:
             W = weights if level == "image" else counts
             drawn[level].append(weighted_regression_metrics(W, values, estimates))
-    rows = []
+    rows, kept = [], {}
     for level, values, estimates in levels:
         point = weighted_regression_metrics(np.ones((1, len(values))), values, estimates)
         for metric in REGRESSION_METRICS:
@@ -91,6 +91,7 @@ def regression_evaluation(
             defined = 0
             if drawn[level]:
                 resampled = np.concatenate([batch[metric] for batch in drawn[level]])
+                kept[level, metric] = resampled
                 low, high, defined = percentile_interval(resampled, confidence)
             estimate = float(point[metric][0])
             rows.append(
@@ -105,7 +106,12 @@ def regression_evaluation(
                 }
             )
     audit = fold_audit(np.zeros(len(y_2d), dtype=int), np.array(["images"]), groups, folds)
+    resampling = None  # what drew the resamples: equal for evaluations that pair up
+    if random_state is not None and n_bootstraps:
+        resampling = (repr(random_state), n_bootstraps, clusters.tobytes(), y_2d.tobytes())
     evaluation = cls(
+        draws=kept,
+        resampling=resampling,
         oof_proba=None,
         oof_pred=pred_2d[:, 0] if np.ndim(predicted) == 1 else pred_2d,
         fold=folds,

@@ -4,7 +4,7 @@ One self-contained page (:func:`skimgaug._html.page`, the one
 page engine and stylesheet of every report): its figures are inline
 ``data:`` URIs, it has no script and loads nothing, so it opens offline and
 can be sent as one file. It renders the document that results.json holds
-(see :func:`skimgaug.cli.runs._cv.results_document`) plus the PNG figures. Every text
+(see :func:`skimgaug.cli.runs._cv_outputs.results_document`) plus the PNG figures. Every text
 from the data or the command line goes through :func:`html.escape`.
 """
 
@@ -13,7 +13,6 @@ import html
 import math
 
 from ..._html import format_duration, page
-from ._metrics import METRICS
 
 #: Column titles of the metrics.
 METRIC_NAMES = {
@@ -21,6 +20,24 @@ METRIC_NAMES = {
     "balanced_accuracy": "balanced accuracy",
     "macro_f1": "macro F1",
     "roc_auc": "ROC AUC",
+    "average_precision": "average precision",
+    "subset_accuracy": "subset accuracy",
+    "r2": "R²",
+    "mae": "MAE",
+    "rmse": "RMSE",
+}
+#: What the note under the per-fold table says of the task's scores.
+SCORES_NOTE = {
+    "classification": (
+        "ROC AUC is one-vs-rest and macro-averaged for more than two classes, n/a where a "
+        "test fold lacks a class."
+    ),
+    "multilabel": (
+        "ROC AUC, average precision and F1 are macro averages over the labels (F1 at 0.5); "
+        "n/a where a test fold lacks a label or has it on every image. Subset accuracy: "
+        "every label of an image right."
+    ),
+    "regression": "R² is scikit-learn's r2_score; MAE and RMSE are in the target's units.",
 }
 #: The sections, in page order: anchor and title.
 SECTIONS = {
@@ -29,6 +46,7 @@ SECTIONS = {
     "evaluation": "Out-of-fold evaluation",
     "curves": "Learning curves",
     "confusion": "Confusion matrices",
+    "scatter": "Predicted against true",
     "data": "Data",
     "settings": "Settings",
     "timings": "Timings",
@@ -93,8 +111,9 @@ def _figure(path, caption, alt):
     )
 
 
-def _section(anchor, body):
-    return f'<section id="{anchor}">\n<h2>{_e(SECTIONS[anchor])}</h2>\n{body}\n</section>'
+def _section(anchor, body, title=None):
+    title = title or SECTIONS[anchor]
+    return f'<section id="{anchor}">\n<h2>{_e(title)}</h2>\n{body}\n</section>'
 
 
 def _paragraph(text, css_class=None):
@@ -218,6 +237,7 @@ def _results_section(document):
         by_setting.setdefault(fold["setting"], []).append(fold)
     stopping = any(f.get("early_stopping") for f in document["folds"])
     for setting, result in document["settings"].items():
+        METRICS = list(result["mean"])  # noqa: N806 (the task's metrics, in table order)
         rows = [
             [
                 f["fold"],
@@ -241,16 +261,15 @@ def _results_section(document):
             + ["", ""]
         ]
         header = ["fold", "train images", "test images"]
-        header += [METRIC_NAMES[m] for m in METRICS]
+        header += [METRIC_NAMES.get(m, m) for m in METRICS]
         header += (["epochs (weights kept)"] if stopping else []) + ["fit", "predict"]
         body.append(f"<h3>{_e(setting)}</h3>")
         body.append(_table(header, rows, footer=footer))
     body.append(
         _paragraph(
             "Scores are on each fold's test images, which the fold's model never saw. "
-            "The std is over folds. ROC AUC is one-vs-rest and macro-averaged for more than "
-            "two classes, n/a where a test fold lacks a class. Train images include the "
-            "internal validation split."
+            f"The std is over folds. {SCORES_NOTE[document.get('task', 'classification')]} "
+            "Train images include the internal validation split."
             + (
                 " Epochs: those run of those planned (early stopping), and the epoch whose "
                 "weights the model kept (the best internal validation loss)."
@@ -283,14 +302,28 @@ def _epochs(stopping):
 def _data_section(document):
     data = document["data"]
     classes = data.get("classes") or {}
+    labels = data.get("labels")
     groups = data.get("groups")
+    if labels is not None:  # multilabel: images carrying each label
+        target = (
+            f"Labels ({len(labels)}, images with each)",
+            ", ".join(f"{label}: {count}" for label, count in labels.items()),
+        )
+    elif data.get("values") is not None:
+        values = data["values"]
+        target = (
+            "Values (regression)",
+            f"from {values['min']:g} to {values['max']:g}, mean {values['mean']:.4g}",
+        )
+    else:
+        target = (
+            f"Classes ({len(classes)})",
+            ", ".join(f"{label}: {count}" for label, count in classes.items()) or "n/a",
+        )
     facts = [
         ("Source", data.get("source", "n/a")),
         ("Images", data.get("images", data.get("n_images", "n/a"))),
-        (
-            f"Classes ({len(classes)})",
-            ", ".join(f"{label}: {count}" for label, count in classes.items()) or "n/a",
-        ),
+        target,
         (
             "Groups",
             f"{groups}, each kept on one side of every split" if groups else "none",
@@ -388,12 +421,22 @@ def _evaluation_section(document, evaluations):
             else "Not computed."
         )
         return _section("evaluation", _paragraph(reason, "note"))
+    what = {
+        "classification": (
+            "patient-level results, calibration, a decision threshold chosen without the "
+            "test fold, and an audit of the folds"
+        ),
+        "multilabel": (
+            "each label's ROC AUC, average precision and F1 (at a fixed threshold), their "
+            "averages, and an audit of the folds"
+        ),
+        "regression": "patient-level results (a patient's mean), and an audit of the folds",
+    }[document.get("task", "classification")]
     body = [
         _paragraph(
             "Every image was predicted once, by the model of the fold that tested it; these "
             "out-of-fold predictions are pooled and scored once, with bootstrap intervals "
-            "(patients resampled when groups are given), patient-level results, calibration, "
-            "a decision threshold chosen without the test fold, and an audit of the folds. "
+            f"(patients resampled when groups are given), {what}. "
             'The same numbers are under "evaluation" in results.json.',
             "note",
         )
@@ -412,7 +455,7 @@ def render_report(document, figures, evaluations=None):
     Parameters
     ----------
     document : dict
-        What :func:`skimgaug.cli.runs._cv.results_document` returns.
+        What :func:`skimgaug.cli.runs._cv_outputs.results_document` returns.
     figures : dict
         ``"curves"`` and ``"confusion"``, each a list of ``(PNG file,
         caption)`` shown in that section.
@@ -429,18 +472,25 @@ def render_report(document, figures, evaluations=None):
     lead = (
         f"{data.get('splitter', 'Cross-validation')} of {config.get('model') or 'the default CNN'} "
         f"on {data.get('source', 'n/a')} ({data.get('images', 'n/a')}, "
-        f"{len(data.get('classes') or {})} classes). Written {document.get('written_at', '')} "
+        f"{data.get('target') or str(len(data.get('classes') or {})) + ' classes'}). "
+        f"Written {document.get('written_at', '')} "
         f"by skimgaug {version}; all numbers are also in results.json."
     )
     curves = [_figure(p, c, SECTIONS["curves"]) for p, c in figures.get("curves", ())]
     matrices = [_figure(p, c, SECTIONS["confusion"]) for p, c in figures.get("confusion", ())]
+    matrices += [_figure(p, c, SECTIONS["scatter"]) for p, c in figures.get("scatter", ())]
     versions = _table(
         ["package", "version"],
         [[name, v] for name, v in document["versions"].items()],
         css_class="text",
     )
     total = _paragraph(f"Total time: {_seconds(document['timings']['total_seconds'])}.", "total")
-    nav = "".join(f'<a href="#{anchor}">{_e(name)}</a>' for anchor, name in SECTIONS.items())
+    shown = {anchor: name for anchor, name in SECTIONS.items() if anchor != "scatter"}
+    if "scatter" in figures:
+        shown["confusion"] = SECTIONS["scatter"]
+    elif "confusion" not in figures:
+        del shown["confusion"]
+    nav = "".join(f'<a href="#{anchor}">{_e(name)}</a>' for anchor, name in shown.items())
     header = _paragraph(lead, "lead") + f"<nav>{nav}</nav>"
     parts = [
         _partial_notice(document) if document["partial"] else "",
@@ -451,13 +501,15 @@ def render_report(document, figures, evaluations=None):
             "curves",
             "\n".join(curves)
             + _paragraph(
-                "Loss and accuracy per epoch on the training batches (augmented when the "
-                "setting augments) and on the internal validation split. Thin lines: each "
-                "fold; bold: the mean over folds.",
+                "Loss and accuracy (or the compiled metric) per epoch on the training "
+                "batches (augmented when the setting augments) and on the internal "
+                "validation split. Thin lines: each fold; bold: the mean over folds.",
                 "note",
             ),
         ),
-        _section("confusion", "\n".join(matrices)),
+        _section("confusion", "\n".join(matrices), shown.get("confusion"))
+        if "confusion" in shown
+        else "",
         _data_section(document),
         _settings_section(document),
         _timings_section(document),

@@ -1,4 +1,4 @@
-"""Learning curves and confusion matrices as PNG files (matplotlib Figures, no pyplot)."""
+"""Learning curves, confusion matrices and predicted-vs-true plots as PNG files (no pyplot)."""
 
 import numpy as np
 
@@ -42,7 +42,8 @@ def plot_confusion_matrices(results, y, path, normalize=None):
 def learning_curves_figure(results):
     """Training and internal-validation loss and accuracy, per setting.
 
-    One row per setting, loss on the left and accuracy on the right; each
+    One row per setting, loss on the left and accuracy (or the compiled
+    metric, such as a regressor's mean absolute error) on the right; each
     fold is a thin line and the mean over folds a bold one. Epochs are
     numbered from 1; one legend serves the whole figure.
 
@@ -64,9 +65,12 @@ def learning_curves_figure(results):
     shown = set()
     longest = max((len(v) for r in results for v in r.history.values()), default=1)
     marker = "o" if longest <= 25 else None  # dots on the means while epochs are few
+    names = {k for r in results for k in r.history if not k.startswith("val_")} - {"loss"}
+    # accuracy, or the metric the model was compiled with (mean_absolute_error, ...)
+    second = "accuracy" if "accuracy" in names or not names else sorted(names)[0]
     for row, label in enumerate(settings):
         folds = [r for r in results if r.setting == label]
-        for col, metric in enumerate(("loss", "accuracy")):
+        for col, metric in enumerate(("loss", second)):
             ax = axes[row][col]
             for prefix, _, color, style in CURVES:
                 curves = [
@@ -178,4 +182,55 @@ def confusion_matrices_figure(results, y, normalize=None):
         ax.set_title(f"{label}: {what}\nout of fold, {folds_text}")
         ax.set_xlabel("predicted label")
         ax.set_ylabel("true label")
+    return fig
+
+
+def plot_predicted_against_true(results, y, names, path):
+    """Write :func:`predicted_against_true_figure` to the PNG file ``path``."""
+    _save(predicted_against_true_figure(results, y, names), path)
+
+
+def predicted_against_true_figure(results, y, names=None):
+    """Out-of-fold predicted values against the true ones: one panel per setting and output.
+
+    Each image is a point coloured by its test fold; the dashed diagonal is a
+    perfect prediction, and the panel's title gives its MAE and R².
+    """
+    from matplotlib.figure import Figure
+    from sklearn.metrics import mean_absolute_error, r2_score
+
+    settings = _settings(results)
+    truth = np.reshape(np.asarray(y, dtype=float), (len(y), -1))
+    outputs = truth.shape[1]
+    names = list(names or [])[:outputs] or [f"output {j}" for j in range(outputs)]
+    fig = Figure(figsize=(4.4 * len(settings), 4.2 * outputs), layout="constrained")
+    axes = fig.subplots(outputs, len(settings), squeeze=False)
+    low, high = truth.min(axis=0), truth.max(axis=0)
+    for col, label in enumerate(settings):
+        predicted = np.full_like(truth, np.nan)
+        fold_of = np.zeros(len(truth), dtype=int)
+        for r in results:
+            if r.setting == label:
+                predicted[r.test] = np.reshape(r.proba, (len(r.test), -1))
+                fold_of[r.test] = r.fold + 1
+        done = ~np.isnan(predicted[:, 0])
+        for j in range(outputs):
+            ax = axes[j][col]
+            margin = 0.05 * (high[j] - low[j] or 1)
+            lo, hi = low[j] - margin, high[j] + margin
+            ax.plot([lo, hi], [lo, hi], color="0.6", linestyle="--", linewidth=1)
+            for fold in np.unique(fold_of[done]):
+                at = done & (fold_of == fold)
+                ax.scatter(truth[at, j], predicted[at, j], s=10, alpha=0.6, label=f"fold {fold}")
+            if done.sum() > 1:
+                mae = mean_absolute_error(truth[done, j], predicted[done, j])
+                r2 = r2_score(truth[done, j], predicted[done, j])
+                ax.set_title(f"{label}: {names[j]}\nMAE {mae:.3g}, R² {r2:.3f}", fontsize=10)
+            else:
+                ax.set_title(f"{label}: {names[j]}", fontsize=10)
+            ax.set_xlabel(f"true {names[j]}")
+            ax.set_ylabel(f"predicted {names[j]} (out of fold)")
+            ax.set_xlim(lo, hi)
+            ax.grid(alpha=0.3)
+            ax.legend(loc="upper left", fontsize=7, frameon=False)
     return fig

@@ -2,16 +2,15 @@
 
 Each setting (with and without augmentation) is fitted on the same folds; each
 fold gets a fresh clone of the estimator, so augmentation and statistics stay
-inside its training part. Out-of-fold probabilities give accuracy, balanced
-accuracy, macro F1 and ROC AUC per fold, the learning curves come from each
-fold's ``history_``. :func:`write_outputs` writes what ``--out`` holds; the
-verdict comparing two settings is in :mod:`skimgaug.cli.reports._verdict`.
+inside its training part. Out-of-fold predictions give the task's scores per
+fold (accuracy, balanced accuracy, macro F1 and ROC AUC of classes; the
+scores of labels or of values, :mod:`skimgaug.cli._tasks`), the learning
+curves come from each fold's ``history_``. :mod:`._cv_outputs` writes what
+``--out`` holds; the verdict comparing two settings is in
+:mod:`skimgaug.cli.reports._verdict`.
 """
 
-import csv
-import json
 import math
-import os
 import pickle
 import sys
 import time
@@ -21,10 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..._html import format_duration
-from ..._version import versions
-from ...evaluation._run import aligned_proba
 from ...exceptions import ChanceLevelWarning, MixedImageSizesWarning
-from ..reports._metrics import METRICS
+from .._tasks import fold_scores, predictions
 from ._progress import (
     TimeLeft,
     early_stopping_of,
@@ -45,10 +42,12 @@ class FoldResult:
         Starts at 0.
     test : ndarray
         Indices of the test part.
-    proba : ndarray of shape (len(test), n_classes)
-        Out-of-fold probabilities, columns in the order of all classes.
+    proba : ndarray
+        Out-of-fold predictions: probabilities of all classes (in their
+        order) or of each label (multilabel), or values (regression).
     metrics : dict
-        :data:`METRICS` on the test part.
+        The task's scores of the test part (``FOLD_METRICS`` of
+        :mod:`skimgaug.cli._tasks`), in table order.
     history : dict
         Per-epoch values from the fit's ``history_``.
     n_train : int or None
@@ -100,7 +99,7 @@ def fold_metrics(y_true, proba, classes):
     }
 
 
-def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
+def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1, task="classification"):
     """Fit every estimator on every fold, yielding each :class:`FoldResult` when done.
 
     A caller that collects the results keeps the finished folds when the run
@@ -123,18 +122,19 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
         Folds fitted in parallel (joblib's process backend; each worker
         gives TensorFlow its share of the cores). Results come in the order
         the folds finish.
+    task : {"classification", "multilabel", "regression"}, default="classification"
 
     Yields
     ------
     FoldResult
     """
     splits = list(cv.split(X, y, groups))
-    classes = np.unique(y)
+    classes = np.unique(y) if task == "classification" else None
     n_fits = len(estimators) * len(splits)
     time_left = TimeLeft(sum(e.epochs for e in estimators.values()) * len(splits), n_fits)
     jobs = _jobs(estimators, splits, groups, time_left if progress and n_jobs == 1 else None)
     if n_jobs == 1:
-        outcomes = (_fit_fold(X, y, classes, *job) for job in jobs)
+        outcomes = (_fit_fold(X, y, (task, classes), *job) for job in jobs)
     else:
         if progress:
             print(
@@ -146,7 +146,9 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1):
 
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         outcomes = parallel(
-            delayed(_fit_fold_in_worker)(X, y, classes, label, fold, pickle.dumps(clf), *rest)
+            delayed(_fit_fold_in_worker)(
+                X, y, (task, classes), label, fold, pickle.dumps(clf), *rest
+            )
             for label, fold, clf, *rest in jobs
         )
     at_chance, finished = {}, {label: 0 for label in estimators}
@@ -193,10 +195,11 @@ def _jobs(estimators, splits, groups, time_left):
 def _say_fold_done(result, n_splits, done, n_fits, n_jobs, elapsed):
     """In parallel, a line per finished fold; with early stopping, what it did."""
     where = f"[{result.setting}] fold {result.fold + 1}/{n_splits}"
+    first, score = next(iter(result.metrics.items()))
     if done is not None:
         left = parallel_time_left(done, n_fits, n_jobs, elapsed)
         print(
-            f"{where} done  accuracy {result.metrics['accuracy']:.4f}  "
+            f"{where} done  {first} {score:.4f}  "
             f"elapsed {format_duration(elapsed)}"
             + (f"  remaining ~{format_duration(left)}" if done < n_fits else ""),
             file=sys.stderr,
@@ -208,7 +211,7 @@ def _say_fold_done(result, n_splits, done, n_fits, n_jobs, elapsed):
         )
 
 
-def _fit_fold_in_worker(X, y, classes, label, fold, estimator, train, test, groups):
+def _fit_fold_in_worker(X, y, target, label, fold, estimator, train, test, groups):
     """:func:`_fit_fold` in a worker process, ``estimator`` pickled.
 
     The estimator is unpickled here, after TensorFlow is imported with its C++
@@ -218,11 +221,15 @@ def _fit_fold_in_worker(X, y, classes, label, fold, estimator, train, test, grou
 
     import_tensorflow_quietly()
     clf = pickle.loads(estimator)
-    return _fit_fold(X, y, classes, label, fold, clf, train, test, groups)
+    return _fit_fold(X, y, target, label, fold, clf, train, test, groups)
 
 
-def _fit_fold(X, y, classes, label, fold, clf, train, test, groups):
-    """Fit one fold and score it: ``(FoldResult, chance-level messages, other warnings)``."""
+def _fit_fold(X, y, target, label, fold, clf, train, test, groups):
+    """Fit one fold and score it: ``(FoldResult, chance-level messages, other warnings)``.
+
+    ``target`` is ``(task, classes)`` (classes: of a single-label target only).
+    """
+    task, classes = target
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ChanceLevelWarning)
@@ -237,18 +244,20 @@ def _fit_fold(X, y, classes, label, fold, clf, train, test, groups):
         for w in caught
         if not issubclass(w.category, ChanceLevelWarning)
     ]
-    aligned = aligned_proba(clf, X[test], classes)
+    aligned = predictions(clf, X[test], task, classes)
     predicted = time.perf_counter()
     validation = None
     rows = getattr(clf, "validation_indices_", None)
-    if len(classes) == 2 and rows is not None and len(rows):
-        validation = (train[rows], aligned_proba(clf, X[train[rows]], classes))
+    if classes is not None and len(classes) == 2 and rows is not None and len(rows):
+        validation = (train[rows], predictions(clf, X[train[rows]], task, classes))
     result = FoldResult(
         label,
         fold,
         test,
         aligned,
-        fold_metrics(y[test], aligned, classes),
+        fold_metrics(y[test], aligned, classes)
+        if task == "classification"
+        else fold_scores(task, y[test], aligned, classes),
         {k: list(map(float, v)) for k, v in clf.history_.items()},
         n_train=len(train),
         fit_seconds=fitted - started,
@@ -264,9 +273,10 @@ def summarize(results):
     summary = {}
     for label in dict.fromkeys(r.setting for r in results):
         folds = [r.metrics for r in results if r.setting == label]
-        values = {m: np.array([f[m] for f in folds], dtype=float) for m in METRICS}
+        names = list(folds[0])
+        values = {m: np.array([f[m] for f in folds], dtype=float) for m in names}
         summary[label] = {
-            "folds": [{m: float(f[m]) for m in METRICS} for f in folds],
+            "folds": [{m: float(f[m]) for m in names} for f in folds],
             "mean": {
                 m: float(np.nanmean(v)) if not np.isnan(v).all() else None
                 for m, v in values.items()
@@ -287,6 +297,7 @@ def format_summary(summary):
     width = 20
     lines = []
     for label, result in summary.items():
+        METRICS = list(result["mean"])  # noqa: N806 (the task's metrics, in table order)
         lines.append(f"\n{label}")
         lines.append("fold".ljust(12) + "".join(m.rjust(width) for m in METRICS))
         for i, fold in enumerate(result["folds"]):
@@ -307,187 +318,11 @@ def format_summary(summary):
 def _partial_means(folds):
     """A line per metric undefined in some folds: over how many folds its mean is taken."""
     lines = []
-    for m in METRICS:
+    for m in folds[0]:
         defined = sum(f[m] is not None and not math.isnan(f[m]) for f in folds)
         if 0 < defined < len(folds):
             lines.append(
                 f"{m}: mean and std over the {defined} of {len(folds)} folds where it is "
-                "defined (a test fold lacks a class)"
+                "defined (a test fold lacks a class or label)"
             )
     return lines
-
-
-def results_document(
-    results,
-    summary,
-    y,
-    config,
-    *,
-    data=None,
-    verdict=None,
-    total_seconds=None,
-    missing=(),
-    stopped_by=None,
-    evaluations=None,
-    comparison=None,
-    evaluation_seconds=None,
-):
-    """The content of results.json (and of report.html): a dict of plain values.
-
-    ``missing`` lists the ``(setting, fold)`` pairs (fold from 0) that did
-    not finish; any makes the document ``"partial"``. ``stopped_by`` says
-    why (``"interrupted"`` or the error). ``evaluations`` maps each setting
-    to its :class:`~skimgaug.evaluation.Evaluation` (kept under
-    ``"evaluation"``, without the out-of-fold rows, which
-    oof_predictions.csv holds); ``comparison`` is the paired bootstrap
-    difference of ROC AUC (``"bootstrap_comparison"``).
-    """
-    from ._evaluation import evaluation_document
-
-    fit = [r.fit_seconds for r in results if r.fit_seconds is not None]
-    predict = [r.predict_seconds for r in results if r.predict_seconds is not None]
-    import datetime
-
-    return {
-        "written_at": datetime.datetime.now().isoformat(sep=" ", timespec="seconds"),
-        "partial": bool(missing),
-        "missing_folds": [{"setting": s, "fold": f + 1} for s, f in missing],
-        "stopped_by": stopped_by,
-        "config": config,
-        "data": data or {},
-        "classes": np.unique(y).tolist(),
-        "settings": summary,
-        "evaluation": {
-            name: evaluation_document(evaluation) for name, evaluation in evaluations.items()
-        }
-        if evaluations
-        else None,
-        "verdict": verdict,
-        "bootstrap_comparison": comparison,
-        "folds": [
-            {
-                "setting": r.setting,
-                "fold": r.fold + 1,
-                "n_train": r.n_train,
-                "n_test": len(r.test),
-                "fit_seconds": r.fit_seconds,
-                "predict_seconds": r.predict_seconds,
-                "metrics": {m: _plain(r.metrics[m]) for m in METRICS},
-                "history": r.history,
-                "early_stopping": r.early_stopping,
-            }
-            for r in results
-        ],
-        "timings": {
-            "total_seconds": total_seconds,
-            "fit_seconds": float(sum(fit)),
-            "predict_seconds": float(sum(predict)),
-            "evaluation_seconds": evaluation_seconds,
-        },
-        "versions": versions(),
-    }
-
-
-def _plain(value):
-    """A float for JSON; None for NaN (JSON has no NaN)."""
-    value = float(value)
-    return None if math.isnan(value) else value
-
-
-def write_outputs(
-    out,
-    results,
-    summary,
-    y,
-    samples,
-    config,
-    *,
-    data=None,
-    verdict=None,
-    total_seconds=None,
-    missing=(),
-    stopped_by=None,
-    evaluations=None,
-    comparison=None,
-    evaluation_seconds=None,
-):
-    """Write report.html, results.json, results.csv, oof_predictions.csv and the plots.
-
-    With ``missing`` folds, results.json says ``"partial": true`` and which
-    folds are missing, results.csv has a row with status ``missing`` for
-    each, and the report says that it is partial. See
-    :func:`results_document` for the keyword arguments.
-
-    Returns
-    -------
-    list of str
-        The names of the files written, report.html first.
-    """
-    from ..reports._cv_report import write_report
-    from ..reports._plots import plot_confusion_matrices, plot_learning_curves
-
-    os.makedirs(out, exist_ok=True)
-    classes = np.unique(y)
-    document = results_document(
-        results,
-        summary,
-        y,
-        config,
-        data=data,
-        verdict=verdict,
-        total_seconds=total_seconds,
-        missing=missing,
-        stopped_by=stopped_by,
-        evaluations=evaluations,
-        comparison=comparison,
-        evaluation_seconds=evaluation_seconds,
-    )
-    written = []
-
-    def path(name):
-        written.append(name)
-        return os.path.join(out, name)
-
-    with open(path("results.json"), "w") as f:
-        json.dump(document, f, indent=2, default=str)
-    with open(path("results.csv"), "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["setting", "fold", "status", *METRICS, "fit_seconds", "predict_seconds"])
-        for r in results:
-            times = [f"{r.fit_seconds:.3f}" if r.fit_seconds is not None else ""]
-            times.append(f"{r.predict_seconds:.3f}" if r.predict_seconds is not None else "")
-            writer.writerow(
-                [r.setting, r.fold + 1, "done", *(r.metrics[m] for m in METRICS)] + times
-            )
-        for setting, fold in missing:
-            writer.writerow([setting, fold + 1, "missing"] + [""] * (len(METRICS) + 2))
-    with open(path("oof_predictions.csv"), "w", newline="") as f:
-        writer = csv.writer(f)
-        header = ["setting", "index", "sample", "fold", "true_label", "predicted_label"]
-        # two classes: also the label at the fold's threshold (sensitivity, ... use it)
-        at_threshold = bool(evaluations) and len(classes) == 2
-        header += ["predicted_at_threshold"] if at_threshold else []
-        writer.writerow(header + [f"proba_{c}" for c in classes])
-        for r in results:
-            predicted = classes[np.argmax(r.proba, axis=1)]
-            decided = evaluations[r.setting].oof_pred[r.test] if at_threshold else None
-            for row, index in enumerate(r.test):
-                sample = [r.setting, int(index), samples[index], r.fold + 1, y[index]]
-                sample.append(predicted[row])
-                sample += [decided[row]] if at_threshold else []
-                writer.writerow(sample + [f"{p:.6f}" for p in r.proba[row]])
-    curves = path("learning_curves.png")
-    counts = path("confusion_matrix.png")
-    recall = path("confusion_matrix_normalized.png")
-    plot_learning_curves(results, curves)
-    plot_confusion_matrices(results, y, counts)
-    plot_confusion_matrices(results, y, recall, normalize="true")
-    figures = {
-        "curves": [(curves, "")],
-        "confusion": [
-            (counts, "Counts: row = true label, column = predicted label."),
-            (recall, "Recall: each row divided by its total; the diagonal is each class's recall."),
-        ],
-    }
-    write_report(path("report.html"), document, figures, evaluations)
-    return [written[-1], *written[:-1]]

@@ -16,11 +16,47 @@ import math
 import numpy as np
 
 
-def _shown():
+def _shown(target=None):
     """The metrics printed after the per-fold table, in order: the evaluation's own."""
     from ...evaluation._metrics import METRICS, THRESHOLD_METRICS
+    from ...evaluation._multilabel import SUMMARY_METRICS
+    from ...evaluation._regression import REGRESSION_METRICS
 
+    if target == "multilabel":
+        return SUMMARY_METRICS
+    if target == "regression":
+        return REGRESSION_METRICS
     return METRICS + THRESHOLD_METRICS
+
+
+def _label_lines(evaluation):
+    """A table of each label's metrics (with intervals) and positive images."""
+    from ...evaluation._multilabel import LABEL_METRICS
+
+    names = [str(name) for name in evaluation.classes]
+    width = max(12, *(len(name) for name in names)) + 2
+    thresholds = evaluation.settings["thresholds"]
+    same = len(set(thresholds)) == 1
+    lines = [
+        "per label"
+        + (f" (F1 at {thresholds[0]:g})" if same else " (F1 at each label's threshold)")
+        + ":",
+        "label".ljust(width)
+        + "images".rjust(8)
+        + "  "
+        + "".join(metric.ljust(34) for metric in LABEL_METRICS).rstrip(),
+    ]
+    for name, label in zip(names, evaluation.classes.tolist(), strict=True):
+        rows = [evaluation.metric(metric, label=label) for metric in LABEL_METRICS]
+        lines.append(
+            (
+                name.ljust(width)
+                + str(rows[0]["positives"]).rjust(8)
+                + "  "
+                + "".join(_cell(row).ljust(34) for row in rows)
+            ).rstrip()
+        )
+    return lines
 
 
 def evaluation_options(args):
@@ -52,19 +88,47 @@ def out_of_fold(results, setting, n, n_classes):
     folds = np.zeros(n, dtype=int)
     for result in results:
         if result.setting == setting:
-            proba[result.test] = result.proba
+            proba[result.test] = np.reshape(result.proba, (len(result.test), n_classes))
             folds[result.test] = result.fold + 1
     return proba, folds
 
 
-def evaluate_settings(results, y, groups, hashes, options):
+def _task_evaluation(results, setting, y, groups, options, task, names):
+    """The evaluation of a multi-label or regression setting."""
+    from ...evaluation import Evaluation
+
+    width = 1 if np.ndim(y) == 1 else y.shape[1]
+    values, folds = out_of_fold(results, setting, len(y), width)
+    resampling = {key: options[key] for key in ("n_bootstraps", "confidence", "random_state")}
+    if task == "regression":
+        values = values[:, 0] if np.ndim(y) == 1 else values
+        return Evaluation.from_values(y, values, groups=groups, folds=folds, **resampling)
+    return Evaluation.from_label_probabilities(
+        y,
+        values,
+        label_names=names,
+        groups=groups,
+        folds=folds,
+        # a number given to --threshold, else 0.5 (rules are refused before any fit)
+        threshold=options["threshold"] if isinstance(options["threshold"], float) else 0.5,
+        **resampling,
+    )
+
+
+def evaluate_settings(results, y, groups, hashes, options, task="classification", names=None):
     """``{setting: Evaluation}`` of every setting of a finished run."""
     from ...evaluation import Evaluation
     from ...evaluation._audit import record_duplicates
 
-    classes = np.unique(y)
     evaluations = {}
     for setting in dict.fromkeys(r.setting for r in results):
+        if task != "classification":
+            evaluation = _task_evaluation(results, setting, y, groups, options, task, names)
+            if hashes is not None:
+                record_duplicates(evaluation.audit, hashes, evaluation.fold)
+            evaluations[setting] = evaluation
+            continue
+        classes = np.unique(y)
         proba, folds = out_of_fold(results, setting, len(y), len(classes))
         held_out = {
             r.fold + 1: (y[r.validation[0]], r.validation[1])
@@ -86,21 +150,26 @@ def evaluate_settings(results, y, groups, hashes, options):
     return evaluations
 
 
-def compare_by_bootstrap(results, y, groups, options, treatment, baseline, evaluations=None):
-    """The paired bootstrap interval of ROC AUC, ``treatment`` minus ``baseline``.
+def compare_by_bootstrap(
+    results, y, groups, options, treatment, baseline, evaluations=None, metric="roc_auc"
+):
+    """The paired bootstrap interval of ``metric``, ``treatment`` minus ``baseline``.
 
     Taken from the two settings' ``evaluations`` when they drew the same
-    resamples (they do: same labels, groups and seed), else computed again.
+    resamples (they do: same labels, groups and seed), else computed again
+    (ROC AUC of classes only; None for other metrics).
     """
     from ...evaluation import paired_difference
     from ...evaluation._compare import difference_of_evaluations
 
     if evaluations is not None:
         comparison = difference_of_evaluations(
-            evaluations[treatment], evaluations[baseline], "roc_auc"
+            evaluations[treatment], evaluations[baseline], metric
         )
         if comparison is not None:
             return {"treatment": treatment, "baseline": baseline, **comparison}
+    if metric != "roc_auc":
+        return None
     classes = np.unique(y)
     proba = {s: out_of_fold(results, s, len(y), len(classes))[0] for s in (treatment, baseline)}
     comparison = paired_difference(
@@ -146,15 +215,17 @@ def format_evaluation(setting, evaluation):
     )
     lines = [f"\n{setting}: out-of-fold metrics, {intervals}"]
     counts = {row["level"]: row["n"] for row in evaluation.metrics}
-    header = "metric".ljust(20) + "".join(
+    header = "metric".ljust(24) + "".join(
         f"{level} ({counts[level]})".ljust(34) for level in levels
     )
     lines.append(header.rstrip())
-    for metric in _shown():
+    for metric in _shown(settings.get("target")):
         if (levels[0], metric) not in rows:
             continue
         cells = "".join(_cell(rows.get((level, metric))).ljust(34) for level in levels)
-        lines.append((metric.ljust(20) + cells).rstrip())
+        lines.append((metric.ljust(24) + cells).rstrip())
+    if settings.get("target") == "multilabel":
+        lines += _label_lines(evaluation)
     if evaluation.threshold is not None:
         by_fold = ", ".join(
             f"{fold}: {value:.3f}" for fold, value in evaluation.threshold["by_fold"].items()
@@ -174,7 +245,8 @@ def format_evaluation(setting, evaluation):
             f"threshold ({evaluation.threshold['rule']}, class {evaluation.classes[1]} "
             f"positive), chosen for each test fold {how}: {by_fold}"
         )
-    lines.append(_calibration_line(evaluation.calibration["image"]))
+    if evaluation.calibration:
+        lines.append(_calibration_line(evaluation.calibration["image"]))
     lines.append(format_audit(evaluation.audit))
     return "\n".join(lines)
 
@@ -238,7 +310,9 @@ def format_comparison(comparison):
         )
     a, b = comparison["a"], comparison["b"]
     values = "n/a" if any(math.isnan(v) for v in (a, b)) else f"{a:.4f} vs {b:.4f}"
+    name = {"roc_auc": "ROC AUC", "roc_auc_macro": "ROC AUC (macro over labels)", "r2": "R²"}
     return (
-        f"ROC AUC, {comparison['treatment']} minus {comparison['baseline']}: {difference} "
+        f"{name.get(comparison['metric'], comparison['metric'])}, "
+        f"{comparison['treatment']} minus {comparison['baseline']}: {difference} "
         f"({values}; {interval})"
     )
