@@ -200,6 +200,8 @@ def make_estimator(args, model, datagen, **params):
         ]
     if task_of(args) == "regression":
         from .._estimator._regressor import AugmentedKerasRegressor as Estimator
+
+        params.update(standardize_target=getattr(args, "standardize_target", False))
     else:
         from .._estimator._classifier import AugmentedKerasClassifier as Estimator
 

@@ -205,6 +205,14 @@ def add_source_options(parser, groups=True):
     parser.add_argument("--path-column", default="path", help="CSV column of image paths (path)")
     parser.add_argument("--label-column", default="label", help="CSV column of labels (label)")
     add_task_options(parser)
+    parser.add_argument(
+        "--standardize-target",
+        action="store_true",
+        help=(
+            "--task regression: train on the values standardized with the training images' "
+            "mean and std, undone in predict (the regressor's standardize_target)"
+        ),
+    )
 
 
 #: What a label is, by ``--task``.

@@ -41,6 +41,8 @@ def check_task_args(args):
     task = task_of(args)
     if not getattr(args, "label_separator", "|"):
         raise UsageError("--label-separator must not be empty")
+    if task != "regression" and getattr(args, "standardize_target", False):
+        raise UsageError("--standardize-target standardizes numbers: give --task regression")
     if task == "classification":
         return
     source = getattr(args, "source", None)
@@ -77,10 +79,11 @@ def check_task_args(args):
         )
     if task == "regression" and threshold != "youden":
         raise UsageError("--threshold decides between classes; --task regression has none")
-    if task == "regression" and getattr(args, "patient_aggregation", None) == "max":
+    aggregation = getattr(args, "patient_aggregation", None)
+    if task == "regression" and aggregation not in (None, "mean"):
         raise UsageError(
-            "--patient-aggregation max takes each class's highest probability; --task "
-            "regression averages a patient's values (mean) or leaves patients out (none)"
+            f"--patient-aggregation {aggregation}: --task regression gives a patient the mean "
+            "of its images' values (and predictions); leave the option out"
         )
 
 

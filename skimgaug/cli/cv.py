@@ -93,6 +93,7 @@ def run(args, out=None):
         source = common.load_source(args)
         if task_of(args) == "classification":
             check_patients(source.y, source.groups, evaluation_options(args)["patient_aggregation"])
+        common.make_splitter(args, source.y, source.groups, source.names)  # its checks, now
         # TensorFlow is imported only once the command line and the data are valid
         # (by the --model module, or else by the classifier's module).
         with quiet.without_cpp_logs():

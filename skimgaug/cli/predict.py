@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _options as options
 from . import _quiet as quiet
+from ._tasks import names_of_model, targets, task_of_model
 
 
 def add_parser(commands):
@@ -55,6 +56,8 @@ def add_parser(commands):
         default="label",
         help="CSV column of known labels, used when present (label)",
     )
+    options.add_task_options(parser)
+    parser.set_defaults(task=None)  # the model's own unless given
     parser.add_argument(
         "--out", metavar="FILE.csv", required=True, help="the CSV to write ('-': standard output)"
     )
@@ -73,6 +76,13 @@ def run(args, out=None):
         from .._persistence._folder import load_model
 
         clf = load_model(args.model_dir)
+    task = task_of_model(clf)
+    if args.task is not None and args.task != task:
+        raise options.UsageError(
+            f"--task {args.task}: the model in {args.model_dir} was trained for --task {task}"
+        )
+    if task != "classification":
+        return _predict_task(clf, task, args, out)
     paths, labels = collect_images(args.sources, clf.classes_, args)
     clf.set_params(verbose=0)
     if args.tta is not None:
@@ -227,4 +237,124 @@ def _report(labels, predicted, classes):
     ]
     for name, row in zip(names, matrix, strict=True):
         lines.append(name.ljust(width) + "".join(str(v).rjust(width) for v in row))
+    return "\n".join(lines)
+
+
+def _predict_task(clf, task, args, out):
+    """Predict with a multi-label classifier or a regressor: a column per label or output."""
+    names = names_of_model(clf, task)
+    paths, labels = collect_images(args.sources, (), args)
+    clf.set_params(verbose=0)
+    if args.tta is not None:
+        clf.set_params(tta=args.tta)
+    if args.tta_seed is not None:
+        clf.set_params(random_state=args.tta_seed)
+    kwargs = {"batch_size": args.batch_size} if getattr(args, "batch_size", None) else {}
+    if task == "multilabel":
+        values = clf.predict_proba(paths, **kwargs)
+        called = (values > 0.5).astype(int)  # as the model's predict
+        header = [f"predicted_{n}" for n in names] + [f"proba_{n}" for n in names]
+    else:
+        values = np.reshape(clf.predict(paths, **kwargs), (len(paths), -1))
+        called = None
+        header = [f"predicted_{n}" for n in names]
+    truth = None if labels is None else _known_targets(labels, task, names, args)
+    to_stdout = args.out == "-"
+    stream = out if to_stdout else open(args.out, "w", newline="")  # noqa: SIM115
+    try:
+        writer = csv.writer(stream)
+        writer.writerow(["path", *header] + ([f"true_{n}" for n in names] if truth else []))
+        for i, image in enumerate(paths):
+            row = [image]
+            if called is not None:
+                row += called[i].tolist() + [f"{p:.6f}" for p in values[i]]
+            else:
+                row += [f"{v:.6g}" for v in values[i]]
+            if truth:
+                known = truth[1][i]
+                row += [str(v) if known else "" for v in truth[0][i]]
+            writer.writerow(row)
+    finally:
+        if to_stdout:
+            stream.flush()
+            out = sys.stderr
+        else:
+            stream.close()
+    print(
+        f"skimgaug: predicted {len(paths)} image{'' if len(paths) == 1 else 's'} "
+        f"with {args.model_dir} (tta={clf.tta}); wrote "
+        f"{'standard output' if to_stdout else args.out}",
+        file=out,
+    )
+    if truth and truth[1].any():
+        print(_scored_task(task, truth, values, called, names), file=out)
+    return called if called is not None else values
+
+
+def _known_targets(labels, task, names, args):
+    """``(targets, known)``: the labels of a CSV as the model's targets, and which rows have one."""
+    known = np.array([label is not None for label in labels])
+    cells = [label if label is not None else "0" for label in labels]
+    if task == "regression":
+        where = ", ".join(s for s in args.sources if s.lower().endswith(".csv"))
+        values, _ = targets(cells, args, where)
+        return np.reshape(values, (len(cells), -1)), known
+    separator = args.label_separator
+    unknown = sorted(
+        {
+            part.strip()
+            for cell, has in zip(cells, known, strict=True)
+            if has
+            for part in str(cell).split(separator)
+            if part.strip() and part.strip() not in names
+        }
+    )
+    if unknown:
+        raise ValueError(
+            f"labels {', '.join(map(repr, unknown[:5]))} are not labels of this model "
+            f"({', '.join(map(repr, names))}); check --label-separator ({separator!r})"
+        )
+    y = np.zeros((len(cells), len(names)), dtype=int)
+    index = {name: j for j, name in enumerate(names)}
+    for row, cell in enumerate(cells):
+        if known[row]:
+            for part in str(cell).split(separator):
+                if part.strip():
+                    y[row, index[part.strip()]] = 1
+    return y, known
+
+
+def _scored_task(task, truth, values, called, names):
+    """The scores of the images whose labels (or values) are known."""
+    from sklearn.metrics import (
+        accuracy_score,
+        f1_score,
+        mean_absolute_error,
+        r2_score,
+        root_mean_squared_error,
+    )
+
+    y, known = truth
+    lines = [] if known.all() else [f"not scored: {int((~known).sum())} without a label"]
+    y = y[known]
+    if task == "regression":
+        predicted = values[known]
+        r2 = r2_score(y, predicted) if len(y) > 1 else float("nan")
+        lines.insert(
+            0,
+            f"MAE {mean_absolute_error(y, predicted):.4g}, RMSE "
+            f"{root_mean_squared_error(y, predicted):.4g}, R² {r2:.4f} on {len(y)} images",
+        )
+        return "\n".join(lines)
+    predicted = called[known]
+    per_label = ", ".join(
+        f"{name} {f1_score(y[:, j], predicted[:, j], zero_division=0):.4f}"
+        for j, name in enumerate(names)
+    )
+    lines.insert(
+        0,
+        f"subset accuracy {accuracy_score(y, predicted):.4f}, macro F1 "
+        f"{f1_score(y, predicted, average='macro', zero_division=0):.4f} on {len(y)} images; "
+        f"F1 per label: {per_label}",
+    )
     return "\n".join(lines)

@@ -9,9 +9,11 @@ import time
 from . import _common as common
 from . import _options as options
 from . import _quiet as quiet
+from ._tasks import SCORINGS as TASK_SCORINGS
+from ._tasks import describe_target, task_of
 
-#: The scores candidates can be ranked by (scikit-learn scorer names).
-SCORINGS = ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc_ovr")
+#: The scores candidates can be ranked by (scikit-learn scorer names), of every --task.
+SCORINGS = tuple(dict.fromkeys(s for scorings in TASK_SCORINGS.values() for s in scorings))
 #: skimgaug.cli._grid.MAX_CANDIDATES, without importing NumPy to build the parser.
 _MAX_CANDIDATES = 1000
 
@@ -91,8 +93,13 @@ def add_parser(commands):
     parser.add_argument(
         "--scoring",
         choices=SCORINGS,
-        default="accuracy",
-        help="the score candidates are ranked by (accuracy)",
+        default=None,
+        help=(
+            "the score candidates are ranked by: accuracy, balanced_accuracy, f1_macro or "
+            "roc_auc_ovr for classification (accuracy); roc_auc, average_precision, "
+            "f1_macro, f1_micro or accuracy (subset accuracy) for multilabel (roc_auc); r2, "
+            "neg_mean_absolute_error or neg_root_mean_squared_error for regression (r2)"
+        ),
     )
     parallel = parser.add_mutually_exclusive_group()
     parallel.add_argument(
@@ -190,6 +197,19 @@ def check_grid_args(args):
     return grid, n_candidates
 
 
+def _check_scoring(args):
+    """``--scoring`` of the task (its default when not given), or a UsageError."""
+    task = task_of(args)
+    allowed = TASK_SCORINGS[task]
+    if args.scoring is None:
+        args.scoring = allowed[0]
+    elif args.scoring not in allowed:
+        raise options.UsageError(
+            f"--scoring {args.scoring} is not a score of --task {task}; choose one of "
+            f"{', '.join(allowed)}"
+        )
+
+
 def _check_refit_out(args):
     """--refit-out must be a new folder, or one holding an earlier saved model."""
     path = args.refit_out
@@ -214,6 +234,7 @@ def run(args, out=None):
     out = out or sys.stdout
     common.check_source_args(args)
     common.check_model_args(args)
+    _check_scoring(args)
     grid, n_candidates = check_grid_args(args)
     datagen = common.default_datagen(args)
     _check_refit_out(args)
@@ -224,6 +245,7 @@ def run(args, out=None):
         try:
             start = time.perf_counter()
             source = common.load_source(args)
+            common.make_splitter(args, source.y, source.groups, source.names)  # its checks
             with quiet.without_cpp_logs():
                 model = common.load_model_arg(args)
             if model is not None and args.model and common._pretrained_name(args.model) is None:
@@ -296,19 +318,25 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
     from .reports import _search_outputs as outputs
     from .runs import _search as search
 
-    X, y, groups, _, description = source
-    cv = common.make_splitter(args, y, groups)
+    X, y, groups, _, description, names = source
+    task = task_of(args)
+    cv = common.make_splitter(args, y, groups, names)
     grid = with_standardization(grid, datagen)
-    n_classes = len(set(y.tolist()))
+    target = describe_target(y, task, names)
     n_groups = f", {len(set(groups.tolist()))} groups" if groups is not None else ""
-    data = f"{description} ({common.describe_images(X, args)}, {n_classes} classes{n_groups})"
+    data = f"{description} ({common.describe_images(X, args)}, {target}{n_groups})"
+    kind = {
+        "classification": "stratified group" if groups is not None else "stratified",
+        "multilabel": "iterative stratified" + (" group" if groups is not None else ""),
+        "regression": "group" if groups is not None else "shuffled",
+    }[task]
     fixed = ", ".join(f"{k}={format_value(v)}" for k, v in datagen.items()) or "(none)"
     where = _where(args, client)
     n_fits = n_candidates * args.folds
     tables = _grid_tables(grid)
     print(
         f"skimgaug: grid search of {n_candidates} candidates x {args.folds} "
-        f"{'stratified group' if groups is not None else 'stratified'} folds = {n_fits} fits "
+        f"{kind} folds = {n_fits} fits "
         f"on {data}, scoring {args.scoring}\n"
         f"{common.describe_settings(args)}\n"
         f"datagen (fixed): {fixed}\n"
@@ -349,7 +377,7 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
     if best is not None:
         from .._persistence._folder import save_model
 
-        save_model(best, args.refit_out)
+        save_model(best, args.refit_out, label_names=None if task == "classification" else names)
         print(
             f"saved the best candidate, refitted on {_refit_data(best, len(y))}, to "
             f"{args.refit_out}; predict with: skimgaug predict {args.refit_out} IMAGES "

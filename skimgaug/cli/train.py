@@ -7,6 +7,7 @@ import time
 from . import _common as common
 from . import _options as options
 from . import _quiet as quiet
+from ._tasks import describe_target, task_of
 from .runs._progress import early_stopping_of, format_early_stopping
 
 
@@ -57,11 +58,11 @@ def run(args, out=None):
     with quiet.without_cpp_logs():
         model = common.load_model_arg(args)
     quiet.import_tensorflow_quietly()
-    X, y, groups, _, description = source
-    n_classes = len(set(y.tolist()))
+    X, y, groups, _, description, names = source
+    task = task_of(args)
     print(
         f"skimgaug: training on {description} ({common.describe_images(X, args)}, "
-        f"{n_classes} classes"
+        f"{describe_target(y, task, names)}"
         + (f", {len(set(groups.tolist()))} groups" if groups is not None else "")
         + ")\n"
         + common.describe_settings(args),
@@ -72,7 +73,8 @@ def run(args, out=None):
         from .cv import _cross_validate, check_patients
         from .runs._evaluation import evaluation_options
 
-        check_patients(y, groups, evaluation_options(args)["patient_aggregation"])
+        if task == "classification":
+            check_patients(y, groups, evaluation_options(args)["patient_aggregation"])
 
         # Scores only: MODEL_DIR holds the model (skimgaug cv --out writes the report).
         cv_args = argparse.Namespace(**{**vars(args), "compare": False, "out": None})
@@ -91,8 +93,8 @@ def run(args, out=None):
     clf.set_params(callbacks=None)  # a progress printer is no setting of the model
     from .._persistence._folder import save_model
 
-    save_model(clf, args.out)
-    print(_trained_line(clf, X, y, seconds), file=out)
+    save_model(clf, args.out, label_names=None if task == "classification" else names)
+    print(_trained_line(clf, X, y, seconds, task), file=out)
     if stopping is not None:
         print(f"early stopping: {format_early_stopping(stopping)}", file=out)
     print(
@@ -102,7 +104,11 @@ def run(args, out=None):
     )
 
 
-def _trained_line(clf, X, y, seconds):
+#: What ``score`` is, by task.
+SCORE_NAMES = {"classification": "accuracy", "multilabel": "subset accuracy", "regression": "R²"}
+
+
+def _trained_line(clf, X, y, seconds, task="classification"):
     """What the model scores on clean images, and what training's last epoch said.
 
     The history's accuracy is that of the last epoch's augmented training
@@ -114,7 +120,8 @@ def _trained_line(clf, X, y, seconds):
     batches = ", ".join(f"{k} {v:.4f}" for k, v in last.items() if not k.startswith("val_"))
     validation = ", ".join(f"{k[4:]} {v:.4f}" for k, v in last.items() if k.startswith("val_"))
     line = (
-        f"trained in {seconds:.0f} s: accuracy {clean:.4f} on the {len(y)} training images, "
+        f"trained in {seconds:.0f} s: {SCORE_NAMES[task]} {clean:.4f} on the {len(y)} "
+        "training images, "
         f"clean (as predict sees them)\n  last epoch: {batches} on the augmented training "
         "batches"
     )

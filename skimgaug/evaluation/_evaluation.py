@@ -1,7 +1,5 @@
 """``Evaluation``: cross-validated results with intervals, patients, calibration, thresholds."""
 
-import warnings
-
 import numpy as np
 
 from ._audit import fold_audit
@@ -10,7 +8,7 @@ from ._calibration import calibration
 from ._curves import CurveBands
 from ._inputs import check_predictions, check_settings, held_out_predictions, patients_of
 from ._metrics import rankings, weighted_metrics, weighted_threshold_metrics
-from ._threshold import SOURCES, check_threshold, fold_thresholds
+from ._threshold import decision as _decision
 
 
 def _predicted(proba, thresholds_by_sample):
@@ -497,53 +495,3 @@ class Evaluation:
         if self.threshold is not None:
             lines.append(f"threshold: {self.threshold['source']}")
         return "\n".join(lines)
-
-
-def _decision(labels, proba, folds, threshold, held_out=None):
-    """The threshold record of two classes (None for more)."""
-    if proba.shape[1] != 2:
-        return None
-    rule, value = check_threshold(threshold)
-    scores, positive = proba[:, 1], labels == 1
-    if rule != "fixed" and folds is None:
-        warnings.warn(
-            f"threshold={threshold!r} is chosen per fold from the other folds' "
-            "predictions, and no folds were given: the threshold metrics use 0.5. Give "
-            "folds=... (the test fold of each sample), or a fixed threshold.",
-            UserWarning,
-            stacklevel=3,
-        )
-        rule, value = "fixed", 0.5
-    if rule == "fixed":
-        by_fold = {} if folds is None else {int(f): value for f in np.unique(folds)}
-        source = f"fixed at {value:g}"
-        return {
-            "rule": "fixed",
-            "value": value,
-            "by_fold": by_fold,
-            "by_fold_source": {f: "fixed" for f in by_fold},
-            "source": source,
-        }
-    by_fold, sources = fold_thresholds(scores, positive, folds, rule, value, held_out)
-    name = f"{rule}{'' if value is None else f' {value:g}'}"
-    internal = [f for f, source in sources.items() if source.startswith(SOURCES[0])]
-    if len(internal) == len(sources):
-        how = "on its model's internal validation split (rows of its training part)"
-    elif not internal:
-        how = "from the out-of-fold predictions of the other folds (cross-fitting)"
-    else:
-        how = (
-            f"on its model's internal validation split (folds {', '.join(map(str, internal))}) "
-            "or, where that split had fewer than 5 images of a class, from the other "
-            "folds' out-of-fold predictions (cross-fitting)"
-        )
-    return {
-        "rule": rule,
-        "value": value,
-        "by_fold": by_fold,
-        "by_fold_source": sources,
-        "source": (
-            f"{name}, chosen for each test fold {how}: no test sample influenced the "
-            "threshold it was judged with"
-        ),
-    }

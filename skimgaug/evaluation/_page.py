@@ -138,26 +138,53 @@ def evaluation_sections(evaluation):
 
     settings = evaluation.settings
     percent = f"{settings['confidence']:.0%}"
-    rows = [
-        {
-            "level": row["level"],
-            "metric": row["metric"],
+    target = settings.get("target", "classification")
+
+    def cells(row):
+        return {
             "estimate": _number(row["estimate"]),
             f"{percent} low": _number(row["low"]),
             f"{percent} high": _number(row["high"]),
-            "n": row["n"],
         }
+
+    labelled = [row for row in evaluation.metrics if row.get("label") is not None]
+    rows = [
+        {"level": row["level"], "metric": row["metric"], **cells(row), "n": row["n"]}
         for row in evaluation.metrics
+        if row.get("label") is None
     ]
     sections = [Section("Metrics with intervals")]
     sections[0].table(rows)
+    if labelled:
+        sections[0].table(
+            [
+                {"label": row["label"], "images with it": row["positives"], "metric": row["metric"]}
+                | cells(row)
+                for row in labelled
+            ],
+            caption="Per label (F1 at "
+            + ", ".join(f"{t:g}" for t in dict.fromkeys(settings["thresholds"]))
+            + ")",
+        )
+    what = {
+        "classification": (
+            "for more than two classes ROC AUC and average precision are one-vs-rest macro averages"
+        ),
+        "multilabel": (
+            "each label is scored as a two-class problem, and the _macro metrics average the "
+            "labels; subset accuracy counts the images with every label right"
+        ),
+        "regression": (
+            "with several outputs each metric is the mean over the outputs; a patient's "
+            "value and prediction are the means of its images'"
+        ),
+    }[target]
     sections[0].paragraph(
         "Out-of-fold predictions: each image was predicted by a model that never saw it. "
-        "Metrics are named as scikit-learn's scorers; for more than two classes ROC AUC and "
-        "average precision are one-vs-rest macro averages. The interval of a metric is the "
-        f"percentile interval of its bootstrap values ({settings['interval']}, "
+        f"Metrics are named as scikit-learn's scorers; {what}. The interval of a metric is "
+        f"the percentile interval of its bootstrap values ({settings['interval']}, "
         f"{settings['n_bootstraps']} resamples; resamples in which it is undefined, a "
-        "class being absent, are left out).",
+        "class or label being absent, are left out).",
         "note",
     )
     for level, curves in getattr(evaluation, "curves", {}).items():
