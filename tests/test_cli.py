@@ -554,10 +554,10 @@ def test_digits_are_resized_to_the_image_size_asked_for():
     from skimgaug.cli._common import load_source
     from skimgaug.datasets import load_digits_images
 
-    X, y, _, _, _ = load_source(argparse.Namespace(digits=True, image_size=(32, 24)))
+    X = load_source(argparse.Namespace(digits=True, image_size=(32, 24))).X
     assert X.shape == (1797, 32, 24, 1) and X.dtype == np.float32
     original = load_digits_images()[0]
     assert 0 <= X.min() and X.max() <= 16  # bilinear: no values outside the original range
     np.testing.assert_allclose(X.mean(axis=(1, 2, 3)), original.mean(axis=(1, 2, 3)), atol=0.5)
-    same, _, _, _, _ = load_source(argparse.Namespace(digits=True, image_size=None))
+    same = load_source(argparse.Namespace(digits=True, image_size=None)).X
     np.testing.assert_array_equal(same, original)

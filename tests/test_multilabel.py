@@ -128,3 +128,58 @@ def test_balanced_class_weight_weights_each_image_by_the_product_of_its_labels(s
     clf.fit(X, Y)
     weights = [w for phase, w in seen["weights"] if phase == "weights"][0]
     np.testing.assert_allclose(weights, compute_sample_weight("balanced", Y), rtol=1e-6)
+
+
+def test_training_batches_are_augmented_and_inference_batches_are_not(toy, seen):
+    from conftest import FAST, recording_model
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold
+    from test_classifier import (
+        AUGMENT,
+        STANDARDIZE,
+        _contains,
+        _phase,
+        check_augmented,
+        check_never_augmented,
+    )
+
+    X, labels = toy
+    Y = np.column_stack([labels, X.mean(axis=(1, 2, 3)) > np.median(X)]).astype(int)
+    clf = AugmentedKerasClassifier(
+        recording_model,
+        model__log_key="ml",
+        datagen={**AUGMENT, **STANDARDIZE},
+        validation_split=0.25,
+        **{**FAST, "epochs": 2, "random_state": 0},
+    )
+    clf.fit(X, Y)
+    clean = X * 0.5 - clf.standardizer_.mean
+    check_augmented(_phase(seen, "ml", "train"), clean)
+    check_never_augmented(_phase(seen, "ml", "infer"), clean)  # the internal validation
+    targets = np.concatenate(_phase(seen, "ml", "targets"))
+    assert targets.shape[1] == 2 and set(np.unique(targets)) <= {0, 1}  # the labels, as given
+    seen["ml"].clear()
+    clf.predict_proba(X)
+    clf.score(X, Y)
+    check_never_augmented(_phase(seen, "ml", "infer"), clean)
+    assert not _phase(seen, "ml", "train")
+    seen["ml"].clear()
+    cv = KFold(3, shuffle=True, random_state=0)
+    cross_val_predict(clone(clf).set_params(validation_split=0.0), X, Y, cv=cv)
+    infer = _phase(seen, "ml", "infer")
+    for train, test in cv.split(X):
+        fold_clean = X[test] * 0.5 - (X[train] * 0.5).mean(axis=(0, 1, 2))
+        check_never_augmented([b for b in infer if _contains(fold_clean, b[0])], fold_clean)
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (lambda n: np.tile([[0, 2]], (n, 1)), "0/1"),
+        (lambda n: np.tile([[0.5, 1.0]], (n, 1)), "0/1"),
+    ],
+)
+def test_targets_that_are_not_a_multilabel_indicator_are_refused(toy, target, message):
+    X, _ = toy
+    with pytest.raises(ValueError, match=message):
+        AugmentedKerasClassifier(epochs=1, verbose=0).fit(X, target(len(X)))

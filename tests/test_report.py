@@ -24,7 +24,8 @@ from skimgaug import cli
 from skimgaug.cli import _common as common
 from skimgaug.cli.reports._plots import confusion_matrices_figure, learning_curves_figure
 from skimgaug.cli.reports._verdict import compare_settings, format_verdict, paired_intervals
-from skimgaug.cli.runs._cv import FoldResult, fold_metrics, summarize, write_outputs
+from skimgaug.cli.runs._cv import FoldResult, fold_metrics, summarize
+from skimgaug.cli.runs._cv_outputs import write_outputs
 
 #: The files ``--out`` holds, in the order the CLI lists them.
 WRITTEN = [

@@ -235,7 +235,30 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
         return compile_kwargs
 
     def _type_of_target(self, y):
-        return refine_target_type(super()._type_of_target(y), y)
+        target_type = super()._type_of_target(y)
+        not_binary = target_type == "multilabel-indicator" and not np.isin(y, (0, 1)).all()
+        if not_binary or target_type in (
+            "continuous",
+            "continuous-multioutput",
+            "multiclass-multioutput",
+        ):
+            two_d = np.ndim(y) == 2
+            raise ValueError(
+                f"{type(self).__name__} takes one label per image, or a 2-D 0/1 indicator "
+                "matrix (one column per label, multi-label) or one-hot rows; got "
+                + (
+                    f"a 2-D y of shape {np.shape(y)} holding values other than 0 and 1"
+                    if two_d
+                    else "a continuous y (numbers that are not class labels, such as 0.5)"
+                )
+                + ". For numbers, use AugmentedKerasRegressor"
+                + (
+                    "; for several single-label targets, one classifier per column."
+                    if two_d
+                    else "."
+                )
+            )
+        return refine_target_type(target_type, y)
 
     def _initialize(self, X, y=None):
         X, y = super()._initialize(X, y)
