@@ -84,12 +84,7 @@ def run(args, out=None):
     if task != "classification":
         return _predict_task(clf, task, args, out)
     paths, labels = collect_images(args.sources, clf.classes_, args)
-    clf.set_params(verbose=0)
-    if args.tta is not None:
-        clf.set_params(tta=args.tta)
-    if args.tta_seed is not None:
-        clf.set_params(random_state=args.tta_seed)
-    kwargs = {"batch_size": args.batch_size} if getattr(args, "batch_size", None) else {}
+    kwargs = _prediction_settings(clf, args)
     proba = clf.predict_proba(paths, **kwargs)
     predicted = clf.classes_[np.argmax(proba, axis=1)]
     if to_stdout:
@@ -109,6 +104,16 @@ def run(args, out=None):
     if labels is not None:
         print(_scored(labels, predicted, clf.classes_), file=out)
     return predicted
+
+
+def _prediction_settings(clf, args):
+    """Set ``--tta`` and ``--tta-seed`` on the loaded model; the keyword arguments of predict."""
+    clf.set_params(verbose=0)
+    if args.tta is not None:
+        clf.set_params(tta=args.tta)
+    if args.tta_seed is not None:
+        clf.set_params(random_state=args.tta_seed)
+    return {"batch_size": args.batch_size} if getattr(args, "batch_size", None) else {}
 
 
 def collect_images(sources, classes, args):
@@ -244,12 +249,7 @@ def _predict_task(clf, task, args, out):
     """Predict with a multi-label classifier or a regressor: a column per label or output."""
     names = names_of_model(clf, task)
     paths, labels = collect_images(args.sources, (), args)
-    clf.set_params(verbose=0)
-    if args.tta is not None:
-        clf.set_params(tta=args.tta)
-    if args.tta_seed is not None:
-        clf.set_params(random_state=args.tta_seed)
-    kwargs = {"batch_size": args.batch_size} if getattr(args, "batch_size", None) else {}
+    kwargs = _prediction_settings(clf, args)
     if task == "multilabel":
         values = clf.predict_proba(paths, **kwargs)
         called = (values > 0.5).astype(int)  # as the model's predict

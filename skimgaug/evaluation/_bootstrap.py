@@ -65,3 +65,24 @@ def percentile_interval(values, confidence):
     alpha = (1 - confidence) / 2
     low, high = np.percentile(finite, [100 * alpha, 100 * (1 - alpha)])
     return float(low), float(high), int(len(finite))
+
+
+def resampling_record(random_state, n_bootstraps, clusters, targets):
+    """What drew an evaluation's resamples: equal for evaluations that pair up (or None)."""
+    if random_state is None or not n_bootstraps:
+        return None
+    return (repr(random_state), n_bootstraps, clusters.tobytes(), targets.tobytes())
+
+
+def evaluation_settings(n_bootstraps, confidence, grouped, target, **more):
+    """The ``settings`` of an evaluation: resamples, confidence, target, how intervals are made."""
+    return {
+        "n_bootstraps": n_bootstraps,
+        "confidence": confidence,
+        **more,
+        "target": target,
+        "interval": (
+            "percentile bootstrap, resampling "
+            + ("patients (a cluster bootstrap)" if grouped else "images")
+        ),
+    }

@@ -3,7 +3,12 @@
 import numpy as np
 
 from ._audit import fold_audit
-from ._bootstrap import cluster_weights, percentile_interval
+from ._bootstrap import (
+    cluster_weights,
+    evaluation_settings,
+    percentile_interval,
+    resampling_record,
+)
 from ._calibration import calibration
 from ._curves import CurveBands
 from ._inputs import check_predictions, check_settings, held_out_predictions, patients_of
@@ -254,9 +259,7 @@ class Evaluation:
         metrics, curves, draws = _metric_rows(
             levels, clusters, n_bootstraps, rng, confidence, classes
         )
-        resampling = None  # what drew the resamples: equal for evaluations that pair up
-        if random_state is not None and n_bootstraps:
-            resampling = (repr(random_state), n_bootstraps, clusters.tobytes(), labels.tobytes())
+        resampling = resampling_record(random_state, n_bootstraps, clusters, labels)
         return cls(
             draws=draws,
             resampling=resampling,
@@ -269,16 +272,13 @@ class Evaluation:
             curves=curves,
             threshold=decision,
             audit=fold_audit(labels, classes, groups, folds),
-            settings={
-                "n_bootstraps": n_bootstraps,
-                "confidence": confidence,
-                "patient_aggregation": patient_aggregation,
-                "target": "classification",
-                "interval": (
-                    "percentile bootstrap, resampling "
-                    + ("patients (a cluster bootstrap)" if groups is not None else "images")
-                ),
-            },
+            settings=evaluation_settings(
+                n_bootstraps,
+                confidence,
+                groups is not None,
+                "classification",
+                patient_aggregation=patient_aggregation,
+            ),
         )
 
     @classmethod

@@ -14,7 +14,12 @@ not one label.
 import numpy as np
 
 from ._audit import fold_audit
-from ._bootstrap import cluster_weights, percentile_interval
+from ._bootstrap import (
+    cluster_weights,
+    evaluation_settings,
+    percentile_interval,
+    resampling_record,
+)
 from ._inputs import check_settings
 from ._metrics import Ranking, _ratio, as_float
 
@@ -190,9 +195,7 @@ def multilabel_evaluation(
             for j, name in enumerate(label_names.tolist())
         }
     )
-    resampling = None  # what drew the resamples: equal for evaluations that pair up
-    if random_state is not None and n_bootstraps:
-        resampling = (repr(random_state), n_bootstraps, clusters.tobytes(), y.tobytes())
+    resampling = resampling_record(random_state, n_bootstraps, clusters, y)
     return cls(
         draws=kept,
         resampling=resampling,
@@ -205,15 +208,12 @@ def multilabel_evaluation(
         curves={},
         threshold=None,
         audit=audit,
-        settings={
-            "n_bootstraps": n_bootstraps,
-            "confidence": confidence,
-            "patient_aggregation": None,
-            "thresholds": thresholds.tolist(),
-            "target": "multilabel",
-            "interval": (
-                "percentile bootstrap, resampling "
-                + ("patients (a cluster bootstrap)" if groups is not None else "images")
-            ),
-        },
+        settings=evaluation_settings(
+            n_bootstraps,
+            confidence,
+            groups is not None,
+            "multilabel",
+            patient_aggregation=None,
+            thresholds=thresholds.tolist(),
+        ),
     )

@@ -11,7 +11,12 @@ images'.
 import numpy as np
 
 from ._audit import fold_audit
-from ._bootstrap import cluster_weights, percentile_interval
+from ._bootstrap import (
+    cluster_weights,
+    evaluation_settings,
+    percentile_interval,
+    resampling_record,
+)
 from ._inputs import check_settings
 from ._metrics import _ratio
 
@@ -106,9 +111,7 @@ def regression_evaluation(
                 }
             )
     audit = fold_audit(np.zeros(len(y_2d), dtype=int), np.array(["images"]), groups, folds)
-    resampling = None  # what drew the resamples: equal for evaluations that pair up
-    if random_state is not None and n_bootstraps:
-        resampling = (repr(random_state), n_bootstraps, clusters.tobytes(), y_2d.tobytes())
+    resampling = resampling_record(random_state, n_bootstraps, clusters, y_2d)
     evaluation = cls(
         draws=kept,
         resampling=resampling,
@@ -121,15 +124,12 @@ def regression_evaluation(
         curves={},
         threshold=None,
         audit=audit,
-        settings={
-            "n_bootstraps": n_bootstraps,
-            "confidence": confidence,
-            "patient_aggregation": "mean" if groups is not None else None,
-            "target": "regression",
-            "interval": (
-                "percentile bootstrap, resampling "
-                + ("patients (a cluster bootstrap)" if groups is not None else "images")
-            ),
-        },
+        settings=evaluation_settings(
+            n_bootstraps,
+            confidence,
+            groups is not None,
+            "regression",
+            patient_aggregation="mean" if groups is not None else None,
+        ),
     )
     return evaluation
