@@ -257,3 +257,23 @@ def test_task_mistakes_are_refused_before_tensorflow(csv_source, image_folder, t
         assert message in stderr, (args, stderr)
         assert not tensorflow, args
         assert "Traceback" not in stderr
+
+
+@pytest.mark.slow  # four fits and a refit
+def test_search_over_an_augmentation_key_for_labels_and_values(csv_source, tmp_path, capsys):
+    root, _ = csv_source
+    grid = ["--grid", "datagen__rotation_range=0,10", "--epochs", "1", "--folds", "2"]
+    out = tmp_path / "ml"
+    args = ["search", str(root / "index.csv"), "--task", "multilabel", "--label-column"]
+    args += ["findings", "--label-separator", ";", "--color-mode", "grayscale"]
+    assert cli.main([*args, *grid, "--refit-out", str(tmp_path / "best"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "iterative stratified folds" in printed and "mean roc_auc" in printed
+    assert load_model(tmp_path / "best").label_names_.tolist() == ["big", "even", "none"]
+    args = ["search", str(root / "index.csv"), "--task", "regression", "--label-column", "value"]
+    args += ["--color-mode", "grayscale", "--groups", "patient"]
+    assert cli.main([*args, *grid, "--out", str(tmp_path / "reg")]) == 0
+    printed = capsys.readouterr().out
+    assert "group folds" in printed and "mean r2" in printed
+    with open(tmp_path / "reg" / "cv_results.csv", newline="") as f:
+        assert len(list(csv.DictReader(f))) == 2

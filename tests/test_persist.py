@@ -598,3 +598,21 @@ def test_routed_settings_set_after_construction_are_kept(toy, tmp_path):
     assert loaded.get_params()["datagen__rescale"] == 0.5
     assert loaded.get_params()["datagen__rotation_range"] == 10
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
+def test_label_names_are_saved_for_labels_and_outputs_only(tmp_path, toy):
+    from skimgaug import AugmentedKerasClassifier, load_model, save_model
+
+    X, labels = toy
+    Y = np.column_stack([labels, X.mean(axis=(1, 2, 3)) > np.median(X)]).astype(int)
+    multilabel = AugmentedKerasClassifier(epochs=1, verbose=0, random_state=0).fit(X, Y)
+    save_model(multilabel, tmp_path / "ml", label_names=["sick", "healthy"])
+    assert load_model(tmp_path / "ml").label_names_.tolist() == ["sick", "healthy"]
+    with pytest.raises(ValueError, match="must be 2 non-empty strings, one per label"):
+        save_model(multilabel, tmp_path / "bad", label_names=["sick"])
+    assert not (tmp_path / "bad").exists()
+    single = AugmentedKerasClassifier(epochs=1, verbose=0, random_state=0).fit(X, labels)
+    with pytest.raises(ValueError, match="whose names are its classes_"):
+        save_model(single, tmp_path / "single", label_names=["a", "b"])
+    save_model(single, tmp_path / "single")
+    assert not hasattr(load_model(tmp_path / "single"), "label_names_")
