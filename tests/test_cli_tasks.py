@@ -51,6 +51,7 @@ def _oof(path):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow  # six fits
 def test_cv_multilabel_from_a_csv_with_patients(csv_source, capsys):
     root, rows = csv_source
     out = root / "ml"
