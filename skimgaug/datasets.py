@@ -25,7 +25,21 @@ __all__ = [
 ]
 
 #: File name endings recognised as images (case-insensitive).
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".webp")
+IMAGE_EXTENSIONS = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".bmp",
+    ".gif",
+    ".tif",
+    ".tiff",
+    ".ppm",
+    ".webp",
+    ".dcm",
+    ".dicom",
+)
+#: The prefix of ``groups`` that reads each file's group from its DICOM header.
+DICOM_GROUPS = "dicom:"
 
 
 def _group_of(name, pattern, where):
@@ -48,7 +62,9 @@ def load_image_folder(path, groups=None):
     groups : str or None, default=None
         A regular expression searched in each file name (without folder); its
         first capturing group (or the whole match) is the sample's group,
-        for example ``r"^(patient\d+)_"`` for ``patient07_scan2.png``.
+        for example ``r"^(patient\d+)_"`` for ``patient07_scan2.png``. Or
+        ``"dicom:<keyword>"`` (``"dicom:PatientID"``, ``"dicom:StudyInstanceUID"``):
+        the tag of each DICOM file's header (only that tag is read).
 
     Returns
     -------
@@ -80,6 +96,9 @@ def load_image_folder(path, groups=None):
     if not os.path.isdir(root):
         raise FileNotFoundError(f"Image folder not found: {root!r}")
     pattern = None
+    if groups is not None and groups.startswith(DICOM_GROUPS):
+        paths, labels = load_image_folder(root)
+        return paths, labels, _dicom_groups(paths, groups)
     if groups is not None:
         try:
             pattern = re.compile(groups)
@@ -94,7 +113,9 @@ def load_image_folder(path, groups=None):
         if not os.path.isdir(folder):
             continue
         for name in sorted(os.listdir(folder)):
-            if not name.lower().endswith(IMAGE_EXTENSIONS):
+            if not name.lower().endswith(IMAGE_EXTENSIONS) and not _dicom_without_extension(
+                os.path.join(folder, name)
+            ):
                 continue
             paths.append(os.path.join(folder, name))
             labels.append(label)
@@ -109,6 +130,20 @@ def load_image_folder(path, groups=None):
     return result + (np.array(group_ids),) if pattern is not None else result
 
 
+def _dicom_without_extension(path):
+    """A file named without an extension that starts as DICOM does (``DICM`` after 128 bytes)."""
+    from ._data._dicom import is_dicom
+
+    return "." not in os.path.basename(path) and os.path.isfile(path) and is_dicom(path)
+
+
+def _dicom_groups(paths, spec):
+    """The groups ``"dicom:<keyword>"`` names: that tag of every file's header."""
+    from ._data._dicom import dicom_tags
+
+    return dicom_tags(paths, spec[len(DICOM_GROUPS) :])
+
+
 def load_image_csv(
     path, path_column="path", label_column="label", group_column=None, blank_labels="error"
 ):
@@ -121,7 +156,8 @@ def load_image_csv(
     path : str or path-like
     path_column, label_column : str, default="path", "label"
     group_column : str or None, default=None
-        A column of group ids (for example a patient id).
+        A column of group ids (for example a patient id), or
+        ``"dicom:<keyword>"``: that tag of each (DICOM) file's header.
     blank_labels : {"error", "keep"}, default="error"
         ``"error"``: a row without a label is refused, naming its line (a
         blank label would become a class ``''``). ``"keep"``: it is returned
@@ -143,6 +179,10 @@ def load_image_csv(
     if not os.path.isfile(csv_path):
         raise FileNotFoundError(f"CSV file not found: {csv_path!r}")
     base = os.path.dirname(os.path.abspath(csv_path))
+    from_headers = group_column is not None and group_column.startswith(DICOM_GROUPS)
+    if from_headers:
+        loaded = load_image_csv(path, path_column, label_column, None, blank_labels)
+        return (*loaded, _dicom_groups(loaded[0], group_column))
     columns = [path_column, label_column] + ([group_column] if group_column else [])
     try:
         with open(csv_path, newline="", encoding="utf-8-sig") as f:

@@ -110,7 +110,7 @@ def folder_problem(folder, create):
     return None
 
 
-def file_key(path, target_size, color_mode, dtype):
+def file_key(path, target_size, color_mode, dtype, window=None):
     """The identity of one decoded image: the file as it is now, and how it is decoded.
 
     Raises ``FileNotFoundError`` (and the like) from :func:`os.stat` for a missing file.
@@ -123,6 +123,7 @@ def file_key(path, target_size, color_mode, dtype):
         tuple(target_size),
         color_mode,
         np.dtype(dtype).str,
+        *(() if window is None else (repr(window),)),  # DICOM windows decode differently
     )
 
 

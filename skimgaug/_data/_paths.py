@@ -75,7 +75,7 @@ def _as_path_names(paths):
     return names
 
 
-def decode_image(path, target_size, color_mode, dtype=np.float32):
+def decode_image(path, target_size, color_mode, dtype=np.float32, window=None):
     """One image file as an array ``(height, width, channels)`` with values 0-255.
 
     8-bit images are converted to ``color_mode`` and resized by PIL, as
@@ -101,20 +101,29 @@ def decode_image(path, target_size, color_mode, dtype=np.float32):
         pipe), larger than PIL's decompression-bomb limit, or holds values
         refused above; the message names the file.
     """
-    return decode_pixels(path, target_size, color_mode, dtype).astype(dtype, copy=False)
+    return decode_pixels(path, target_size, color_mode, dtype, window).astype(dtype, copy=False)
 
 
-def decode_pixels(path, target_size, color_mode, dtype=np.float32):
+def decode_pixels(path, target_size, color_mode, dtype=np.float32, window=None):
     """:func:`decode_image` in the most compact exact dtype: uint8 for 8-bit images.
 
     Images of more than 8 bits come in ``dtype``. The decoded-image cache keeps
-    these, four times smaller than float32 for 8-bit files.
+    these, four times smaller than float32 for 8-bit files. DICOM files are
+    read by :func:`skimgaug._data._dicom.read_dicom` (``window`` applies to them).
     """
     from PIL import Image, UnidentifiedImageError
+
+    from ._dicom import is_dicom
 
     name = path_name(path)
     mode, channels = COLOR_MODES[color_mode]
     height, width = target_size
+    if is_dicom(name):  # its errors name the file themselves
+        try:
+            _check_regular_file(name)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"Image file not found: {name!r}") from None
+        return _decode_dicom(name, target_size, channels, dtype, window)
     try:
         _check_regular_file(name)
         with Image.open(name) as image:
@@ -135,6 +144,16 @@ def decode_pixels(path, target_size, color_mode, dtype=np.float32):
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValueError(f"Cannot read image file {name!r}: {exc}") from None
     return array.reshape(height, width, channels)
+
+
+def _decode_dicom(name, target_size, channels, dtype, window):
+    """A DICOM file's planes (see :mod:`skimgaug._data._dicom`), resized and as ``channels``."""
+    from ._dicom import read_dicom
+
+    planes = read_dicom(name, window)
+    if planes[0].shape != tuple(target_size):
+        planes = [resize_plane(plane, target_size) for plane in planes]
+    return _as_channels(planes, channels).astype(dtype)
 
 
 def _check_regular_file(name):
@@ -268,13 +287,16 @@ class ImagePaths:
     cache : None, "auto" or str, default=None
         Where decoded images are kept for the next epoch, fold or fit (see
         :mod:`skimgaug._data._cache`); only this setting is pickled, never pixels.
+    window : None, "dicom" or (float, float), default=None
+        The window of grayscale DICOM files (see :mod:`skimgaug._data._dicom`).
     """
 
-    def __init__(self, paths, target_size, color_mode, cache=None):
+    def __init__(self, paths, target_size, color_mode, cache=None, window=None):
         self.paths = np.asarray(_as_path_names(paths), dtype=object)
         self.target_size = tuple(target_size)
         self.color_mode = color_mode
         self.cache = cache
+        self.window = window
 
     @property
     def shape(self):
@@ -290,7 +312,9 @@ class ImagePaths:
     def __getitem__(self, rows):
         if isinstance(rows, tuple):  # scikeras indexes as X[mask, ...]
             rows = rows[0]
-        return ImagePaths(self.paths[rows], self.target_size, self.color_mode, self.cache)
+        return ImagePaths(
+            self.paths[rows], self.target_size, self.color_mode, self.cache, self.window
+        )
 
     def load(self, dtype=np.float32):
         """Decode every image (or take it from the cache), on a few threads; ``(n, h, w, c)``."""
@@ -302,17 +326,17 @@ class ImagePaths:
         def decode(i):
             path = self.paths[i]
             if cache is None:
-                out[i] = decode_image(path, self.target_size, self.color_mode, dtype)
+                out[i] = decode_image(path, self.target_size, self.color_mode, dtype, self.window)
                 return
             try:
-                key = file_key(path, self.target_size, self.color_mode, dtype)
+                key = file_key(path, self.target_size, self.color_mode, dtype, self.window)
             except OSError:  # missing: let decode_image name it
                 key = None
             channels = self.shape[-1]
             expect = lambda image: entry_fits(image, key, channels)  # noqa: E731
             image = cache.get(key, expect) if key is not None else None
             if image is None:
-                image = decode_pixels(path, self.target_size, self.color_mode, dtype)
+                image = decode_pixels(path, self.target_size, self.color_mode, dtype, self.window)
                 if key is not None:
                     cache.put(key, image)
             out[i] = image  # uint8 pixels of 8-bit files become dtype here
@@ -339,7 +363,7 @@ class ImagePaths:
         return list(_executor().map(_stored_header, self.paths))
 
     def __reduce__(self):
-        args = (self.paths.tolist(), self.target_size, self.color_mode, self.cache)
+        args = (self.paths.tolist(), self.target_size, self.color_mode, self.cache, self.window)
         return (ImagePaths, args)
 
 
@@ -347,9 +371,13 @@ def _stored_header(path):
     """``(height, width, mode)`` of an image file, from its header; errors name the file."""
     from PIL import Image, UnidentifiedImageError
 
+    from ._dicom import dicom_header, is_dicom
+
     if not os.path.exists(path):
         raise FileNotFoundError(f"Image file not found: {path!r}")
     _check_regular_file(path)
+    if is_dicom(path):
+        return dicom_header(path)
     try:
         with Image.open(path) as image:
             width, height = image.size

@@ -57,6 +57,17 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
     color_mode : {"grayscale", "rgb", "rgba"}, default="rgb"
         When ``X`` is a sequence of image file paths: the channels images are
         converted to.
+    window : None, (center, width), "dicom" or a preset name, default=None
+        The window of grayscale DICOM files (``.dcm``, or files that start
+        as DICOM does): values from ``center - width / 2`` to
+        ``center + width / 2`` (after Rescale Slope and Intercept: Hounsfield
+        units for CT) are mapped linearly onto 0-255, as 8-bit images are,
+        and clipped outside. ``"dicom"`` takes each file's Window Center and
+        Width; presets ``"brain"`` (40, 80), ``"soft_tissue"`` (50, 400),
+        ``"mediastinum"`` (50, 350), ``"lung"`` (-600, 1500), ``"bone"``
+        (400, 1800). Deterministic preprocessing, applied alike in training,
+        validation and prediction, and saved with the model. ``None``: the
+        modality values as floats. Other image files are not affected.
     tta : int, default=0
         Test-time augmentation: with ``tta=N > 0``, ``predict_proba`` (and
         so ``predict`` and ``score``) averages the model's output for the
@@ -170,6 +181,7 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
         engine="vectorized",
         target_size=None,
         color_mode="rgb",
+        window=None,
         tta=0,
         balance=None,
         cache="auto",
@@ -214,6 +226,7 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
         self.engine = engine
         self.target_size = target_size
         self.color_mode = color_mode
+        self.window = window
         self.tta = tta
         self.balance = balance
         self.cache = cache

@@ -86,7 +86,8 @@ def validate_paths(estimator, X, y, reset, y_numeric, base):
     if reset:
         target_size = estimator._settings.target_size
         cache = estimator._settings.cache
-        paths = ImagePaths(X, target_size or (1, 1), estimator._settings.color_mode, cache)
+        window = estimator._settings.window
+        paths = ImagePaths(X, target_size or (1, 1), estimator._settings.color_mode, cache, window)
         if y is not None:
             check_n_samples(paths, y)
         headers = paths.check_headers()
@@ -95,7 +96,9 @@ def validate_paths(estimator, X, y, reset, y_numeric, base):
         warn_if_gray_read_as_color(headers, estimator._settings.color_mode, owner)
         if target_size is None and len(paths):
             target_size = size_of_images(sizes, owner)
-            paths = ImagePaths(paths.paths, target_size, estimator._settings.color_mode, cache)
+            paths = ImagePaths(
+                paths.paths, target_size, estimator._settings.color_mode, cache, window
+            )
     else:  # decode to the shape the model was fitted on
         height, width, channels = estimator.X_shape_[1:]
         mode = next((m for m, (_, c) in COLOR_MODES.items() if c == channels), None)
@@ -105,7 +108,7 @@ def validate_paths(estimator, X, y, reset, y_numeric, base):
                 "channels; image files decode to 1 (grayscale), 3 (rgb) or 4 (rgba)."
             )
         cache = estimator._inference_settings()["cache"]
-        paths = ImagePaths(X, (height, width), mode, cache)
+        paths = ImagePaths(X, (height, width), mode, cache, estimator._settings.window)
         if y is not None:
             check_n_samples(paths, y)
         headers = paths.check_headers()

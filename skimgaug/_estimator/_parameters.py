@@ -40,6 +40,7 @@ PARAMETERS = (
     "engine",
     "target_size",
     "color_mode",
+    "window",
     "tta",
     "balance",
     "cache",
@@ -69,6 +70,30 @@ REGRESSOR_PARAMETERS = (
     *REGRESSOR_PARAMETERS[REGRESSOR_PARAMETERS.index("cache") + 1 :],
 )
 
+
+def _window_accepts(value):
+    from .._data._dicom import check_window
+
+    try:
+        check_window(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _window_value(value):
+    from .._data._dicom import check_window
+
+    return check_window(value)
+
+
+#: The window of grayscale DICOM files (:mod:`skimgaug._data._dicom`).
+WINDOW = Constraint(
+    "None, a (center, width) pair with width > 0, 'dicom' (each file's own Window Center "
+    "and Width) or a preset among 'brain', 'soft_tissue', 'mediastinum', 'lung', 'bone'",
+    _window_accepts,
+    _window_value,
+)
 EPOCHS = integer(1)
 VALIDATION_SPLIT = real(0, 1, high_open=True)
 #: Keras' verbosity: 0, 1, 2 or "auto" (a bool, as scikeras' tests pass it, is 0 or 1).
@@ -91,6 +116,7 @@ PARAMETER_CONSTRAINTS = {
     "engine": ENGINE,
     "target_size": TARGET_SIZE,
     "color_mode": COLOR_MODE,
+    "window": WINDOW,
     "tta": integer(
         0,
         note="(the number of augmented copies averaged with each image at prediction; 0 for none)",

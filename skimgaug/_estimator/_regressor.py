@@ -62,7 +62,7 @@ class AugmentedKerasRegressor(AugmentedKerasBase, KerasRegressor):
         As in scikeras. ``None`` builds :func:`skimgaug.models.default_model`
         with a linear output layer (one unit per output) and the mean squared
         error; ``loss="huber"`` (or any Keras loss) changes the loss.
-    datagen, image_shape, engine, target_size, color_mode, tta, cache : see the classifier
+    datagen, image_shape, engine, target_size, color_mode, window, tta, cache : see the classifier
         As in :class:`~skimgaug.AugmentedKerasClassifier`. With ``tta`` > 0,
         :meth:`predict` averages the values predicted for the clean image and
         ``tta`` augmented copies.
@@ -123,6 +123,7 @@ class AugmentedKerasRegressor(AugmentedKerasBase, KerasRegressor):
         engine="vectorized",
         target_size=None,
         color_mode="rgb",
+        window=None,
         tta=0,
         cache="auto",
         standardize_target=False,
@@ -165,6 +166,7 @@ class AugmentedKerasRegressor(AugmentedKerasBase, KerasRegressor):
         self.engine = engine
         self.target_size = target_size
         self.color_mode = color_mode
+        self.window = window
         self.tta = tta
         self.cache = cache
         self.standardize_target = standardize_target

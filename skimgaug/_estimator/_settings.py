@@ -32,6 +32,7 @@ class Settings:
     engine: str
     target_size: tuple
     color_mode: str
+    window: object
     tta: int
     balance: str
     cache: object
@@ -91,6 +92,7 @@ def check_settings(estimator):
         engine=checked["engine"],
         target_size=checked["target_size"],
         color_mode=checked["color_mode"],
+        window=checked["window"],
         tta=checked["tta"],
         balance=balance,
         cache=checked["cache"],

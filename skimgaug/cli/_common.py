@@ -60,7 +60,7 @@ def describe_settings(args):
         f"tta={args.tta}",
         f"seed={args.seed}",
     ]
-    for option in ("optimizer", "learning_rate", "loss", "class_weight", "balance"):
+    for option in ("optimizer", "learning_rate", "loss", "class_weight", "balance", "window"):
         value = getattr(args, option, None)
         if value is not None and not (option == "optimizer" and value == "adam"):
             parts.append(f"{option}={value}")
@@ -215,6 +215,7 @@ def make_estimator(args, model, datagen, **params):
         datagen=datagen,
         target_size=args.image_size,
         color_mode=args.color_mode,
+        window=getattr(args, "window", None),
         epochs=args.epochs,
         batch_size=args.batch_size,
         validation_split=args.validation_split,
@@ -253,15 +254,16 @@ def cache_arg(args):
 
 
 def read_as(X, args):
-    """``(target_size, color_mode, cache)`` the folds read image files with (X: paths)."""
+    """``(target_size, color_mode, cache, window)`` the folds read image files with (X: paths)."""
+    window = getattr(args, "window", None)
     if getattr(X, "ndim", 1) == 4:
-        return None, args.color_mode, None
+        return None, args.color_mode, None, window
     size = args.image_size
     if size is None:
         from .._data._paths import ImagePaths, most_common_size
 
         size = most_common_size(ImagePaths(X, (1, 1), args.color_mode).check_files())[0]
-    return tuple(size), args.color_mode, cache_arg(args)
+    return tuple(size), args.color_mode, cache_arg(args), window
 
 
 def with_cleanup(out_dir, created, function):

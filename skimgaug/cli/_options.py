@@ -240,6 +240,13 @@ def add_task_options(parser):
     )
 
 
+def _parse_window(text):
+    """``"-600,1500"`` as ``(-600.0, 1500.0)``; a name as it is."""
+    if "," in text:
+        return tuple(float(part) for part in text.split(","))
+    return text.strip().lower()
+
+
 def add_image_options(parser):
     """How image files are decoded."""
     parser.add_argument(
@@ -257,6 +264,17 @@ def add_image_options(parser):
         choices=("grayscale", "rgb", "rgba"),
         default="rgb",
         help="channels images are converted to (rgb)",
+    )
+    parser.add_argument(
+        "--window",
+        type=parameter_type("window", _parse_window),
+        default=None,
+        metavar="C,W|PRESET|dicom",
+        help=(
+            "window of grayscale DICOM files: CENTER,WIDTH (e.g. -600,1500), a preset (brain, "
+            "soft_tissue, mediastinum, lung, bone) or dicom (each file's own); maps the "
+            "window onto 0-255 (default: the modality values, e.g. Hounsfield units)"
+        ),
     )
     parser.add_argument(
         "--cache",

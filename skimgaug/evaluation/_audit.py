@@ -113,22 +113,22 @@ class Signatures:
         return len(self.hashes)
 
 
-def image_hashes(X, target_size=None, color_mode="grayscale", cache=None):
+def image_hashes(X, target_size=None, color_mode="grayscale", cache=None, window=None):
     """The :class:`Signatures` of every image of ``X`` (arrays or paths); None for feature rows.
 
     Image files are read at ``target_size`` in ``color_mode`` through ``cache``:
     given as the model read them (its size, colours and cache), they come from
     the cache and are not decoded again. Without ``target_size`` they are
-    decoded small (36x32 gray), with no cache.
+    decoded small (36x32 gray), with no cache. ``window``: of DICOM files.
     """
     from .._data._paths import ImagePaths, is_path_input
 
     if is_path_input(X):
         paths = X.paths if isinstance(X, ImagePaths) else list(X)
         if target_size is None:
-            images = ImagePaths(paths, (32, 36), "grayscale")
+            images = ImagePaths(paths, (32, 36), "grayscale", window=window)
         else:
-            images = ImagePaths(paths, target_size, color_mode, cache)
+            images = ImagePaths(paths, target_size, color_mode, cache, window)
         signatures = Signatures()
         for start in range(0, len(images), 256):  # bounded memory
             block = images[np.arange(start, min(start + 256, len(images)))].load()

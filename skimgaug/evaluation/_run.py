@@ -43,12 +43,15 @@ def _splitter(cv, groups, random_state, target="classification"):
 
 
 def _as_read(estimator):
-    """``(target_size, color_mode, cache)`` the estimator reads image files with, if it says."""
+    """``(target_size, color_mode, cache, window)`` the estimator reads image files with."""
+    from .._data._dicom import check_window
+
     params = estimator.get_params(deep=False)
     target_size = params.get("target_size")
+    window = check_window(params.get("window"))  # a preset as its (center, width)
     if target_size is None:
-        return None, "grayscale", None
-    return target_size, params.get("color_mode", "rgb"), params.get("cache")
+        return None, "grayscale", None, window
+    return target_size, params.get("color_mode", "rgb"), params.get("cache"), window
 
 
 def _fitted_clone(estimator, X, y, groups, train):

@@ -286,6 +286,16 @@ def _balancing(config):
     return "none"
 
 
+def _window(window):
+    """``"center -600, width 1500 (onto 0-255)"``, ``"each file's own"`` or ``"none"``."""
+    if window is None:
+        return "none (modality values, e.g. Hounsfield units)"
+    if window == "dicom":
+        return "each file's own Window Center and Width (onto 0-255)"
+    center, width = window
+    return f"center {center:g}, width {width:g} (onto 0-255)"
+
+
 def _settings_section(document):
     config = document["config"]
     model = config.get("model") or "default CNN"
@@ -308,6 +318,7 @@ def _settings_section(document):
         ("Seed", config.get("seed", "n/a")),
         ("Image size", "x".join(map(str, size)) if size else "as read"),
         ("Color mode", config.get("color_mode", "n/a")),
+        ("DICOM window", _window(config.get("window"))),
     ]
     rows = [
         [
