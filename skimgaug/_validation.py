@@ -392,3 +392,28 @@ def check_built_model(model, builder, loss_given):
             "metrics=['accuracy'])."
         )
     return model
+
+
+def _window_accepts(value):
+    from ._data._dicom import check_window
+
+    try:
+        check_window(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _window_value(value):
+    from ._data._dicom import check_window
+
+    return check_window(value)
+
+
+#: The window of grayscale DICOM files (:mod:`skimgaug._data._dicom`).
+WINDOW = Constraint(
+    "None, a (center, width) pair with width > 0, 'dicom' (each file's own Window Center "
+    "and Width) or a preset among 'brain', 'soft_tissue', 'mediastinum', 'lung', 'bone'",
+    _window_accepts,
+    _window_value,
+)

@@ -169,3 +169,60 @@ def test_the_window_is_a_parameter_checked_saved_and_applied_alike(dicom_folder,
     assert not np.allclose(lung, brain)
     again = ImagePaths(paths[:2], (12, 12), "grayscale", cached, (-600.0, 1500.0)).load()
     np.testing.assert_array_equal(again, lung)
+
+
+def _outputs_text(folder):
+    """Every file written below ``folder`` as text (zip members of model.keras included)."""
+    import zipfile
+
+    texts = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        texts.append(data.decode("latin-1"))
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                texts += [archive.read(n).decode("latin-1") for n in archive.namelist()]
+    return "\n".join(texts)
+
+
+@pytest.mark.slow  # a cross-validation, a train and a predict
+def test_cv_train_predict_on_dicom_write_nothing_of_the_header_but_the_named_tag(
+    dicom_folder, tmp_path, capsys
+):
+    from skimgaug import cli
+
+    out = tmp_path / "outputs"
+    common = ["--window", "soft_tissue", "--color-mode", "grayscale", "--epochs", "1"]
+    source = [str(dicom_folder), "--groups", "dicom:PatientID", *common]
+    assert (
+        cli.main(["cv", *source, "--folds", "2", "--bootstraps", "20", "--out", str(out / "cv")])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "8 groups" in printed and "window=(50.0, 400.0)" in printed
+    page = (out / "cv" / "report.html").read_text()
+    assert "center 50, width 400 (onto 0-255)" in page
+    assert "8, each kept on one side of every split" in page
+    assert cli.main(["train", *source, "--out", str(out / "model")]) == 0
+    assert (
+        cli.main(["predict", str(out / "model"), str(dicom_folder), "--out", str(out / "p.csv")])
+        == 0
+    )
+    capsys.readouterr()
+    written = _outputs_text(out)
+    for secret in ("DOE", "JANE", "SECRET", "HOSPITAL"):
+        assert secret not in written, secret
+
+
+def test_a_bad_window_is_a_usage_error_before_tensorflow(tmp_path):
+    from conftest import run_cli_cases
+
+    cases = [
+        ["cv", "--digits", "--window", "lungs"],
+        ["cv", "--digits", "--window", "40,0"],
+        ["preview", "--digits", "--window", "40", "--out", "p.png"],
+    ]
+    for status, _, tensorflow, _, stderr in run_cli_cases(cases, tmp_path):
+        assert status == 2 and "'window' parameter" in stderr and not tensorflow, stderr

@@ -50,6 +50,7 @@ from .._validation import (
     IMAGE_SHAPE,
     RANDOM_STATE,
     TARGET_SIZE,
+    WINDOW,
     integer,
     validate_params,
 )
@@ -87,6 +88,7 @@ def plot_augmentations(
     target_size=None,
     color_mode="rgb",
     image_shape=None,
+    window=None,
 ):
     """Plot images next to random augmentations drawn as ``fit`` draws them.
 
@@ -129,6 +131,8 @@ def plot_augmentations(
         For file paths: the channels images are converted to.
     image_shape : None or tuple of int, default=None
         ``(h, w, c)`` or ``(h, w)`` to reshape rows of ``X`` into images.
+    window : None, (center, width), "dicom" or a preset name, default=None
+        For DICOM files: the window, as the estimator's ``window``.
 
     Returns
     -------
@@ -167,7 +171,7 @@ def plot_augmentations(
     import matplotlib.pyplot as plt
 
     preview = _draw_preview(
-        X, datagen, n, images, random_state, engine, target_size, color_mode, image_shape
+        X, datagen, n, images, random_state, engine, target_size, color_mode, image_shape, window
     )
     return _draw_figure(preview, plt.figure)
 
@@ -223,6 +227,7 @@ def _draw_preview(
     target_size=None,
     color_mode="rgb",
     image_shape=None,
+    window=None,
 ):
     """Validate everything, then sample rows and augment them as ``fit`` does."""
     checked = validate_params(
@@ -234,6 +239,7 @@ def _draw_preview(
             "image_shape": image_shape,
             "color_mode": color_mode,
             "target_size": target_size,
+            "window": window,
         },
         PREVIEW_CONSTRAINTS,
         _OWNER,
@@ -243,7 +249,7 @@ def _draw_preview(
     target_size = checked["target_size"]
 
     with preserved_global_rngs():
-        x, fixed_range = _as_images(X, image_shape, target_size, color_mode)
+        x, fixed_range = _as_images(X, image_shape, target_size, color_mode, checked["window"])
         if len(x) == 0:
             raise ValueError(f"X holds no images; {_OWNER} needs at least one.")
         channels = x.shape[-1]
@@ -296,29 +302,31 @@ PREVIEW_CONSTRAINTS = {
     "image_shape": IMAGE_SHAPE,
     "color_mode": COLOR_MODE,
     "target_size": TARGET_SIZE,
+    "window": WINDOW,
 }
 
 
-def _as_images(X, image_shape, target_size, color_mode):
-    """``(images, fixed_range)``: an array or ImagePaths of shape (n, h, w, c)."""
+def _as_images(X, image_shape, target_size, color_mode, window=None):
+    """``(images, fixed_range)``: an array or ImagePaths of shape (n, h, w, c).
+
+    Image files show on 0-255, except unwindowed DICOM files (modality values).
+    """
     if is_path_input(X):
+        from .._data._dicom import is_dicom
+
         paths = X.paths if isinstance(X, ImagePaths) else X
-        paths = ImagePaths(paths, target_size or (1, 1), color_mode)
+        paths = ImagePaths(paths, target_size or (1, 1), color_mode, window=window)
         if target_size is None and len(paths):
-            paths = ImagePaths(paths.paths, _first_image_size(paths), color_mode)
-        return paths, True
+            paths = ImagePaths(paths.paths, _first_image_size(paths), color_mode, window=window)
+        modality = window is None and len(paths) and is_dicom(paths.paths[0])
+        return paths, not modality
     x = as_model_input(X, image_shape, requires_images=True, owner=_OWNER)
     return x, x.dtype == np.uint8
 
 
 def _first_image_size(paths):
     """``(height, width)`` of the first image file."""
-    from PIL import Image
-
-    paths[:1].check_files()  # a missing or unreadable file, named
-    with Image.open(paths.paths[0]) as image:
-        width, height = image.size
-    return height, width
+    return tuple(paths[:1].check_files()[0])  # a missing or unreadable file, named
 
 
 def _short_name(path, limit=20):

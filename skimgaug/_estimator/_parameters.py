@@ -20,6 +20,7 @@ from .._validation import (
     LEARNING_RATE,
     RANDOM_STATE,
     TARGET_SIZE,
+    WINDOW,
     Constraint,
     check_param,
     integer,
@@ -71,29 +72,6 @@ REGRESSOR_PARAMETERS = (
 )
 
 
-def _window_accepts(value):
-    from .._data._dicom import check_window
-
-    try:
-        check_window(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _window_value(value):
-    from .._data._dicom import check_window
-
-    return check_window(value)
-
-
-#: The window of grayscale DICOM files (:mod:`skimgaug._data._dicom`).
-WINDOW = Constraint(
-    "None, a (center, width) pair with width > 0, 'dicom' (each file's own Window Center "
-    "and Width) or a preset among 'brain', 'soft_tissue', 'mediastinum', 'lung', 'bone'",
-    _window_accepts,
-    _window_value,
-)
 EPOCHS = integer(1)
 VALIDATION_SPLIT = real(0, 1, high_open=True)
 #: Keras' verbosity: 0, 1, 2 or "auto" (a bool, as scikeras' tests pass it, is 0 or 1).

@@ -84,6 +84,7 @@ def run(args, out=None):
             engine=args.engine,
             target_size=args.image_size,
             color_mode=args.color_mode,
+            window=args.window,
         )
     print(f"wrote {args.out} ({min(args.images, len(X))} images x {args.n} copies)", file=out)
     return args.out
