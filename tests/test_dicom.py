@@ -226,3 +226,14 @@ def test_a_bad_window_is_a_usage_error_before_tensorflow(tmp_path):
     ]
     for status, _, tensorflow, _, stderr in run_cli_cases(cases, tmp_path):
         assert status == 2 and "'window' parameter" in stderr and not tensorflow, stderr
+
+
+def test_files_of_one_patient_without_groups_are_warned_about_without_naming_anyone(
+    dicom_folder,
+):
+    from skimgaug.evaluation._audit import warn_if_names_look_like_patients
+
+    paths, _ = load_image_folder(dicom_folder)
+    with pytest.warns(UserWarning, match=r"8 patients .* have several files \(16 files\)") as w:
+        warn_if_names_look_like_patients(paths)
+    assert "normal-0" not in str(w[0].message) and "dicom:PatientID" in str(w[0].message)

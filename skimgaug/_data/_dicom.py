@@ -237,3 +237,15 @@ def dicom_tags(paths, keyword):
             "file needs its group; fill the tag, or give the groups another way."
         )
     return np.array(values)
+
+
+def patient_counts(paths):
+    """``{PatientID: number of files}`` of the files that carry the tag (only it is read)."""
+    from collections import Counter
+
+    counts = Counter()
+    for path in paths:
+        value = _read(os.fspath(path), stop_before_pixels=True).get("PatientID")
+        if value is not None and str(value).strip():
+            counts[str(value).strip()] += 1
+    return counts

@@ -94,6 +94,10 @@ def run(args, out=None):
         if task_of(args) == "classification":
             check_patients(source.y, source.groups, evaluation_options(args)["patient_aggregation"])
         common.make_splitter(args, source.y, source.groups, source.names)  # its checks, now
+        if source.groups is None and not args.digits:
+            from ..evaluation._audit import warn_if_dicom_patients_ungrouped
+
+            warn_if_dicom_patients_ungrouped(source.X)
         # TensorFlow is imported only once the command line and the data are valid
         # (by the --model module, or else by the classifier's module).
         with quiet.without_cpp_logs():

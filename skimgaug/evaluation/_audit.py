@@ -185,6 +185,8 @@ def warn_if_names_look_like_patients(X):
     if not is_path_input(X):
         return
     paths = X.paths if isinstance(X, ImagePaths) else list(X)
+    if warn_if_dicom_patients_ungrouped(paths):
+        return
     prefixes = Counter(
         os.path.basename(str(p)).split("_", 1)[0] for p in paths if "_" in os.path.basename(str(p))
     )
@@ -199,3 +201,28 @@ def warn_if_names_look_like_patients(X):
             UserWarning,
             stacklevel=3,
         )
+
+
+def warn_if_dicom_patients_ungrouped(paths):
+    """Warn when DICOM files share a PatientID and no groups were given; True if it warned.
+
+    Only the PatientID tag is read; the warning gives counts, never an id.
+    """
+    from .._data._dicom import is_dicom, patient_counts
+
+    dicom = [str(p) for p in paths if is_dicom(str(p))]
+    if not dicom:
+        return False
+    counts = patient_counts(dicom)
+    shared = [n for n in counts.values() if n > 1]
+    if not shared:
+        return False
+    warnings.warn(
+        f"{len(shared)} patients (PatientID in the DICOM headers) have several files "
+        f"({sum(shared)} files), but no groups were given: one patient's images may be on "
+        "both sides of a split, which inflates every score. Pass groups='dicom:PatientID' "
+        "(the command line's --groups dicom:PatientID).",
+        UserWarning,
+        stacklevel=3,
+    )
+    return True
