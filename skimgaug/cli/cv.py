@@ -7,6 +7,7 @@ import time
 from . import _common as common
 from . import _options as options
 from . import _quiet as quiet
+from ._evaluation_options import add_evaluation_options
 
 
 def add_parser(commands):
@@ -44,7 +45,7 @@ def add_parser(commands):
         action="store_true",
         help="also run without the random augmentation on the same folds",
     )
-    options.add_evaluation_options(parser)
+    add_evaluation_options(parser)
     parser.add_argument(
         "--out",
         metavar="DIR",
