@@ -16,6 +16,7 @@ import random as _python_random
 _state = _python_random.getstate()
 try:
     from ._augment._keys import DATAGEN_KEYS
+    from ._persistence._export import export_model
     from ._persistence._folder import load_model, save_model
     from ._version import __version__ as __version__
 finally:
@@ -28,6 +29,7 @@ __all__ = [
     "DATAGEN_KEYS",
     "Evaluation",
     "evaluate",
+    "export_model",
     "load_model",
     "plot_augmentations",
     "save_augmentation_preview",

@@ -37,7 +37,7 @@ import warnings
 from .._version import __version__
 from . import _common as common
 from . import _options as options
-from . import cv, predict, preview, search, train
+from . import cv, export, predict, preview, search, train
 from ._options import UsageError, parse_datagen, parse_value
 
 __all__ = ["UsageError", "build_parser", "main", "parse_datagen", "parse_value"]
@@ -49,6 +49,7 @@ COMMANDS = {
     "train": train,
     "predict": predict,
     "preview": preview,
+    "export": export,
 }
 
 
