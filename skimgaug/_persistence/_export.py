@@ -1,12 +1,13 @@
 """Export a fitted estimator for deployment: ONNX or a TensorFlow SavedModel, preprocessing inside.
 
-The exported graph takes the images the estimator's ``predict`` takes (float32:
-cast uint8 images with ``.astype(np.float32)``; rows, for an estimator fitted
-on rows with ``image_shape``, reshaped to that shape), applies what
-``predict`` applies before the network (``rescale``, a Keras-registered ``preprocessing_function``, sample-wise and
-feature-wise centering and normalization, ZCA whitening, with the statistics
-learned in ``fit`` as constants), runs a copy of the fitted Keras model (no
-optimizer), and returns what ``predict_proba`` returns (a classifier's class
+The exported graph takes the images the estimator's ``predict`` takes
+(float32: cast uint8 images with ``.astype(np.float32)``; rows, for an
+estimator fitted on rows with ``image_shape``, reshaped to that shape),
+applies what ``predict`` applies before the network (``rescale``, a
+Keras-registered ``preprocessing_function``, sample-wise and feature-wise
+centering and normalization, ZCA whitening, with the statistics learned in
+``fit`` as constants), runs a copy of the fitted Keras model (no optimizer),
+and returns what ``predict_proba`` returns (a classifier's class
 probabilities, two columns for two classes; a multi-label classifier's label
 probabilities) or what ``predict`` returns (a regressor's values, target
 standardization undone). Keras' own ``Model.export`` writes both formats
