@@ -237,3 +237,16 @@ def test_files_of_one_patient_without_groups_are_warned_about_without_naming_any
     with pytest.warns(UserWarning, match=r"8 patients .* have several files \(16 files\)") as w:
         warn_if_names_look_like_patients(paths)
     assert "normal-0" not in str(w[0].message) and "dicom:PatientID" in str(w[0].message)
+
+
+@pytest.mark.slow  # three fits
+def test_evaluate_keeps_patients_from_the_headers_apart(dicom_folder):
+    from skimgaug import evaluate
+
+    paths, labels, patients = load_image_folder(dicom_folder, groups="dicom:PatientID")
+    clf = AugmentedKerasClassifier(
+        window="lung", color_mode="grayscale", epochs=1, verbose=0, random_state=0
+    )
+    ev = evaluate(clf, paths, labels, groups=patients, cv=2, n_bootstraps=20, random_state=0)
+    assert ev.audit["groups_in_several_folds"] == []
+    assert ev.metric("accuracy", "patient")["n"] == 8
