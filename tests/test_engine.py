@@ -166,7 +166,14 @@ def _layouts(X):
 
 
 @pytest.mark.parametrize(
-    "layout", ["fortran", "transposed_view", "moveaxis_from_channels_first", "strided_rows"]
+    "layout",
+    [
+        "fortran",
+        *(
+            pytest.param(name, marks=pytest.mark.slow)  # 2-3 s each: CI runs them once
+            for name in ("transposed_view", "moveaxis_from_channels_first", "strided_rows")
+        ),
+    ],
 )
 def test_every_memory_layout_trains_and_predicts_as_a_c_contiguous_copy(toy_rgb, layout):
     X, y = toy_rgb

@@ -111,6 +111,7 @@ def test_fit_predict_score_on_paths_equal_those_in_memory(folder, fitted_in_memo
     assert clf.score(X, labels) == pytest.approx(memory.score(images, labels), abs=1e-6)
 
 
+@pytest.mark.slow  # 5 s; test_fit_predict_score_on_paths_equal_those_in_memory runs always
 def test_lazy_path_matches_the_in_memory_path(folder):
     paths, labels = load_image_folder(folder)
     images = ImagePaths(paths, SIZE, "grayscale").load()

@@ -33,7 +33,10 @@ print("python random untouched", random.getstate() == state)
 
 @pytest.mark.parametrize(
     ("env_value", "expected"),
-    [(None, "False"), pytest.param("1", "True", marks=pytest.mark.slow)],  # 6 s each
+    [
+        pytest.param(None, "False", marks=pytest.mark.slow),
+        pytest.param("1", "True", marks=pytest.mark.slow),
+    ],  # 6 s each in a fresh process; test_two_fits_in_two_threads checks in this one
 )
 def test_a_seeded_fit_leaves_op_determinism_as_it_was_in_a_fresh_process(env_value, expected):
     # scikeras sets TF_DETERMINISTIC_OPS=1 before TensorFlow's first read of it.
