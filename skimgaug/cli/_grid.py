@@ -24,6 +24,7 @@ from .._estimator._parameters import (
 )
 from .._validation import short_repr
 from ..exceptions import InvalidParameterError
+from ._distributions import Distribution
 
 #: A grid of more candidates than this needs ``--yes`` from the command line.
 MAX_CANDIDATES = 1000
@@ -120,7 +121,7 @@ def read_grid_file(path):
             problems.append(f"grid entry {number} is not a table; write [[grid]] tables")
             continue
         for key, values in table.items():
-            if not isinstance(values, list):
+            if not isinstance(values, list) and not _written_as_distribution(values):
                 problems.append(
                     f"[[grid]] {number}: {key} = {_toml_value(values)} is not a list of values "
                     f"to try; write {key} = [{_toml_value(values)}]"
@@ -128,6 +129,13 @@ def read_grid_file(path):
     if problems:
         raise GridError(f"{name!r}: " + "; ".join(problems))
     return tables
+
+
+def _written_as_distribution(value):
+    """A grid-file string such as ``"loguniform(1e-4, 1e-2)"`` (checked when parsed)."""
+    from ._distributions import NAMES
+
+    return isinstance(value, str) and value.strip().startswith(NAMES)
 
 
 def _toml_value(value):
@@ -338,6 +346,10 @@ def check_grid(grid, model_parameters=None, default_model=False):
             if problem:
                 problems.append(problem)
                 continue
+            if isinstance(values, Distribution):  # both ends must be values of the key
+                for value in values.bounds():
+                    problems += _value_problems(key, value, constraints)
+                continue
             if not isinstance(values, (list, tuple)) or not values:
                 problems.append(f"{key} has no values to try")
                 continue
@@ -352,7 +364,9 @@ def check_grid(grid, model_parameters=None, default_model=False):
 
 
 def count_candidates(grid):
-    """The number of parameter combinations of ``grid`` (its candidates)."""
+    """The number of parameter combinations of ``grid``; None when it holds distributions."""
+    if any(isinstance(v, Distribution) for table in grid for v in table.values()):
+        return None
     return sum(math.prod(len(values) for values in table.values()) for table in grid if table)
 
 

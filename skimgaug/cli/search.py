@@ -9,6 +9,13 @@ import time
 from . import _common as common
 from . import _options as options
 from . import _quiet as quiet
+from ._distributions import NAMES as DISTRIBUTIONS
+from ._strategy_options import (
+    add_strategy_options,
+    check_strategy,
+    describe_strategy,
+    strategy_of,
+)
 from ._tasks import SCORINGS as TASK_SCORINGS
 from ._tasks import describe_target, task_of
 
@@ -101,6 +108,7 @@ def add_parser(commands):
             "neg_mean_absolute_error or neg_root_mean_squared_error for regression (r2)"
         ),
     )
+    add_strategy_options(parser)
     parallel = parser.add_mutually_exclusive_group()
     parallel.add_argument(
         "--n-jobs",
@@ -147,6 +155,8 @@ def parse_grid_options(items):
             problems.append(f"--grid {key}= has no values")
         elif any(not part.strip() for part in text.split(",")):
             problems.append(f"--grid {item!r} has an empty value between commas")
+        elif text.strip().startswith(DISTRIBUTIONS):  # loguniform(1e-4, 1e-2): one value
+            grid[key] = [text.strip()]
         else:
             grid[key] = [options.parse_value(part) for part in text.split(",")]
     if problems:
@@ -171,6 +181,7 @@ def _model_parameters(args, model=None):
 
 def check_grid_args(args):
     """The grid of the command line, checked before TensorFlow is imported (UsageError)."""
+    from ._distributions import with_distributions
     from ._grid import MAX_CANDIDATES, GridError, check_grid, combine_grids, read_grid_file
 
     if not args.grid and not args.grid_file:
@@ -185,9 +196,11 @@ def check_grid_args(args):
         raise options.UsageError(f"--grid-file {exc}") from None
     grid = combine_grids(given, tables)
     try:
+        grid = with_distributions(grid)
         n_candidates = check_grid(grid, _model_parameters(args), default_model=args.model is None)
-    except GridError as exc:
+    except (GridError, ValueError) as exc:
         raise options.UsageError(f"bad grid: {exc}") from None
+    n_candidates = check_strategy(args, grid, n_candidates)
     if n_candidates > MAX_CANDIDATES and not args.yes:
         raise options.UsageError(
             f"the grid has {n_candidates:,} candidates ({n_candidates * args.folds:,} fits "
@@ -332,11 +345,10 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
     }[task]
     fixed = ", ".join(f"{k}={format_value(v)}" for k, v in datagen.items()) or "(none)"
     where = _where(args, client)
-    n_fits = n_candidates * args.folds
+    strategy = strategy_of(args, args.seed, n_candidates)
     tables = _grid_tables(grid)
     print(
-        f"skimgaug: grid search of {n_candidates} candidates x {args.folds} "
-        f"{kind} folds = {n_fits} fits "
+        f"skimgaug: {describe_strategy(strategy, n_candidates, args.folds, kind, args.epochs)} "
         f"on {data}, scoring {args.scoring}\n"
         f"{common.describe_settings(args)}\n"
         f"datagen (fixed): {fixed}\n"
@@ -359,20 +371,26 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
             n_jobs=args.n_jobs if client is None else None,
             backend="dask" if client is not None else None,
             progress=not args.quiet,
+            strategy=strategy,
         )
     for line in result.warnings:
         print(line, file=sys.stderr, flush=True)
     rows = outputs.result_rows(result)
     timings = {
-        f"search ({n_fits} fits)": result.seconds,
+        f"search ({len(rows) * result.n_splits} fits)": result.seconds,
         "mean time per fit": sum(row["mean_fit_time"] for row in rows) / len(rows),
     }
     best = _refit(args, estimator, result, X, y, groups, timings) if args.refit_out else None
     timings["total (with data loading)"] = time.perf_counter() - start
     settings = _settings(args, data, cv, fixed, tables, n_candidates, where)
     title = f"{n_candidates} candidates x {args.folds} folds on {data}, scoring {args.scoring}"
+    if result.rounds:
+        title += f", successive halving over epochs ({len(result.rounds)} rounds)"
     written = outputs.write_outputs(args.out, result, rows, settings, timings, title)
     print("\n" + outputs.format_ranking(rows, args.scoring), file=out)
+    if result.rounds:
+        full = args.folds * n_candidates * (args.max_epochs or args.epochs)
+        print("\n" + outputs.format_rounds(result.rounds, result.epochs_trained, full), file=out)
     print(f"\nwrote {', '.join(written)} to {args.out}", file=out)
     if best is not None:
         from .._persistence._folder import save_model
@@ -418,6 +436,13 @@ def _settings(args, data, cv, fixed, tables, n_candidates, where):
         "folds": f"{args.folds} ({type(cv).__name__}, shuffled, seed {args.seed})",
         "groups": args.groups,
         "scoring": args.scoring,
+        "strategy": args.strategy
+        + (
+            f" (epochs {args.min_epochs or 'from the rounds'} to {args.max_epochs or args.epochs}, "
+            f"factor {args.factor})"
+            if args.strategy == "halving"
+            else ""
+        ),
         "model": args.model or "default CNN",
         "epochs": args.epochs,
         "batch_size": args.batch_size,

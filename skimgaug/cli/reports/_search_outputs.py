@@ -59,6 +59,9 @@ def result_rows(result):
             row[f"split{split}_test_score"] = float(cv_results[f"split{split}_test_score"][i])
         for name in ("mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time"):
             row[name] = float(cv_results[name][i])
+        if "iter" in cv_results:  # successive halving: the round and its epochs
+            row["round"] = int(cv_results["iter"][i]) + 1
+            row["epochs"] = int(cv_results["n_resources"][i])
         row["params"] = params
         rows.append(row)
     return rows
@@ -79,15 +82,33 @@ def format_ranking(rows, scoring, top=10):
     best = ranked(rows)[:top]
     header = f"mean {scoring} ± std"
     width = max(len(header), 15)
+    rounds = "round" in rows[0]
+    what = "candidate runs (each round's scores at its epochs)" if rounds else "candidates"
     lines = [
-        f"ranking ({'top ' + str(top) + ' of ' if len(rows) > top else ''}{len(rows)} candidates)",
-        f"{'rank':>4}  {'candidate':>9}  {header:<{width}}  parameters",
+        f"ranking ({'top ' + str(top) + ' of ' if len(rows) > top else ''}{len(rows)} {what})",
+        f"{'rank':>4}  {'candidate':>9}  "
+        + (f"{'round':>5}  {'epochs':>6}  " if rounds else "")
+        + f"{header:<{width}}  parameters",
     ]
     for row in best:
         lines.append(
-            f"{row['rank_test_score']:>4}  {row['candidate']:>9}  {score(row):<{width}}  "
-            f"{format_params(row['params'])}"
+            f"{row['rank_test_score']:>4}  {row['candidate']:>9}  "
+            + (f"{row['round']:>5}  {row['epochs']:>6}  " if rounds else "")
+            + f"{score(row):<{width}}  {format_params(row['params'])}"
         )
+    return "\n".join(lines)
+
+
+def format_rounds(rounds, spent, full):
+    """A halving search's rounds, and the epochs it spent against the whole grid's."""
+    lines = ["rounds of successive halving (the best candidate of the last round wins):"]
+    for r in rounds:
+        best = "n/a" if r["best"] is None else f"{r['best']:.4f}"
+        lines.append(
+            f"  round {r['round']}: {r['candidates']} candidates x {r['epochs']} epochs, "
+            f"best mean score {best}"
+        )
+    lines.append(f"epochs trained: {spent}, against {full} for every candidate at the last epochs")
     return "\n".join(lines)
 
 
@@ -115,12 +136,13 @@ def write_outputs(out, result, rows, settings, timings, title):
         The names of the files written.
     """
 
-    keys = parameter_keys(result.candidates)
+    keys = parameter_keys([row["params"] for row in rows])
     with open(os.path.join(out, "cv_results.csv"), "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         splits = [f"split{i}_test_score" for i in range(result.n_splits)]
         times = ["mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time"]
         scores = ["rank_test_score", "mean_test_score", "std_test_score"]
+        scores += ["round", "epochs"] if "round" in rows[0] else []
         writer.writerow(["candidate", *scores, *(f"param_{k}" for k in keys), *splits, *times])
         for row in rows:
             params = [_csv_value(row["params"][k]) if k in row["params"] else "" for k in keys]
@@ -150,6 +172,8 @@ def write_outputs(out, result, rows, settings, timings, title):
         ],
         "settings": _json_value(settings),
         "timings_seconds": _json_value(timings),
+        "rounds": _json_value(result.rounds),
+        "epochs_trained": result.epochs_trained,
     }
     with open(os.path.join(out, "best.json"), "w", encoding="utf-8") as f:
         json.dump(document, f, indent=2, allow_nan=False, default=str)
@@ -254,7 +278,24 @@ def build_report(result, rows, settings, timings, subtitle):
     for line in result.warnings:
         summary.paragraph(line)
 
-    keys = parameter_keys(result.candidates)
+    if result.rounds:
+        section = report.section("Rounds of successive halving")
+        section.table(
+            [
+                {
+                    "round": r["round"],
+                    "candidates": r["candidates"],
+                    "epochs": r["epochs"],
+                    f"best mean {scoring}": r["best"],
+                }
+                for r in result.rounds
+            ],
+            caption=(
+                f"Each round trains its candidates for its epochs on every fold and keeps the "
+                f"best; {result.epochs_trained} epochs were trained in all."
+            ),
+        )
+    keys = parameter_keys([row["params"] for row in rows])
     shown = ranked(rows)[:REPORT_ROWS]
     table = []
     for row in shown:
@@ -264,6 +305,8 @@ def build_report(result, rows, settings, timings, subtitle):
             f"mean {scoring}": row["mean_test_score"],
             "std": row["std_test_score"],
         }
+        if "round" in row:
+            entry.update(round=row["round"], epochs=row["epochs"])
         entry.update(
             {key: format_value(row["params"][key]) if key in row["params"] else "" for key in keys}
         )

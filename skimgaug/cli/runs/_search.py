@@ -15,8 +15,6 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..._html import format_duration
 from .._grid import format_params
 from ._progress import TimeLeft, epoch_progress, parallel_time_left
@@ -32,6 +30,10 @@ class SearchResult:
     scoring: str
     seconds: float
     warnings: list = field(default_factory=list)
+    #: Successive halving's rounds (:func:`._strategies.rounds_of`); empty otherwise.
+    rounds: list = field(default_factory=list)
+    #: The epochs every fit trained, summed.
+    epochs_trained: int = None
 
 
 def _epochs_of(params, default):
@@ -39,30 +41,33 @@ def _epochs_of(params, default):
 
 
 class _SerialProgress:
-    """Counts fits in ``GridSearchCV``'s serial order (candidate by candidate, fold by fold)."""
+    """Counts fits in the search's serial order (candidate by candidate, fold by fold).
 
-    def __init__(self, candidates, n_splits, default_epochs, stream):
-        self.candidates = candidates
+    ``runs`` lists ``(title, params or None, epochs)`` per candidate run, in
+    order: the grid's candidates, the drawn ones, or a halving search's rounds
+    (whose surviving candidates are known only as they come).
+    """
+
+    def __init__(self, runs, n_splits, stream):
+        self.runs = runs
         self.n_splits = n_splits
         self.stream = stream
         self.fit = -1
-        epochs = n_splits * sum(_epochs_of(c, default_epochs) for c in candidates)
-        self.time_left = TimeLeft(epochs, n_splits * len(candidates))
+        epochs = n_splits * sum(run[2] for run in runs)
+        self.time_left = TimeLeft(epochs, n_splits * len(runs))
 
     def fit_started(self):
         self.fit += 1
         candidate, fold = divmod(self.fit, self.n_splits)
-        if fold == 0 and candidate < len(self.candidates):
-            print(
-                f"[candidate {candidate + 1}/{len(self.candidates)}] "
-                f"{format_params(self.candidates[candidate])}",
-                file=self.stream,
-                flush=True,
-            )
+        if fold == 0 and candidate < len(self.runs):
+            title, params, _ = self.runs[candidate]
+            shown = f" {format_params(params)}" if params is not None else ""
+            print(f"[{title}]{shown}", file=self.stream, flush=True)
 
     def prefix(self):
         candidate, fold = divmod(self.fit, self.n_splits)
-        return f"[candidate {candidate + 1}/{len(self.candidates)}] fold {fold + 1}/{self.n_splits}"
+        title = self.runs[min(candidate, len(self.runs) - 1)][0]
+        return f"[{title}] fold {fold + 1}/{self.n_splits}"
 
     def callback(self):
         return epoch_progress(self.time_left, self.prefix, self.stream, self.fit_started)
@@ -157,8 +162,9 @@ def run_search(
     backend=None,
     progress=True,
     stream=None,
+    strategy=None,
 ):
-    """Run ``GridSearchCV`` (without refit) with progress lines; return a :class:`SearchResult`.
+    """Run the search (without refit) with progress lines; return a :class:`SearchResult`.
 
     Parameters
     ----------
@@ -179,27 +185,23 @@ def run_search(
         Serially (``n_jobs=1``, no backend): a line when each candidate
         starts and a line per epoch. In parallel: a line per finished fit.
     stream : file, default=sys.stderr
+    strategy : Strategy, optional
+        Grid (the default), random or halving (:mod:`._strategies`).
     """
-    from sklearn.model_selection import GridSearchCV, ParameterGrid
+    from ._strategies import Strategy, first_candidates, make_search
 
     stream = stream or sys.stderr
-    candidates = list(ParameterGrid(grid))
+    strategy = strategy or Strategy()
+    candidates = first_candidates(strategy, grid)
     n_splits = cv.get_n_splits(X, y, groups)
-    n_fits = len(candidates) * n_splits
+    runs = _planned_runs(strategy, candidates, estimator.epochs)
+    n_fits = len(runs) * n_splits
     serial = n_jobs == 1 and backend is None
     if progress and serial:
-        counter = _SerialProgress(candidates, n_splits, estimator.epochs, stream)
+        counter = _SerialProgress(runs, n_splits, stream)
         estimator = _with_callback(estimator, counter.callback())
     estimator = _routing_groups(estimator, groups)
-    search = GridSearchCV(
-        estimator,
-        grid,
-        scoring=scoring,
-        cv=cv,
-        n_jobs=None if backend else n_jobs,
-        refit=False,
-        error_score=np.nan,
-    )
+    search = make_search(strategy, estimator, grid, cv, scoring, None if backend else n_jobs)
     config = {"backend": backend} if backend else {}
     output = contextlib.nullcontext()
     if progress and not serial:
@@ -209,7 +211,38 @@ def run_search(
     caught = _fit_search(search, X, y, groups, config, output, serial, n_fits)
     seconds = time.perf_counter() - start
     lines = _summed_up(caught, n_fits)
-    return SearchResult(search, candidates, n_splits, scoring, seconds, lines)
+    from ._strategies import epochs_spent, rounds_of
+
+    return SearchResult(
+        search,
+        candidates,
+        n_splits,
+        scoring,
+        seconds,
+        lines,
+        rounds=rounds_of(search),
+        epochs_trained=epochs_spent(search, n_splits, estimator.epochs),
+    )
+
+
+def _planned_runs(strategy, candidates, default_epochs):
+    """``(title, params or None, epochs)`` of every candidate run, in the search's order."""
+    from ._strategies import halving_plan
+
+    if strategy.name != "halving":
+        n = len(candidates)
+        return [
+            (f"candidate {i + 1}/{n}", params, _epochs_of(params, default_epochs))
+            for i, params in enumerate(candidates)
+        ]
+    runs = []
+    plan = halving_plan(len(candidates), strategy, default_epochs)
+    for number, (count, epochs) in enumerate(plan, 1):
+        for i in range(count):
+            params = candidates[i] if number == 1 else None  # later: the survivors
+            title = f"round {number}/{len(plan)}, {epochs} epochs, candidate {i + 1}/{count}"
+            runs.append((title, params, epochs))
+    return runs
 
 
 def _with_callback(estimator, callback):
