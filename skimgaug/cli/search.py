@@ -459,6 +459,11 @@ def _settings(args, data, cv, fixed, tables, n_candidates, where):
         "grid": " | ".join(tables),
         "grid_file": args.grid_file,
         "candidates": n_candidates,
+        **(
+            {"epochs of every candidate at --max-epochs": args.folds * n_candidates * most}
+            if (most := args.max_epochs or args.epochs) and args.strategy == "halving"
+            else {}
+        ),
         "ran on": where,
         "refit_out": args.refit_out,
     }
