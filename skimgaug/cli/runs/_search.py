@@ -194,7 +194,7 @@ def run_search(
     strategy = strategy or Strategy()
     candidates = first_candidates(strategy, grid)
     n_splits = cv.get_n_splits(X, y, groups)
-    runs = _planned_runs(strategy, candidates, estimator.epochs)
+    runs = _planned_runs(strategy, candidates, getattr(estimator, "epochs", 1))
     n_fits = len(runs) * n_splits
     serial = n_jobs == 1 and backend is None
     if progress and serial:
@@ -221,7 +221,7 @@ def run_search(
         seconds,
         lines,
         rounds=rounds_of(search),
-        epochs_trained=epochs_spent(search, n_splits, estimator.epochs),
+        epochs_trained=epochs_spent(search, n_splits, getattr(estimator, "epochs", 1)),
     )
 
 
