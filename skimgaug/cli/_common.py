@@ -96,8 +96,20 @@ def check_source_args(args):
     check_task_args(args)
 
 
+def check_tensorboard_arg(args):
+    """``--tensorboard`` needs the tensorboard package: said before any fit (UsageError)."""
+    import importlib.util
+
+    if getattr(args, "tensorboard", None) and importlib.util.find_spec("tensorboard") is None:
+        raise UsageError(
+            "--tensorboard needs the tensorboard package, which is not installed: "
+            "pip install 'skimgaug[tensorboard]' (or pip install tensorboard)"
+        )
+
+
 def check_model_args(args):
     """--model, --weights, --trainable and training options, before TensorFlow (UsageError)."""
+    check_tensorboard_arg(args)
     if getattr(args, "early_stopping", None) and not args.validation_split:
         raise UsageError(
             "--early-stopping watches the internal validation loss: give --validation-split > 0 too"

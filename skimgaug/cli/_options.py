@@ -320,6 +320,15 @@ def add_fit_command_options(parser, n_jobs=True, validation_split=0.1):
     add_datagen_option(parser)
 
 
+def add_tensorboard_option(parser, where):
+    """``--tensorboard DIR``: Keras' TensorBoard callback, one log folder per fit."""
+    parser.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help=f"write TensorBoard logs (Keras' callback) to DIR, {where}",
+    )
+
+
 def add_n_jobs_option(parser):
     parser.add_argument(
         "--n-jobs",

@@ -46,6 +46,9 @@ def add_parser(commands):
         help="also run without the random augmentation on the same folds",
     )
     add_evaluation_options(parser)
+    options.add_tensorboard_option(
+        parser, "one folder per setting and fold (DIR/augmentation/fold_1)"
+    )
     parser.add_argument(
         "--out",
         metavar="DIR",
@@ -193,7 +196,9 @@ def _cross_validate(args, source, datagen, model, out, started):
     results = []
     try:
         progress = not args.quiet
-        for result in iter_cv(estimators, X, y, cv, groups, progress, args.n_jobs, task):
+        for result in iter_cv(
+            estimators, X, y, cv, groups, progress, args.n_jobs, task, args.tensorboard
+        ):
             results.append(result)
     except BaseException as exc:
         if args.out and results:

@@ -33,6 +33,9 @@ def add_parser(commands):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_fit_command_options(parser, validation_split=0.0)
+    options.add_tensorboard_option(
+        parser, "in DIR/train (and DIR/<setting>/fold_<k> with --cross-validate)"
+    )
     parser.add_argument(
         "--cross-validate",
         action="store_true",
@@ -81,6 +84,11 @@ def run(args, out=None):
         _cross_validate(cv_args, source, datagen, model, out, time.perf_counter())
         print("", file=out)
     clf = common.make_estimator(args, model, datagen)
+    if args.tensorboard:
+        from .runs._progress import tensorboard_callback
+
+        given = clf.callbacks if isinstance(clf.callbacks, list) else []
+        clf.set_params(callbacks=[*given, tensorboard_callback(args.tensorboard, "train")])
     if not args.quiet:
         from .runs._progress import TimeLeft, epoch_progress
 

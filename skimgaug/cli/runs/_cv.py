@@ -28,6 +28,7 @@ from ._progress import (
     epoch_progress,
     format_early_stopping,
     parallel_time_left,
+    tensorboard_callback,
 )
 
 
@@ -99,7 +100,17 @@ def fold_metrics(y_true, proba, classes):
     }
 
 
-def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1, task="classification"):
+def iter_cv(
+    estimators,
+    X,
+    y,
+    cv,
+    groups=None,
+    progress=True,
+    n_jobs=1,
+    task="classification",
+    tensorboard=None,
+):
     """Fit every estimator on every fold, yielding each :class:`FoldResult` when done.
 
     A caller that collects the results keeps the finished folds when the run
@@ -123,6 +134,8 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1, task="cl
         gives TensorFlow its share of the cores). Results come in the order
         the folds finish.
     task : {"classification", "multilabel", "regression"}, default="classification"
+    tensorboard : str, optional
+        A folder for Keras' TensorBoard logs: ``<setting>/fold_<k>`` below it per fit.
 
     Yields
     ------
@@ -132,7 +145,9 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1, task="cl
     classes = np.unique(y) if task == "classification" else None
     n_fits = len(estimators) * len(splits)
     time_left = TimeLeft(sum(e.epochs for e in estimators.values()) * len(splits), n_fits)
-    jobs = _jobs(estimators, splits, groups, time_left if progress and n_jobs == 1 else None)
+    jobs = _jobs(
+        estimators, splits, groups, time_left if progress and n_jobs == 1 else None, tensorboard
+    )
     if n_jobs == 1:
         outcomes = (_fit_fold(X, y, (task, classes), *job) for job in jobs)
     else:
@@ -172,10 +187,11 @@ def iter_cv(estimators, X, y, cv, groups=None, progress=True, n_jobs=1, task="cl
             )
 
 
-def _jobs(estimators, splits, groups, time_left):
+def _jobs(estimators, splits, groups, time_left, tensorboard=None):
     """``(setting, fold, estimator, train, test, groups of train)`` for every fit.
 
-    With ``time_left`` (serial progress), each estimator prints a line per epoch.
+    With ``time_left`` (serial progress), each estimator prints a line per epoch;
+    with ``tensorboard``, each writes its logs to ``<setting>/fold_<k>`` below it.
     """
     from sklearn.base import clone
 
@@ -183,8 +199,11 @@ def _jobs(estimators, splits, groups, time_left):
     for label, estimator in estimators.items():
         for fold, (train, test) in enumerate(splits):
             clf = clone(estimator)
+            given = clf.callbacks if isinstance(clf.callbacks, list) else []
+            if tensorboard is not None:
+                given = [*given, tensorboard_callback(tensorboard, label, f"fold_{fold + 1}")]
+                clf.set_params(callbacks=given)
             if time_left is not None:
-                given = clf.callbacks if isinstance(clf.callbacks, list) else []
                 bar = epoch_progress(time_left, f"[{label}] fold {fold + 1}/{len(splits)}")
                 clf.set_params(callbacks=[*given, bar])
             fold_groups = None if groups is None else groups[train]

@@ -228,3 +228,13 @@ def parallel_time_left(done, total, workers, elapsed):
     per_fit = elapsed * workers / max(done, workers)
     left = total - done if done >= workers else max(0, total - workers)
     return -(-left // workers) * per_fit
+
+
+def tensorboard_callback(folder, *parts):
+    """Keras' TensorBoard callback writing to ``folder/<parts>`` (spaces become ``_``)."""
+    import os
+
+    import keras
+
+    names = [str(part).replace(" ", "_").replace(os.sep, "_") for part in parts]
+    return keras.callbacks.TensorBoard(log_dir=os.path.join(folder, *names))

@@ -1,0 +1,42 @@
+"""``--tensorboard DIR``: Keras' own TensorBoard callback, one log folder per fit."""
+
+import pytest
+
+
+def _event_files(folder):
+    return [p for p in folder.rglob("events.out.tfevents.*") if p.stat().st_size > 0]
+
+
+@pytest.mark.slow  # four fits and a train
+def test_cv_and_train_write_one_log_folder_per_fit(tmp_path, capsys):
+    from skimgaug import cli, load_model
+
+    logs = tmp_path / "logs"
+    args = ["--digits", "--folds", "2", "--epochs", "1", "--bootstraps", "0", "--quiet"]
+    assert cli.main(["cv", *args, "--compare", "--tensorboard", str(logs)]) == 0
+    for setting in ("augmentation", "no_augmentation"):
+        for fold in (1, 2):
+            folder = logs / setting / f"fold_{fold}"
+            assert _event_files(folder / "train"), folder
+            assert _event_files(folder / "validation"), folder  # the internal validation split
+    model = tmp_path / "model"
+    train = ["train", "--digits", "--epochs", "1", "--quiet", "--tensorboard", str(logs)]
+    assert cli.main([*train, "--out", str(model)]) == 0
+    capsys.readouterr()
+    assert _event_files(logs / "train")
+    assert load_model(model).callbacks is None  # the callback is no setting of the model
+
+
+def test_without_the_tensorboard_package_the_option_says_what_to_install(monkeypatch, capsys):
+    import importlib.util
+
+    from skimgaug import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "tensorboard" else real(name, *a),
+    )
+    assert cli.main(["cv", "--digits", "--tensorboard", "logs"]) == 2
+    assert "pip install 'skimgaug[tensorboard]'" in capsys.readouterr().err
