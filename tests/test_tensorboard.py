@@ -38,5 +38,7 @@ def test_without_the_tensorboard_package_the_option_says_what_to_install(monkeyp
         "find_spec",
         lambda name, *a: None if name == "tensorboard" else real(name, *a),
     )
-    assert cli.main(["cv", "--digits", "--tensorboard", "logs"]) == 2
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["cv", "--digits", "--tensorboard", "logs"])
+    assert exited.value.code == 2
     assert "pip install 'skimgaug[tensorboard]'" in capsys.readouterr().err
