@@ -222,3 +222,35 @@ def names_of_model(clf, task):
         return [str(n) for n in names]
     count = clf.n_classes_ if task == "multilabel" else clf.n_outputs_
     return [f"{'label' if task == 'multilabel' else 'output'}_{j}" for j in range(int(count))]
+
+
+def task_splitter(args, y, groups, names):
+    """The folds of ``--task multilabel`` (stratified over every label) or ``regression``."""
+    from sklearn.model_selection import GroupKFold, KFold
+
+    from .._estimator._split import IterativeStratifiedKFold
+
+    folds = args.folds
+    units = len(y) if groups is None else len(set(groups.tolist()))
+    what = "images" if groups is None else "groups"
+    if units < folds:
+        raise UsageError(f"--folds {folds} needs at least {folds} {what}; there are {units}")
+    if task_of(args) == "regression":
+        if groups is None:
+            return KFold(folds, shuffle=True, random_state=args.seed)
+        return GroupKFold(folds, shuffle=True, random_state=args.seed)
+    names = names or [str(j) for j in range(y.shape[1])]
+    positives = y.sum(axis=0)
+    negatives = len(y) - positives
+    short = [
+        f"{name!r} is on {p} and missing from {n}"
+        for name, p, n in zip(names, positives, negatives, strict=True)
+        if min(p, n) < folds
+    ]
+    if short:
+        raise UsageError(
+            f"--folds {folds} needs each label on at least {folds} images and missing from "
+            f"at least {folds} (every test fold scores each label); {'; '.join(short)} images. "
+            f"Use fewer folds, or leave such labels out"
+        )
+    return IterativeStratifiedKFold(folds, random_state=args.seed)
