@@ -278,3 +278,19 @@ def test_search_over_an_augmentation_key_for_labels_and_values(csv_source, tmp_p
     assert "group folds" in printed and "mean r2" in printed
     with open(tmp_path / "reg" / "cv_results.csv", newline="") as f:
         assert len(list(csv.DictReader(f))) == 2
+
+
+def test_predict_reads_known_values_as_numbers_and_a_wrong_separator_warns():
+    from argparse import Namespace
+
+    from skimgaug.cli._tasks import targets
+    from skimgaug.cli.predict import _known_targets
+
+    args = Namespace(task=None, label_column="value", label_separator="|", sources=["t.csv"])
+    values, known = _known_targets(["1.5", None, "2"], "regression", ["value"], args)
+    assert values.ravel().tolist() == [1.5, 0.0, 2.0] and known.tolist() == [True, False, True]
+    with pytest.raises(ValueError, match=r"t.csv', line 2: the 'value' column holds 'even'"):
+        _known_targets(["even"], "regression", ["value"], args)
+    args = Namespace(task="multilabel", label_separator=";", label_column="tags")
+    with pytest.warns(UserWarning, match=r"'even,big' hold a separator other than"):
+        targets(["even,big", "even", "big"], args, "x.csv")

@@ -165,6 +165,12 @@ def _metadata(estimator, task, format):
             "shape": ["batch", *(int(d) for d in estimator.X_shape_[1:])],
             "dtype": "float32",
             "values": "images as given to predict, as float32 (rows reshaped to the shape)",
+            "decoding": {
+                "color_mode": getattr(estimator, "color_mode", None),
+                "window": estimator.get_params().get("window"),
+                "note": "image files are decoded (resized, converted, DICOM windowed) by the "
+                "caller, as skimgaug decodes them, before the graph",
+            },
         },
         "output": "probabilities" if task != "regression" else "values",
         "columns": columns,

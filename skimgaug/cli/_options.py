@@ -271,7 +271,8 @@ def add_image_options(parser):
         default=None,
         metavar="C,W|PRESET|dicom",
         help=(
-            "window of grayscale DICOM files: CENTER,WIDTH (e.g. -600,1500), a preset (brain, "
+            "window of grayscale DICOM files: CENTER,WIDTH (e.g. --window=-600,1500), a "
+            "preset (brain, "
             "soft_tissue, mediastinum, lung, bone) or dicom (each file's own); maps the "
             "window onto 0-255 (default: the modality values, e.g. Hounsfield units)"
         ),

@@ -25,7 +25,10 @@ def add_strategy_options(parser):
         type=options._positive_int,
         default=None,
         metavar="N",
-        help="candidates drawn by random (10) and by halving from distributions",
+        help=(
+            "candidates drawn by random (10); with halving, draw N from the lists and "
+            "distributions instead of taking the whole grid (needed with distributions)"
+        ),
     )
     group.add_argument(
         "--min-epochs",

@@ -130,6 +130,17 @@ def targets(labels, args, where):
             f"({', '.join(map(repr, names))}) after splitting at {separator!r}; --task "
             "multilabel needs at least 2 (is --label-separator right?)"
         )
+    joined = [name for name in names if any(mark in name for mark in "|,;" if mark != separator)]
+    if joined:
+        import warnings
+
+        warnings.warn(
+            f"CSV file {where!r}: labels such as {joined[0]!r} hold a separator other than "
+            f"--label-separator {separator!r}; if they are several labels, give that "
+            "separator (e.g. --label-separator ',')",
+            UserWarning,
+            stacklevel=2,
+        )
     index = {name: j for j, name in enumerate(names)}
     y = np.zeros((len(sets), len(names)), dtype=int)
     for row, found in enumerate(sets):

@@ -297,7 +297,10 @@ def _known_targets(labels, task, names, args):
     cells = [label if label is not None else "0" for label in labels]
     if task == "regression":
         where = ", ".join(s for s in args.sources if s.lower().endswith(".csv"))
-        values, _ = targets(cells, args, where)
+        import argparse
+
+        as_values = argparse.Namespace(**{**vars(args), "task": "regression"})
+        values, _ = targets(cells, as_values, where)
         return np.reshape(values, (len(cells), -1)), known
     separator = args.label_separator
     unknown = sorted(
