@@ -243,7 +243,10 @@ def format_evaluation(setting, evaluation):
             how = "fixed"
         lines.append(
             f"threshold ({evaluation.threshold['rule']}, class {evaluation.classes[1]} "
-            f"positive), chosen for each test fold {how}: {by_fold}"
+            f"positive), chosen for each test fold {how}: {by_fold}; accuracy, "
+            "balanced_accuracy, f1_macro, sensitivity, specificity, ppv and npv above are "
+            "of the labels at these thresholds (predicted_at_threshold in "
+            "oof_predictions.csv), not of the most probable class"
         )
     if evaluation.calibration:
         lines.append(_calibration_line(evaluation.calibration["image"]))
