@@ -100,7 +100,8 @@ def _head(estimator, task):
     return None
 
 
-def _task_of(estimator):
+def estimator_task(estimator):
+    """``"classification"``, ``"multilabel"`` (a 0/1 indicator ``y``) or ``"regression"``."""
     from sklearn.base import is_regressor
 
     if is_regressor(estimator):
@@ -108,6 +109,20 @@ def _task_of(estimator):
     if getattr(estimator, "target_type_", None) == "multilabel-indicator":
         return "multilabel"
     return "classification"
+
+
+def output_columns(estimator, task):
+    """The names of the prediction's columns: classes, or saved label or output names.
+
+    Without saved names (``label_names_``): ``label_0``, ``label_1``, ... or ``output_0``, ...
+    """
+    if task == "classification":
+        return [str(c) for c in estimator.classes_]
+    names = getattr(estimator, "label_names_", None)
+    if names is not None:
+        return [str(n) for n in names]
+    count = estimator.n_classes_ if task == "multilabel" else estimator.n_outputs_
+    return [f"{'label' if task == 'multilabel' else 'output'}_{j}" for j in range(int(count))]
 
 
 def deployment_model(estimator):
@@ -122,7 +137,7 @@ def deployment_model(estimator):
             "Cannot export a model with several inputs or outputs: the exported graph takes "
             "one array of images."
         )
-    task = _task_of(estimator)
+    task = estimator_task(estimator)
     standardizer = estimator.standardizer_
     function = _preprocessing_function(standardizer)
     try:
@@ -149,14 +164,7 @@ def deployment_model(estimator):
 def _metadata(estimator, task, format):
     from .._version import __version__
 
-    names = getattr(estimator, "label_names_", None)
-    if task == "classification":
-        columns = [str(c) for c in estimator.classes_]
-    elif names is not None:
-        columns = [str(n) for n in names]
-    else:
-        count = estimator.n_classes_ if task == "multilabel" else estimator.n_outputs_
-        columns = [f"{'label' if task == 'multilabel' else 'output'}_{j}" for j in range(count)]
+    columns = output_columns(estimator, task)
     return {
         "format": format,
         "task": task,

@@ -215,26 +215,6 @@ def predictions(clf, X, task, classes):
     return np.asarray(method(X), dtype=np.float64)
 
 
-def task_of_model(clf):
-    """The task of a fitted (loaded) estimator."""
-    from sklearn.base import is_regressor
-
-    if is_regressor(clf):
-        return "regression"
-    if getattr(clf, "target_type_", None) == "multilabel-indicator":
-        return "multilabel"
-    return "classification"
-
-
-def names_of_model(clf, task):
-    """Label or output names: saved with the model, else ``label_0``, ``label_1``, ..."""
-    names = getattr(clf, "label_names_", None)
-    if names is not None:
-        return [str(n) for n in names]
-    count = clf.n_classes_ if task == "multilabel" else clf.n_outputs_
-    return [f"{'label' if task == 'multilabel' else 'output'}_{j}" for j in range(int(count))]
-
-
 def task_splitter(args, y, groups, names):
     """The folds of ``--task multilabel`` (stratified over every label) or ``regression``."""
     from sklearn.model_selection import GroupKFold, KFold

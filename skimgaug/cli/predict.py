@@ -7,9 +7,10 @@ import sys
 
 import numpy as np
 
+from .._persistence._export import estimator_task, output_columns
 from . import _options as options
 from . import _quiet as quiet
-from ._tasks import names_of_model, targets, task_of_model
+from ._tasks import targets
 
 
 def add_parser(commands):
@@ -76,7 +77,7 @@ def run(args, out=None):
         from .._persistence._folder import load_model
 
         clf = load_model(args.model_dir)
-    task = task_of_model(clf)
+    task = estimator_task(clf)
     if args.task is not None and args.task != task:
         raise options.UsageError(
             f"--task {args.task}: the model in {args.model_dir} was trained for --task {task}"
@@ -247,7 +248,7 @@ def _report(labels, predicted, classes):
 
 def _predict_task(clf, task, args, out):
     """Predict with a multi-label classifier or a regressor: a column per label or output."""
-    names = names_of_model(clf, task)
+    names = output_columns(clf, task)
     paths, labels = collect_images(args.sources, (), args)
     kwargs = _prediction_settings(clf, args)
     if task == "multilabel":

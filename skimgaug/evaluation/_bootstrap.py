@@ -86,3 +86,26 @@ def evaluation_settings(n_bootstraps, confidence, grouped, target, **more):
             + ("patients (a cluster bootstrap)" if grouped else "images")
         ),
     }
+
+
+def metric_row(level, metric, estimate, draws, confidence, n, **extra):
+    """One row of an evaluation's ``metrics``: the estimate and the interval of ``draws``.
+
+    ``draws`` are the metric's bootstrap values (None without bootstraps); ``extra``
+    keys (a multi-label row's ``label``) follow ``metric``.
+    """
+    low = high = None
+    defined = 0
+    if draws is not None:
+        low, high, defined = percentile_interval(draws, confidence)
+    estimate = float(estimate)
+    return {
+        "level": level,
+        "metric": metric,
+        **extra,
+        "estimate": None if np.isnan(estimate) else estimate,
+        "low": low,
+        "high": high,
+        "n": n,
+        "bootstraps_defined": defined,
+    }

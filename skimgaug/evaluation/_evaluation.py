@@ -6,7 +6,7 @@ from ._audit import fold_audit
 from ._bootstrap import (
     cluster_weights,
     evaluation_settings,
-    percentile_interval,
+    metric_row,
     resampling_record,
 )
 from ._calibration import calibration
@@ -60,23 +60,10 @@ def _metric_rows(levels, clusters, n_bootstraps, rng, confidence, class_names):
         ranks = rankings(labels, proba)
         estimates = _all_metrics(np.ones((1, len(labels))), labels, proba, predicted, ranks)
         for name, estimate in estimates.items():
-            estimate = float(estimate[0])
-            low = high = None
-            defined = 0
             if values:
                 draws[level, name] = np.concatenate(values[name])
-                low, high, defined = percentile_interval(draws[level, name], confidence)
-            rows.append(
-                {
-                    "level": level,
-                    "metric": name,
-                    "estimate": None if np.isnan(estimate) else estimate,
-                    "low": low,
-                    "high": high,
-                    "n": len(labels),
-                    "bootstraps_defined": defined,
-                }
-            )
+            resampled = draws.get((level, name))
+            rows.append(metric_row(level, name, estimate[0], resampled, confidence, len(labels)))
     return rows, curves, draws
 
 

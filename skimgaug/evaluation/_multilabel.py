@@ -17,7 +17,7 @@ from ._audit import fold_audit
 from ._bootstrap import (
     cluster_weights,
     evaluation_settings,
-    percentile_interval,
+    metric_row,
     resampling_record,
 )
 from ._inputs import check_settings
@@ -117,24 +117,6 @@ def weighted_multilabel_metrics(W, y, predicted, ranked):
     return per_label, summary
 
 
-def _row(level, metric, estimate, draws, confidence, n, label=None):
-    low = high = None
-    defined = 0
-    if draws is not None:
-        low, high, defined = percentile_interval(draws, confidence)
-    estimate = float(estimate)
-    return {
-        "level": level,
-        "metric": metric,
-        "label": label,
-        "estimate": None if np.isnan(estimate) else estimate,
-        "low": low,
-        "high": high,
-        "n": n,
-        "bootstraps_defined": defined,
-    }
-
-
 def multilabel_evaluation(
     cls,
     y,
@@ -176,13 +158,19 @@ def multilabel_evaluation(
         draws = np.concatenate([d[metric] for d in drawn_summary]) if drawn_summary else None
         if draws is not None:
             kept["image", metric] = draws
-        rows.append(_row("image", metric, point_summary[metric][0], draws, confidence, len(y)))
+        rows.append(
+            metric_row(
+                "image", metric, point_summary[metric][0], draws, confidence, len(y), label=None
+            )
+        )
     for j, name in enumerate(label_names.tolist()):
         for metric in LABEL_METRICS:
             draws = (
                 np.concatenate([d[metric][:, j] for d in drawn_labels]) if drawn_labels else None
             )
-            row = _row("image", metric, point_labels[metric][0, j], draws, confidence, len(y), name)
+            row = metric_row(
+                "image", metric, point_labels[metric][0, j], draws, confidence, len(y), label=name
+            )
             row["positives"] = int(y[:, j].sum())
             rows.append(row)
     folds = None if folds is None else np.asarray(folds)

@@ -14,7 +14,7 @@ from ._audit import fold_audit
 from ._bootstrap import (
     cluster_weights,
     evaluation_settings,
-    percentile_interval,
+    metric_row,
     resampling_record,
 )
 from ._inputs import check_settings
@@ -92,24 +92,12 @@ def regression_evaluation(
     for level, values, estimates in levels:
         point = weighted_regression_metrics(np.ones((1, len(values))), values, estimates)
         for metric in REGRESSION_METRICS:
-            low = high = None
-            defined = 0
+            resampled = None
             if drawn[level]:
                 resampled = np.concatenate([batch[metric] for batch in drawn[level]])
                 kept[level, metric] = resampled
-                low, high, defined = percentile_interval(resampled, confidence)
-            estimate = float(point[metric][0])
-            rows.append(
-                {
-                    "level": level,
-                    "metric": metric,
-                    "estimate": None if np.isnan(estimate) else estimate,
-                    "low": low,
-                    "high": high,
-                    "n": len(values),
-                    "bootstraps_defined": defined,
-                }
-            )
+            row = metric_row(level, metric, point[metric][0], resampled, confidence, len(values))
+            rows.append(row)
     audit = fold_audit(np.zeros(len(y_2d), dtype=int), np.array(["images"]), groups, folds)
     resampling = resampling_record(random_state, n_bootstraps, clusters, y_2d)
     evaluation = cls(
