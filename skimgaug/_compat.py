@@ -280,3 +280,20 @@ def quiet_cross_model_retracing():
         yield
     finally:
         logger.removeFilter(retracing)
+
+
+def mlflow_current_experiment():
+    """The id of MLflow's current experiment (``mlflow.set_experiment``, the environment).
+
+    MLflow has no public getter for it; its fluent API's own helper is used
+    when present, else the environment's ``MLFLOW_EXPERIMENT_ID`` or MLflow's
+    default experiment ``"0"``.
+    """
+    import os
+
+    import mlflow
+
+    getter = getattr(getattr(mlflow.tracking, "fluent", None), "_get_experiment_id", None)
+    if getter is not None:
+        return getter()
+    return os.environ.get("MLFLOW_EXPERIMENT_ID", "0")

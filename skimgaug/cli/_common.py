@@ -107,9 +107,24 @@ def check_tensorboard_arg(args):
         )
 
 
+def check_mlflow_arg(args):
+    """``--mlflow`` needs the mlflow package: said before any fit (UsageError)."""
+    import importlib.util
+
+    uri = getattr(args, "mlflow", None)
+    if uri is None:
+        return
+    if importlib.util.find_spec("mlflow") is None:
+        raise UsageError(
+            "--mlflow needs the mlflow package, which is not installed: "
+            "pip install 'skimgaug[mlflow]' (or pip install mlflow)"
+        )
+
+
 def check_model_args(args):
     """--model, --weights, --trainable and training options, before TensorFlow (UsageError)."""
     check_tensorboard_arg(args)
+    check_mlflow_arg(args)
     if getattr(args, "early_stopping", None) and not args.validation_split:
         raise UsageError(
             "--early-stopping watches the internal validation loss: give --validation-split > 0 too"

@@ -330,6 +330,21 @@ def add_tensorboard_option(parser, where):
     )
 
 
+def add_mlflow_option(parser, what):
+    """``--mlflow [TRACKING_URI]``: record the command in MLflow."""
+    parser.add_argument(
+        "--mlflow",
+        nargs="?",
+        const="",
+        metavar="TRACKING_URI",
+        help=(
+            f"record the run in MLflow (experiment 'skimgaug', or $MLFLOW_EXPERIMENT_NAME): "
+            f"settings, data, {what}; without TRACKING_URI, MLflow's default store "
+            "($MLFLOW_TRACKING_URI, else ./mlflow.db); needs pip install 'skimgaug[mlflow]'"
+        ),
+    )
+
+
 def add_n_jobs_option(parser):
     parser.add_argument(
         "--n-jobs",

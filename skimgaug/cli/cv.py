@@ -49,6 +49,11 @@ def add_parser(commands):
     options.add_tensorboard_option(
         parser, "one folder per setting and fold (DIR/augmentation/fold_1)"
     )
+    options.add_mlflow_option(
+        parser,
+        "a child run per setting and fold with its epochs and scores, the "
+        "out-of-fold metrics with intervals and the --out files",
+    )
     parser.add_argument(
         "--out",
         metavar="DIR",
@@ -143,25 +148,13 @@ def describe_data(X, y, groups, description, images, folds, task="classification
     return data
 
 
-def _cross_validate(args, source, datagen, model, out, started):
-    from .._html import format_duration
-    from ._tasks import COMPARED, FOLD_METRICS, task_of
-    from .reports._verdict import compare_settings, format_verdict
-    from .runs._cv import format_summary, iter_cv, summarize
-    from .runs._cv_outputs import write_outputs
-    from .runs._evaluation import (
-        audit_hashes,
-        compare_by_bootstrap,
-        evaluate_settings,
-        evaluation_options,
-        format_comparison,
-        format_evaluation,
-    )
+def _cross_validate(args, source, datagen, model, out, started, parent=None):
+    from ._tasks import task_of
+    from .runs._mlflow import tracked, where
 
     X, y, groups, samples, description, names = source
     task = task_of(args)
     cv = common.make_splitter(args, y, groups, names)
-    evaluation = evaluation_options(args)
     settings = settings_to_compare(datagen, args.compare)
     if args.compare and len(settings) == 1:
         print(
@@ -192,7 +185,37 @@ def _cross_validate(args, source, datagen, model, out, started):
     config["datagen"] = settings
     outputs = {"y": y, "samples": samples, "config": config, "data": data}
     outputs.update(task=task, names=names)
+    params = {f"args.{k}": v for k, v in config.items()}
+    params.update({f"data.{k}": v for k, v in data.items()})
+    with tracked(args.mlflow, "cv", params, parent) as tracker:
+        summary = _folds_and_results(
+            args, source, cv, settings, estimators, outputs, tracker, out, started
+        )
+        if tracker is not None and parent is None:
+            print(f"recorded in MLflow: {where(tracker)}", file=out, flush=True)
+    return summary
 
+
+def _folds_and_results(args, source, cv, settings, estimators, outputs, tracker, out, started):
+    """Fit the folds, print and write the results (and record them with ``--mlflow``)."""
+    from .._html import format_duration
+    from ._tasks import COMPARED, FOLD_METRICS
+    from .reports._verdict import compare_settings, format_verdict
+    from .runs._cv import format_summary, iter_cv, summarize
+    from .runs._cv_outputs import write_outputs
+    from .runs._evaluation import (
+        audit_hashes,
+        compare_by_bootstrap,
+        evaluate_settings,
+        evaluation_options,
+        format_comparison,
+        format_evaluation,
+    )
+    from .runs._mlflow import evaluation_metrics, log_fold
+
+    X, y, groups, _, _, names = source
+    task = outputs["task"]
+    evaluation = evaluation_options(args)
     results = []
     try:
         progress = not args.quiet
@@ -200,6 +223,7 @@ def _cross_validate(args, source, datagen, model, out, started):
             estimators, X, y, cv, groups, progress, args.n_jobs, task, args.tensorboard
         ):
             results.append(result)
+            log_fold(tracker, result, estimators[result.setting])
     except BaseException as exc:
         if args.out and results:
             missing = [
@@ -254,6 +278,14 @@ def _cross_validate(args, source, datagen, model, out, started):
             print(f"\n{format_comparison(comparison)}", file=out)
         print(format_verdict(verdict), file=out)
     print(f"\ntotal time {format_duration(total)}", file=out, flush=True)
+    if tracker is not None:
+        for name, result in evaluations.items():
+            tracker.metrics(evaluation_metrics(name, result))
+        tracker.metrics({"total_seconds": total})
+        if args.out:
+            tracker.artifacts(args.out)
+        else:
+            tracker.client.log_dict(tracker.run_id, summary, "summary.json")
     return summary
 
 

@@ -130,6 +130,11 @@ def add_parser(commands):
             "out only for --early-stopping) and save it there (for skimgaug predict)"
         ),
     )
+    options.add_mlflow_option(
+        parser,
+        "a child run per candidate (with its round) and per fold with its score and, "
+        "serially, its epochs, the refit with its model, and the --out files",
+    )
     parser.add_argument(
         "--yes",
         action="store_true",
@@ -327,9 +332,8 @@ def _grid_tables(grid):
 
 
 def _search(args, source, datagen, model, grid, n_candidates, client, start, out):
-    from ._grid import format_params, format_value, with_standardization
-    from .reports import _search_outputs as outputs
-    from .runs import _search as search
+    from ._grid import format_value, with_standardization
+    from .runs import _mlflow as tracking
 
     X, y, groups, _, description, names = source
     task = task_of(args)
@@ -357,6 +361,26 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
         file=out,
         flush=True,
     )
+    params = {f"args.{k}": v for k, v in vars(args).items() if k not in ("command", "traceback")}
+    params.update({"data": data, "grid": " | ".join(tables), "candidates": n_candidates})
+    header = (data, cv, fixed, tables, n_candidates, where, strategy)
+    with tracking.tracked(args.mlflow, "search", params) as tracker:
+        result = _run(args, source, datagen, model, grid, client, start, out, tracker, header)
+        if tracker is not None:
+            print(f"recorded in MLflow: {tracking.where(tracker)}", file=out, flush=True)
+    return result
+
+
+def _run(args, source, datagen, model, grid, client, start, out, tracker, header):
+    """Search, refit, print and write; record in MLflow with a ``tracker``."""
+    from ._grid import format_params
+    from .reports import _search_outputs as outputs
+    from .runs import _search as search
+    from .runs._mlflow import log_refit, log_search
+
+    X, y, groups, _, _, names = source
+    task = task_of(args)
+    data, cv, fixed, tables, n_candidates, where, strategy = header
     estimator = common.make_estimator(args, model, datagen)
     local_workers = client is None and args.n_jobs != 1
     with quiet.cpp_logs_of_workers_hidden() if local_workers else contextlib.nullcontext():
@@ -372,6 +396,7 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
             backend="dask" if client is not None else None,
             progress=not args.quiet,
             strategy=strategy,
+            record_histories=tracker is not None,
         )
     for line in result.warnings:
         print(line, file=sys.stderr, flush=True)
@@ -392,10 +417,12 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
         full = args.folds * n_candidates * (args.max_epochs or args.epochs)
         print("\n" + outputs.format_rounds(result.rounds, result.epochs_trained, full), file=out)
     print(f"\nwrote {', '.join(written)} to {args.out}", file=out)
+    log_search(tracker, result, rows, result.histories, args.scoring)
     if best is not None:
         from .._persistence._folder import save_model
 
         save_model(best, args.refit_out, label_names=None if task == "classification" else names)
+        log_refit(tracker, best, args.refit_out)
         print(
             f"saved the best candidate, refitted on {_refit_data(best, len(y))}, to "
             f"{args.refit_out}; predict with: skimgaug predict {args.refit_out} IMAGES "
@@ -410,6 +437,8 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
         file=out,
         flush=True,
     )
+    if tracker is not None:
+        tracker.artifacts(args.out)
     return result
 
 

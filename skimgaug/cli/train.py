@@ -36,6 +36,11 @@ def add_parser(commands):
     options.add_tensorboard_option(
         parser, "in DIR/train (and DIR/<setting>/fold_<k> with --cross-validate)"
     )
+    options.add_mlflow_option(
+        parser,
+        "the fit's epochs, its score on the clean training images and the saved model "
+        "(with --cross-validate, a child run with the folds)",
+    )
     parser.add_argument(
         "--cross-validate",
         action="store_true",
@@ -63,15 +68,30 @@ def run(args, out=None):
     quiet.import_tensorflow_quietly()
     X, y, groups, _, description, names = source
     task = task_of(args)
+    target = describe_target(y, task, names) + (
+        f", {len(set(groups.tolist()))} groups" if groups is not None else ""
+    )
     print(
         f"skimgaug: training on {description} ({common.describe_images(X, args)}, "
-        f"{describe_target(y, task, names)}"
-        + (f", {len(set(groups.tolist()))} groups" if groups is not None else "")
-        + ")\n"
-        + common.describe_settings(args),
+        f"{target}" + ")\n" + common.describe_settings(args),
         file=out,
         flush=True,
     )
+    from .runs import _mlflow as tracking
+
+    params = {f"args.{k}": v for k, v in vars(args).items() if k not in ("command", "traceback")}
+    params["data"] = f"{description} ({common.describe_images(X, args)}, {target})"
+    with tracking.tracked(args.mlflow, "train", params) as tracker:
+        _train(args, source, datagen, model, task, tracker, out)
+        if tracker is not None:
+            print(f"recorded in MLflow: {tracking.where(tracker)}", file=out, flush=True)
+
+
+def _train(args, source, datagen, model, task, tracker, out):
+    """Cross-validate (asked), fit, save and say what the model scores."""
+    from .runs import _mlflow as tracking
+
+    X, y, groups, _, _, names = source
     if args.cross_validate:
         from .cv import _cross_validate, check_patients
         from .runs._evaluation import evaluation_options
@@ -81,7 +101,7 @@ def run(args, out=None):
 
         # Scores only: MODEL_DIR holds the model (skimgaug cv --out writes the report).
         cv_args = argparse.Namespace(**{**vars(args), "compare": False, "out": None})
-        _cross_validate(cv_args, source, datagen, model, out, time.perf_counter())
+        _cross_validate(cv_args, source, datagen, model, out, time.perf_counter(), tracker)
         print("", file=out)
     clf = common.make_estimator(args, model, datagen)
     if args.tensorboard:
@@ -103,6 +123,12 @@ def run(args, out=None):
 
     save_model(clf, args.out, label_names=None if task == "classification" else names)
     print(_trained_line(clf, X, y, seconds, task), file=out)
+    if tracker is not None:
+        tracker.params(tracking.flat_params(clf))
+        tracker.history(clf.history_, tracker.run_id)
+        clean = f"train_{SCORE_NAMES[task].replace(' ', '_').replace('²', '2')}_clean"
+        tracker.metrics({clean: clf.score(X, y), "fit_seconds": seconds})
+        tracker.artifacts(args.out, where="model")
     if stopping is not None:
         print(f"early stopping: {format_early_stopping(stopping)}", file=out)
     print(

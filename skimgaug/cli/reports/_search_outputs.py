@@ -99,13 +99,18 @@ def format_ranking(rows, scoring, top=10):
     return "\n".join(lines)
 
 
+def _count(n, noun):
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def format_rounds(rounds, spent, full):
     """A halving search's rounds, and the epochs it spent against the whole grid's."""
     lines = ["rounds of successive halving (the best candidate of the last round wins):"]
     for r in rounds:
         best = "n/a" if r["best"] is None else f"{r['best']:.4f}"
         lines.append(
-            f"  round {r['round']}: {r['candidates']} candidates x {r['epochs']} epochs, "
+            f"  round {r['round']}: {_count(r['candidates'], 'candidate')} x "
+            f"{_count(r['epochs'], 'epoch')}, "
             f"best mean score {best}"
         )
     lines.append(f"epochs trained: {spent}, against {full} for every candidate at the last epochs")

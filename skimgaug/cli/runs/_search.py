@@ -34,6 +34,8 @@ class SearchResult:
     rounds: list = field(default_factory=list)
     #: The epochs every fit trained, summed.
     epochs_trained: int = None
+    #: Each fit's per-epoch metrics, in the search's order (serial searches asked for them).
+    histories: list = None
 
 
 def _epochs_of(params, default):
@@ -163,6 +165,7 @@ def run_search(
     progress=True,
     stream=None,
     strategy=None,
+    record_histories=False,
 ):
     """Run the search (without refit) with progress lines; return a :class:`SearchResult`.
 
@@ -187,6 +190,9 @@ def run_search(
     stream : file, default=sys.stderr
     strategy : Strategy, optional
         Grid (the default), random or halving (:mod:`._strategies`).
+    record_histories : bool, default=False
+        Keep every fit's per-epoch metrics (``SearchResult.histories``);
+        serial searches only (a fit in another process keeps its own).
     """
     from ._strategies import Strategy, first_candidates, make_search
 
@@ -200,6 +206,12 @@ def run_search(
     if progress and serial:
         counter = _SerialProgress(runs, n_splits, stream)
         estimator = _with_callback(estimator, counter.callback())
+    recorder = None
+    if record_histories and serial:
+        from ._mlflow import HistoryRecorder
+
+        recorder = HistoryRecorder()
+        estimator = _with_callback(estimator, recorder)
     estimator = _routing_groups(estimator, groups)
     search = make_search(strategy, estimator, grid, cv, scoring, None if backend else n_jobs)
     config = {"backend": backend} if backend else {}
@@ -222,6 +234,7 @@ def run_search(
         lines,
         rounds=rounds_of(search),
         epochs_trained=epochs_spent(search, n_splits, getattr(estimator, "epochs", 1)),
+        histories=None if recorder is None else recorder.histories,
     )
 
 
