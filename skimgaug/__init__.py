@@ -16,6 +16,7 @@ import random as _python_random
 _state = _python_random.getstate()
 try:
     from ._augment._keys import DATAGEN_KEYS
+    from ._fresh import fresh_processes
     from ._persistence._export import export_model
     from ._persistence._folder import load_model, save_model
     from ._version import __version__ as __version__
@@ -30,6 +31,7 @@ __all__ = [
     "Evaluation",
     "evaluate",
     "export_model",
+    "fresh_processes",
     "load_model",
     "plot_augmentations",
     "save_augmentation_preview",

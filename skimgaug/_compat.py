@@ -297,3 +297,10 @@ def mlflow_current_experiment():
     if getter is not None:
         return getter()
     return os.environ.get("MLFLOW_EXPERIMENT_ID", "0")
+
+
+def joblib_backend_base():
+    """The base class of joblib's backends (in a private module of joblib, as Dask uses it)."""
+    from joblib._parallel_backends import ParallelBackendBase
+
+    return ParallelBackendBase

@@ -353,6 +353,21 @@ def add_n_jobs_option(parser):
         metavar="N",
         help="folds fitted in parallel, in N worker processes sharing the cores (1)",
     )
+    add_fresh_process_option(parser)
+
+
+def add_fresh_process_option(parser):
+    """``--fresh-process-per-fit``: every fit in a new worker process (flat memory)."""
+    parser.add_argument(
+        "--fresh-process-per-fit",
+        action="store_true",
+        help=(
+            "fit every fold (and candidate) in a new worker process, ended after its fit, so "
+            "that memory (and GPU memory) returns to the start after each; costs a process "
+            "start-up (~4 s) per fit, worth it for long fits or hundreds of them; with "
+            "--n-jobs N, N at a time"
+        ),
+    )
 
 
 def add_model_options(parser):

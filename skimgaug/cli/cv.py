@@ -220,7 +220,16 @@ def _folds_and_results(args, source, cv, settings, estimators, outputs, tracker,
     try:
         progress = not args.quiet
         for result in iter_cv(
-            estimators, X, y, cv, groups, progress, args.n_jobs, task, args.tensorboard
+            estimators,
+            X,
+            y,
+            cv,
+            groups,
+            progress,
+            args.n_jobs,
+            task,
+            args.tensorboard,
+            getattr(args, "fresh_process_per_fit", False),
         ):
             results.append(result)
             log_fold(tracker, result, estimators[result.setting])

@@ -122,6 +122,7 @@ def add_parser(commands):
         metavar="ADDRESS",
         help="run the fits on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786)",
     )
+    options.add_fresh_process_option(parser)
     parser.add_argument(
         "--refit-out",
         metavar="MODEL_DIR",
@@ -256,6 +257,11 @@ def run(args, out=None):
     grid, n_candidates = check_grid_args(args)
     datagen = common.default_datagen(args)
     _check_refit_out(args)
+    if args.dask and args.fresh_process_per_fit:
+        raise options.UsageError(
+            "--fresh-process-per-fit runs the fits in local worker processes; a Dask "
+            "cluster's workers are its own: give one of --dask and --fresh-process-per-fit"
+        )
     created = common.make_out_dir(args.out)
 
     def go():
@@ -315,9 +321,11 @@ def _where(args, client):
         workers = info.get("workers", {})
         threads = sum(w.get("nthreads", 0) for w in workers.values())
         return f"the Dask cluster at {args.dask} ({len(workers)} workers, {threads} threads)"
+    n = args.n_jobs if args.n_jobs > 0 else os.cpu_count()
+    if args.fresh_process_per_fit:
+        return f"a fresh process per fit ({n} at a time)"
     if args.n_jobs == 1:
         return "this process"
-    n = args.n_jobs if args.n_jobs > 0 else os.cpu_count()
     return f"{n} local processes"
 
 
@@ -382,7 +390,7 @@ def _run(args, source, datagen, model, grid, client, start, out, tracker, header
     task = task_of(args)
     data, cv, fixed, tables, n_candidates, where, strategy = header
     estimator = common.make_estimator(args, model, datagen)
-    local_workers = client is None and args.n_jobs != 1
+    local_workers = client is None and (args.n_jobs != 1 or args.fresh_process_per_fit)
     with quiet.cpp_logs_of_workers_hidden() if local_workers else contextlib.nullcontext():
         result = search.run_search(
             estimator,
@@ -394,6 +402,7 @@ def _run(args, source, datagen, model, grid, client, start, out, tracker, header
             scoring=args.scoring,
             n_jobs=args.n_jobs if client is None else None,
             backend="dask" if client is not None else None,
+            fresh=args.fresh_process_per_fit,
             progress=not args.quiet,
             strategy=strategy,
             record_histories=tracker is not None,

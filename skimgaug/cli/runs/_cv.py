@@ -10,6 +10,7 @@ curves come from each fold's ``history_``. :mod:`._cv_outputs` writes what
 :mod:`skimgaug.cli.reports._verdict`.
 """
 
+import contextlib
 import math
 import pickle
 import sys
@@ -110,6 +111,7 @@ def iter_cv(
     n_jobs=1,
     task="classification",
     tensorboard=None,
+    fresh=False,
 ):
     """Fit every estimator on every fold, yielding each :class:`FoldResult` when done.
 
@@ -136,6 +138,9 @@ def iter_cv(
     task : {"classification", "multilabel", "regression"}, default="classification"
     tensorboard : str, optional
         A folder for Keras' TensorBoard logs: ``<setting>/fold_<k>`` below it per fit.
+    fresh : bool, default=False
+        Every fit in a new worker process (:func:`skimgaug.fresh_processes`),
+        ``n_jobs`` at a time: memory returns to the start after each.
 
     Yields
     ------
@@ -146,26 +151,41 @@ def iter_cv(
     n_fits = len(estimators) * len(splits)
     time_left = TimeLeft(sum(e.epochs for e in estimators.values()) * len(splits), n_fits)
     jobs = _jobs(
-        estimators, splits, groups, time_left if progress and n_jobs == 1 else None, tensorboard
+        estimators,
+        splits,
+        groups,
+        time_left if progress and n_jobs == 1 and not fresh else None,
+        tensorboard,
     )
-    if n_jobs == 1:
+    workers = contextlib.nullcontext()
+    if n_jobs == 1 and not fresh:
         outcomes = (_fit_fold(X, y, (task, classes), *job) for job in jobs)
     else:
         if progress:
+            where = (
+                f"each in a fresh process ({n_jobs} at a time)"
+                if fresh
+                else f"in {n_jobs} processes"
+            )
             print(
-                f"[cv] {n_fits} fits in {n_jobs} processes; a line as each fold finishes",
+                f"[cv] {n_fits} fits {where}; a line as each fold finishes",
                 file=sys.stderr,
                 flush=True,
             )
         from joblib import Parallel, delayed
 
+        if fresh:
+            from ..._fresh import fresh_processes
+
+            workers = fresh_processes(n_jobs=n_jobs)
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        outcomes = parallel(
+        outcomes = (
             delayed(_fit_fold_in_worker)(
                 X, y, (task, classes), label, fold, pickle.dumps(clf), *rest
             )
             for label, fold, clf, *rest in jobs
         )
+        outcomes = _in_workers(workers, parallel, outcomes)
     at_chance, finished = {}, {label: 0 for label in estimators}
     for result, chance_messages, other_warnings in outcomes:
         for warning in other_warnings:
@@ -173,7 +193,7 @@ def iter_cv(
         at_chance.setdefault(result.setting, []).extend(chance_messages)
         finished[result.setting] += 1
         if progress:
-            done = sum(finished.values()) if n_jobs != 1 else None
+            done = sum(finished.values()) if n_jobs != 1 or fresh else None
             _say_fold_done(result, len(splits), done, n_fits, n_jobs, time_left.elapsed)
         yield result
         label = result.setting
@@ -185,6 +205,12 @@ def iter_cv(
                 file=sys.stderr,
                 flush=True,
             )
+
+
+def _in_workers(workers, parallel, tasks):
+    """Run ``tasks`` with ``parallel`` inside the ``workers`` context, yielding as they end."""
+    with workers:
+        yield from parallel(tasks)
 
 
 def _jobs(estimators, splits, groups, time_left, tensorboard=None):

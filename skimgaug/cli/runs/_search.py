@@ -166,6 +166,7 @@ def run_search(
     stream=None,
     strategy=None,
     record_histories=False,
+    fresh=False,
 ):
     """Run the search (without refit) with progress lines; return a :class:`SearchResult`.
 
@@ -190,6 +191,9 @@ def run_search(
     stream : file, default=sys.stderr
     strategy : Strategy, optional
         Grid (the default), random or halving (:mod:`._strategies`).
+    fresh : bool, default=False
+        Every fit in a new worker process (:func:`skimgaug.fresh_processes`),
+        ``n_jobs`` at a time.
     record_histories : bool, default=False
         Keep every fit's per-epoch metrics (``SearchResult.histories``);
         serial searches only (a fit in another process keeps its own).
@@ -202,7 +206,7 @@ def run_search(
     n_splits = cv.get_n_splits(X, y, groups)
     runs = _planned_runs(strategy, candidates, getattr(estimator, "epochs", 1))
     n_fits = len(runs) * n_splits
-    serial = n_jobs == 1 and backend is None
+    serial = n_jobs == 1 and backend is None and not fresh
     if progress and serial:
         counter = _SerialProgress(runs, n_splits, stream)
         estimator = _with_callback(estimator, counter.callback())
@@ -220,7 +224,8 @@ def run_search(
         config["verbose"] = 49  # every completion, on stderr (>= 50 goes to stdout)
         output = _parallel_output(n_fits, n_jobs, backend, stream)
     start = time.perf_counter()
-    caught = _fit_search(search, X, y, groups, config, output, serial, n_fits)
+    with _fresh_processes(n_jobs) if fresh else contextlib.nullcontext():
+        caught = _fit_search(search, X, y, groups, config, output, serial, n_fits)
     seconds = time.perf_counter() - start
     lines = _summed_up(caught, n_fits)
     from ._strategies import epochs_spent, rounds_of
@@ -236,6 +241,12 @@ def run_search(
         epochs_trained=epochs_spent(search, n_splits, getattr(estimator, "epochs", 1)),
         histories=None if recorder is None else recorder.histories,
     )
+
+
+def _fresh_processes(n_jobs):
+    from ..._fresh import fresh_processes
+
+    return fresh_processes(n_jobs=n_jobs)
 
 
 def _planned_runs(strategy, candidates, default_epochs):
