@@ -304,3 +304,16 @@ def joblib_backend_base():
     from joblib._parallel_backends import ParallelBackendBase
 
     return ParallelBackendBase
+
+
+def recompile_with_loss(model, loss):
+    """Compile ``model`` again with ``loss``, keeping its optimizer, metrics and options.
+
+    Keras 3 keeps the arguments of the last ``compile`` in ``_compile_config``;
+    the optimizer object is reused (it has not trained yet).
+    """
+    config = getattr(model, "_compile_config", None)
+    kwargs = dict(getattr(config, "config", None) or {})
+    kwargs["optimizer"] = model.optimizer
+    kwargs["loss"] = loss
+    model.compile(**kwargs)

@@ -23,7 +23,6 @@ statistics learned from the training images. Both paths share
 """
 
 import copy
-import functools
 import threading
 
 import numpy as np
@@ -33,6 +32,7 @@ from .._data._multi import is_multi, n_samples, take
 from .._data._paths import load_rows
 from .._parallel import batch_threads, shared_executor
 from .._random import legacy_rng
+from ._errors import batch_errors_raised, remembers_errors  # noqa: F401 (batch_errors_raised: re-exported)
 
 _CHUNK_BYTES = 16 * 2**20  # working memory per chunk of images
 #: Batches made ahead per producer thread.
@@ -211,57 +211,6 @@ def check_zca_size(x, rows=None):
         )
 
 
-def remembers_errors(getitem):
-    """Decorate ``__getitem__`` so that the dataset keeps the first error it raised.
-
-    Keras produces batches after the first in tf.data's producer thread and
-    reports their exceptions as ``tf.errors.UnknownError`` ("Graph execution
-    error") with the real message buried; :func:`batch_errors_raised` then
-    re-raises the error kept here, with its own type, message and traceback.
-    """
-
-    @functools.wraps(getitem)
-    def wrapper(self, idx):
-        try:
-            return getitem(self, idx)
-        except Exception as exc:
-            if getattr(self, "error", None) is None:
-                self.error = exc
-            raise
-
-    return wrapper
-
-
-class batch_errors_raised:
-    """Re-raise an error a dataset's ``__getitem__`` raised, instead of TensorFlow's.
-
-    A class, not a generator: Python turns a ``StopIteration`` raised inside a
-    generator into ``RuntimeError``, and the error must keep its type.
-
-    Parameters
-    ----------
-    *datasets : TrainingBatches, InferenceBatches or None
-        Datasets whose ``__getitem__`` is decorated with
-        :func:`remembers_errors`; None entries are skipped.
-    """
-
-    def __init__(self, *datasets):
-        self._datasets = datasets
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, exc, traceback):
-        if exc is None or not isinstance(exc, Exception):
-            return False
-        for dataset in self._datasets:
-            error = getattr(dataset, "error", None)
-            if error is not None and error is not exc:
-                dataset.error = None  # a dataset left alive must not keep the traceback
-                raise error.with_traceback(error.__traceback__) from None
-        return False
-
-
 class TrainingBatches(py_dataset_class()):
     """Training path: one shuffled pass over the training images per epoch.
 
@@ -294,6 +243,12 @@ class TrainingBatches(py_dataset_class()):
     first_epoch : int, default=0
         Epoch number of the first pass (``initial_epoch`` in Keras), so that
         continued training does not repeat earlier epochs' randomness.
+    mixer : callable or None, default=None
+        ``mixer(batch, targets, sample_weight, rng) -> (batch, targets,
+        sample_weight)``: MixUp or CutMix within the batch, after the random
+        transforms and before standardization (see
+        :mod:`skimgaug._augment._pipeline`); ``y`` then holds float targets
+        (one-hot rows, indicator rows or values) that it mixes.
     balance_by : ndarray of shape (n_samples,) or None, default=None
         Class of each sample (aligned with ``x``) to balance epochs by: each
         epoch then holds every training row of a class once, plus rows of
@@ -315,8 +270,10 @@ class TrainingBatches(py_dataset_class()):
         seed,
         first_epoch=0,
         balance_by=None,
+        mixer=None,
     ):
         super().__init__()
+        self.mixer = mixer
         self.x = x
         self.y = y
         self.sample_weight = sample_weight
@@ -375,8 +332,14 @@ class TrainingBatches(py_dataset_class()):
         if is_multi(self.x):  # several inputs: no image settings (refused in fit)
             return _keras_batch(take(self.x, rows), self.y, self.sample_weight, rows)
         batch = load_rows(self.x, rows, self.standardizer.dtype)  # always a copy
+        rng = legacy_rng(self.seed, epoch, idx)
         if self.augmenter is not None:
-            batch = self.augmenter(batch, legacy_rng(self.seed, epoch, idx))
+            batch = self.augmenter(batch, rng)
+        if self.mixer is not None:
+            weights = None if self.sample_weight is None else take(self.sample_weight, rows)
+            batch, targets, weights = self.mixer(batch, take(self.y, rows), weights, rng)
+            batch = standardize_inplace(self.standardizer, batch)
+            return (batch, targets) if weights is None else (batch, targets, weights)
         batch = standardize_inplace(self.standardizer, batch)
         return _keras_batch(batch, self.y, self.sample_weight, rows)
 

@@ -16,9 +16,9 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 
 from .. import models
+from .._augment._augment_keys import active_transforms
 from .._augment._batches import batch_errors_raised, padded_to_batches
 from .._augment._predict import predict_in_chunks
-from .._augment._transforms import make_augmenter
 from .._compat import (
     preserved_op_determinism,
     private_keras_seeds,
@@ -49,8 +49,10 @@ from ._settings import (
 )
 from ._training import (
     check_inference_mode,
+    mixing_targets,
     plan_training,
     planned_steps,
+    training_augmenter,
     training_batches,
     training_part,
 )
@@ -64,7 +66,7 @@ class AugmentedKerasBase:
     ``balance``, ``cache`` and scikeras' own) and documents them.
     """
 
-    _routing_prefixes = {"datagen"}
+    _routing_prefixes = {"datagen", "augment"}
 
     # ------------------------------------------------------------------
     # Settings: validated before any data is touched
@@ -231,10 +233,13 @@ class AugmentedKerasBase:
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         check_single_input(X, self._settings.datagen, type(self).__name__)
         split_seed, batch_seed, _, sample_seed = child_seeds(resolve_seed(self.random_state), 4)
-        plan = plan_training(self, X, y, sample_weight, kwargs, split_seed)
+        augment = self._settings.augment
+        mixing = bool(augment) and "mixing" in active_transforms(augment)
+        targets = mixing_targets(self, y) if mixing else y  # soft targets to mix
+        plan = plan_training(self, X, y, sample_weight, kwargs, split_seed, targets)
         self.validation_indices_ = plan.validation
         warn_if_labels_are_constant(self, training_part(y, sample_weight, plan.train)[0])
-        batches = training_batches(self, plan, X, y, sample_weight, batch_seed, initial_epoch)
+        batches = training_batches(self, plan, X, targets, sample_weight, batch_seed, initial_epoch)
         running = batches.augmenter.running() if batches.augmenter else contextlib.nullcontext()
         user_callbacks = self._fit_callbacks
         self._fit_callbacks = [batches.epoch_callback(), *(user_callbacks or [])]
@@ -258,7 +263,8 @@ class AugmentedKerasBase:
         finally:
             self._fit_callbacks = user_callbacks
         check_inference_mode(self, X, y, plan.train, sample_seed)
-        warn_if_chance_level(self, *training_part(y, sample_weight, plan.train))
+        if not mixing:  # a loss on mixed targets is not comparable with the chance level
+            warn_if_chance_level(self, *training_part(y, sample_weight, plan.train))
 
     # ------------------------------------------------------------------
     # Fitted state, read by save_model and given back by load_model
@@ -329,7 +335,11 @@ class AugmentedKerasBase:
         return validate_parameters(params, type(self).__name__)
 
     def _test_time_augmenter(self, tta):
-        """The training augmenter when ``tta`` > 0 and there is random augmentation."""
-        if not tta or not self._settings.datagen.augments:
+        """The training augmenter when ``tta`` > 0 and there is random augmentation.
+
+        ``datagen``'s and ``augment``'s per-image transforms; never MixUp or
+        CutMix, which mix an image with others of its batch (and their labels).
+        """
+        if not tta:
             return None
-        return make_augmenter(self._settings.engine, self._settings.datagen.augmenter())
+        return training_augmenter(self._settings, mixing=False)[0]

@@ -34,6 +34,20 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
         ``ImageDataGenerator`` keyword arguments, for example
         ``{"rotation_range": 15, "rescale": 1 / 255}``.
         ``validation_split`` and ``data_format="channels_first"`` are refused.
+    augment : None or dict, default=None
+        Random transforms beyond ``ImageDataGenerator``'s, applied to training
+        batches only, after the ``datagen`` transforms and before
+        standardization: ``rand_augment_ops``/``rand_augment_magnitude`` or
+        ``trivial_augment`` (RandAugment, TrivialAugment-Wide),
+        ``mixup_alpha``/``cutmix_alpha``/``mix_probability`` (MixUp and
+        CutMix inside each batch, targets and sample weights mixed in the same
+        proportion), ``erasing_probability``/``erasing_scale``,
+        ``elastic_alpha``/``elastic_sigma``, ``gamma_range``,
+        ``contrast_range``, ``saturation_range``, ``hue_range``,
+        ``gaussian_noise_std`` (in the units after ``rescale``),
+        ``blur_sigma_range``, ``clahe_clip_limit``/``clahe_probability``.
+        Each key can be set or searched as ``augment__<key>``. See the user
+        guide's "Augmentations" page.
     image_shape : None or tuple of int, default=None
         ``(height, width, channels)`` (or ``(height, width)`` for one channel)
         to reshape 2-D rows of ``X``, such as ``load_digits().data``, into
@@ -177,6 +191,7 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
         model=None,
         *,
         datagen=None,
+        augment=None,
         image_shape=None,
         engine="vectorized",
         target_size=None,
@@ -222,6 +237,7 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
             **kwargs,
         )
         self.datagen = datagen
+        self.augment = augment
         self.image_shape = image_shape
         self.engine = engine
         self.target_size = target_size

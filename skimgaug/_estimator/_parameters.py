@@ -37,6 +37,7 @@ OWNER = "AugmentedKerasClassifier"
 PARAMETERS = (
     "model",
     "datagen",
+    "augment",
     "image_shape",
     "engine",
     "target_size",
@@ -84,11 +85,15 @@ VERBOSE = Constraint(
 #: What each parameter accepts. ``model``, ``build_fn``, ``optimizer``,
 #: ``loss``, ``metrics`` and ``callbacks`` are Keras objects or names that
 #: Keras checks when the model is compiled; ``datagen``'s keys are checked by
-#: :func:`skimgaug._augment._keys.resolve_datagen` (its own key table).
+#: :func:`skimgaug._augment._keys.resolve_datagen` and ``augment``'s by
+#: :func:`skimgaug._augment._augment_keys.resolve_augment` (their own key tables).
 PARAMETER_CONSTRAINTS = {
     "datagen": Constraint(
         "None or a dict of ImageDataGenerator settings",
         lambda v: v is None or isinstance(v, dict),
+    ),
+    "augment": Constraint(
+        "None or a dict of augment settings", lambda v: v is None or isinstance(v, dict)
     ),
     "image_shape": IMAGE_SHAPE,
     "engine": ENGINE,

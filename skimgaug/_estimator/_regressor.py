@@ -62,8 +62,9 @@ class AugmentedKerasRegressor(AugmentedKerasBase, KerasRegressor):
         As in scikeras. ``None`` builds :func:`skimgaug.models.default_model`
         with a linear output layer (one unit per output) and the mean squared
         error; ``loss="huber"`` (or any Keras loss) changes the loss.
-    datagen, image_shape, engine, target_size, color_mode, window, tta, cache : see the classifier
-        As in :class:`~skimgaug.AugmentedKerasClassifier`. With ``tta`` > 0,
+    datagen, augment, image_shape, engine, target_size, color_mode, window, tta, cache : see above
+        As in :class:`~skimgaug.AugmentedKerasClassifier` (MixUp and CutMix mix the
+        targets' values in the same proportion as the images). With ``tta`` > 0,
         :meth:`predict` averages the values predicted for the clean image and
         ``tta`` augmented copies.
     standardize_target : bool, default=False
@@ -119,6 +120,7 @@ class AugmentedKerasRegressor(AugmentedKerasBase, KerasRegressor):
         model=None,
         *,
         datagen=None,
+        augment=None,
         image_shape=None,
         engine="vectorized",
         target_size=None,
@@ -162,6 +164,7 @@ class AugmentedKerasRegressor(AugmentedKerasBase, KerasRegressor):
             **kwargs,
         )
         self.datagen = datagen
+        self.augment = augment
         self.image_shape = image_shape
         self.engine = engine
         self.target_size = target_size

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._augment._augment_keys import resolve_augment
 from .._augment._keys import (
     DatagenConfig,
     changed_model_settings,
@@ -17,6 +18,7 @@ from ._parameters import validate_parameters
 from ._split import _strata
 
 _PREFIX = "datagen__"
+_AUGMENT = "augment__"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Settings:
     cache: object
     batch_size: object
     epochs: int
+    #: ``augment``, resolved: every key, defaults filled in (an empty dict: none given).
+    augment: dict = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ def check_settings(estimator):
     balance = checked.get("balance")  # a regressor has neither
     check_balance_and_class_weight(balance, checked.get("class_weight"), owner)
     routed = {k[len(_PREFIX) :]: v for k, v in params.items() if k.startswith(_PREFIX)}
+    augment = dict(checked["augment"] or {})
+    augment.update({k[len(_AUGMENT) :]: v for k, v in params.items() if k.startswith(_AUGMENT)})
     return Settings(
         datagen=resolve_datagen(checked["datagen"], routed, estimator_params=params, owner=owner),
         image_shape=checked["image_shape"],
@@ -98,6 +104,7 @@ def check_settings(estimator):
         cache=checked["cache"],
         batch_size=checked["batch_size"],
         epochs=checked["epochs"],
+        augment=resolve_augment(augment, owner) if augment else {},
     )
 
 

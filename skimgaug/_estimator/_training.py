@@ -11,14 +11,16 @@ import numpy as np
 from sklearn.base import is_classifier
 
 from .. import models
+from .._augment._augment_keys import active_transforms, is_off
 from .._augment._batches import (
     InferenceBatches,
     TrainingBatches,
     fit_statistics,
     inference_batch,
 )
+from .._augment._pipeline import AugmentPipeline, BatchMixer, ChainedAugmenter
 from .._augment._transforms import make_augmenter
-from .._compat import route_params
+from .._compat import recompile_with_loss, route_params
 from .._data._inputs import check_n_samples
 from .._data._multi import is_multi, n_samples, stacked, take
 from ._diagnostics import (
@@ -46,13 +48,16 @@ class TrainingPlan:
     validation: object = None  # the internal validation rows, or None
 
 
-def plan_training(estimator, X, y, sample_weight, kwargs, split_seed):
+def plan_training(estimator, X, y, sample_weight, kwargs, split_seed, targets=None):
     """Batch sizes, the internal validation split and validation batches of one fit.
 
     Pops the batching arguments and ``validation_data`` from ``kwargs`` (given
     to ``fit``, they override the parameters, as in scikeras). Learns the
     standardization statistics of a new model from the training rows.
+    ``targets`` (default ``y``) are what the validation batches hold: the
+    one-hot rows of a fit that mixes its training batches.
     """
+    targets = y if targets is None else targets
     fit_params = route_params(estimator.get_params(), destination="fit", pass_filter=_BATCHING)
     fit_params.update({k: kwargs.pop(k) for k in _BATCHING & kwargs.keys()})
     # Validated: the parameters with the settings, fit's arguments on entry.
@@ -83,7 +88,7 @@ def plan_training(estimator, X, y, sample_weight, kwargs, split_seed):
     validation_data = None
     if valid is not None:
         validation_data = InferenceBatches(
-            X, y, sample_weight, valid, standardizer, int(validation_batch_size)
+            X, targets, sample_weight, valid, standardizer, int(validation_batch_size)
         )
     elif given_validation is not None:
         validation_data = given_validation_data(
@@ -102,15 +107,14 @@ def plan_training(estimator, X, y, sample_weight, kwargs, split_seed):
 def training_batches(estimator, plan, X, y, sample_weight, seed, initial_epoch):
     """The training path: augmented, then standardized, batches of the training rows."""
     settings = estimator._settings
-    augmenter = None
-    if settings.datagen.augments:
-        augmenter = make_augmenter(settings.engine, settings.datagen.augmenter())
+    augmenter, mixer = training_augmenter(settings)
     batches = TrainingBatches(
         X,
         y,
         sample_weight,
         indices=plan.train,
         augmenter=augmenter,
+        mixer=mixer,
         standardizer=estimator.standardizer_,
         batch_size=plan.batch_size,
         shuffle=plan.shuffle,
@@ -124,6 +128,67 @@ def training_batches(estimator, plan, X, y, sample_weight, seed, initial_epoch):
         # any training, not from a producer thread.
         inference_batch(estimator.standardizer_, X, batches.indices[:1])
     return batches
+
+
+def training_augmenter(settings, mixing=True):
+    """``(augmenter, mixer)`` of a fit's settings: ``datagen``'s transforms, then
+    ``augment``'s (:mod:`skimgaug._augment._pipeline`); each None when off.
+
+    With ``mixing=False`` (test-time augmentation) no mixer is made.
+    """
+    augmenter = None
+    if settings.datagen.augments:
+        augmenter = make_augmenter(settings.engine, settings.datagen.augmenter())
+    augment = settings.augment or {}
+    mixer = None
+    if augment and not is_off(augment):
+        pipeline = None
+        if any(name != "mixing" for name in active_transforms(augment)):
+            rescale = settings.datagen.standardizer().rescale
+            pipeline = AugmentPipeline(augment, settings.engine, rescale or None)
+        augmenter = ChainedAugmenter(augmenter, pipeline) if pipeline else augmenter
+        if mixing and "mixing" in active_transforms(augment):
+            mixer = BatchMixer(augment, settings.engine)
+    return augmenter, mixer
+
+
+def mixing_targets(estimator, y):
+    """The targets MixUp and CutMix mix: float rows, with a loss that takes soft targets.
+
+    A single-label classifier trained with sparse categorical cross-entropy
+    (the default for more than two classes) is compiled again with
+    categorical cross-entropy (``from_logits`` kept) and gets one-hot rows;
+    binary cross-entropy (two classes, labels) takes soft 0/1 targets as
+    they are; a regressor's values are mixed as numbers. Other losses of a
+    classifier are refused: a mixed target is not a class.
+    """
+    import keras
+
+    from ..models._heads import _loss_kind
+
+    owner = type(estimator).__name__
+    if isinstance(y, (list, tuple, dict)):
+        raise ValueError(
+            f"{owner}: MixUp and CutMix (augment mixup_alpha, cutmix_alpha) mix one target per "
+            "image; a model with several outputs is not supported. Set them to 0."
+        )
+    y = np.asarray(y)
+    if estimator.target_type_ in ("continuous", "continuous-multioutput"):
+        return y.astype(np.float32)
+    model = estimator.model_
+    kind, from_logits = _loss_kind(model.loss)
+    if kind == "sparse_categorical":
+        recompile_with_loss(model, keras.losses.CategoricalCrossentropy(from_logits=from_logits))
+        kind = "categorical"
+    if kind == "categorical" and (y.ndim == 1 or y.shape[1] == 1):
+        return np.eye(estimator.n_classes_, dtype=np.float32)[y.reshape(-1).astype(int)]
+    if kind in ("categorical", "binary"):
+        return y.astype(np.float32)
+    raise ValueError(
+        f"{owner}: MixUp and CutMix (augment mixup_alpha, cutmix_alpha) train on mixed, soft "
+        f"targets, which need a cross-entropy loss; the model's loss is {model.loss!r}. Use "
+        "the default loss, or a categorical or binary cross-entropy."
+    )
 
 
 def training_part(y, sample_weight, train):

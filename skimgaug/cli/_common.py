@@ -66,6 +66,8 @@ def describe_settings(args):
             parts.append(f"{option}={value}")
     if getattr(args, "early_stopping", None):
         parts.append(f"early_stopping={args.early_stopping}")
+    if getattr(args, "augment", None):
+        parts.append(f"augment: {', '.join(args.augment)}")
     return ", ".join(parts)
 
 
@@ -187,6 +189,10 @@ def _pretrained_name(spec):
 def default_datagen(args):
     """``--datagen`` settings, with the defaults for the data and the model."""
     datagen = parse_datagen(args.datagen)
+    if getattr(args, "augment", None):
+        from ._augment_option import parse_augment
+
+        parse_augment(args.augment)  # a bad --augment is said before any data is read
     pretrained = _pretrained_name(getattr(args, "model", None)) is not None
     if args.digits and not args.datagen:
         datagen = {**DIGITS_AUGMENTATION, **DIGITS_STANDARDIZATION}
@@ -225,6 +231,10 @@ def make_estimator(args, model, datagen, **params):
                 monitor="val_loss", patience=args.early_stopping, restore_best_weights=True
             )
         ]
+    if "augment" not in params:  # cv --compare's setting without augmentation gives None
+        from ._augment_option import parse_augment
+
+        params["augment"] = parse_augment(getattr(args, "augment", None))
     if task_of(args) == "regression":
         from .._estimator._regressor import AugmentedKerasRegressor as Estimator
 

@@ -14,6 +14,7 @@ import json
 import math
 import os
 
+from .._augment._augment_keys import AUGMENT_KEYS
 from .._augment._keys import DATAGEN_KEYS, resolve_datagen
 from .._estimator._parameters import (
     OWNER,
@@ -29,7 +30,17 @@ from ._distributions import Distribution
 #: A grid of more candidates than this needs ``--yes`` from the command line.
 MAX_CANDIDATES = 1000
 #: Prefixes scikeras (and skimgaug, for ``datagen``) route to their destination.
-ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "datagen")
+ROUTING_PREFIXES = (
+    "model",
+    "fit",
+    "compile",
+    "predict",
+    "optimizer",
+    "loss",
+    "metrics",
+    "datagen",
+    "augment",
+)
 #: The arguments scikeras fills in when it calls a model builder.
 _BUILDER_ARGUMENTS = ("meta", "compile_kwargs", "params")
 #: Parameters a grid cannot hold, and what to do instead.
@@ -260,6 +271,10 @@ def _key_problem(key, known, model_parameters):
             f"unknown parameter {key!r}: the model builder has no parameter {name!r}"
             f"{_did_you_mean(key, known)} (its parameters: {shown})"
         )
+    if sep and name and prefix == "augment":
+        if name in AUGMENT_KEYS:
+            return None
+        return f"unknown parameter {key!r}{_did_you_mean(key, known)}"
     if sep and name and prefix in ROUTING_PREFIXES and prefix != "datagen":
         return None  # routed to Keras (fit__, optimizer__, ...), which checks them
     if key in DATAGEN_KEYS:
@@ -293,6 +308,15 @@ def _value_problems(key, value, constraints):
             resolve_datagen(None, {key[len("datagen__") :]: value}, owner=OWNER)
         except ValueError as exc:
             return str(exc).split("\n- ")[1:]
+        return []
+    if key == "augment" or key.startswith("augment__"):
+        from .._augment._augment_keys import resolve_augment
+
+        given = value if key == "augment" else {key[len("augment__") :]: value}
+        try:
+            resolve_augment(given, owner=OWNER)
+        except (TypeError, ValueError) as exc:
+            return [f"{key}={short_repr(value)}: {str(exc).partition(': ')[2] or exc}"]
         return []
     constraint = constraints.get(key)
     if constraint is None:
@@ -333,6 +357,7 @@ def check_grid(grid, model_parameters=None, default_model=False):
         raise GridError("the grid is empty: it has no parameters to search")
     known = estimator_parameters()
     known += [f"datagen__{k}" for k in DATAGEN_KEYS if k != "validation_split"]
+    known += [f"augment__{k}" for k in AUGMENT_KEYS]
     known += [f"model__{name}" for name in model_parameters or ()]
     constraints = {
         **PARAMETER_CONSTRAINTS,

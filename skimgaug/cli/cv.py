@@ -74,13 +74,17 @@ def check_args(args):
         raise options.UsageError("--patient-aggregation needs --groups (the patient of each image)")
 
 
-def settings_to_compare(datagen, compare):
-    """``{name: datagen}``: with and/or without the random augmentation."""
+def settings_to_compare(datagen, compare, augment=None):
+    """``{name: datagen}``: with and/or without the random augmentation.
+
+    ``augment`` (``--augment``'s settings) is random augmentation too; the
+    setting without augmentation has neither.
+    """
     from .._augment._keys import resolve_datagen
 
     config = resolve_datagen(datagen, {})
     plain = {**config.standardization, **config.format}
-    if not config.augments:
+    if not config.augments and not augment:
         return {"no augmentation": plain}
     if compare:
         return {"no augmentation": plain, "augmentation": datagen}
@@ -155,16 +159,23 @@ def _cross_validate(args, source, datagen, model, out, started, parent=None):
     X, y, groups, samples, description, names = source
     task = task_of(args)
     cv = common.make_splitter(args, y, groups, names)
-    settings = settings_to_compare(datagen, args.compare)
+    from ._augment_option import parse_augment
+
+    augment = parse_augment(getattr(args, "augment", None))
+    settings = settings_to_compare(datagen, args.compare, augment)
     if args.compare and len(settings) == 1:
         print(
-            "note: --compare needs random augmentation (--datagen rotation_range=15, ...): "
+            "note: --compare needs random augmentation (--datagen rotation_range=15, "
+            "--augment mixup_alpha=0.2, ...): "
             "there is one setting to score",
             file=sys.stderr,
             flush=True,
         )
     estimators = {
-        name: common.make_estimator(args, model, setting) for name, setting in settings.items()
+        name: common.make_estimator(
+            args, model, setting, augment=augment if name == "augmentation" else None
+        )
+        for name, setting in settings.items()
     }
     images = common.describe_images(X, args)
     data = describe_data(X, y, groups, description, images, args.folds, task, names)

@@ -386,7 +386,8 @@ def refit_best(estimator, best_params, X, y, groups=None, progress=True, stream=
 
     ``groups`` keep each group on one side of the internal validation split.
 
-    ``datagen__<key>`` parameters are written into the clone's ``datagen``
+    ``datagen__<key>`` (``augment__<key>``) parameters are written into the
+    clone's ``datagen`` (``augment``)
     (the same settings), so that a saved model keeps them.
 
     Returns
@@ -408,9 +409,16 @@ def refit_best(estimator, best_params, X, y, groups=None, progress=True, stream=
         for k in list(params)
         if k.startswith("datagen__")
     }
+    augment = {
+        k.removeprefix("augment__"): params.pop(k)
+        for k in list(params)
+        if k.startswith("augment__")
+    }
     best = clone(estimator).set_params(**params)
     if routed:
         best.set_params(datagen={**(best.datagen or {}), **routed})
+    if augment:
+        best.set_params(augment={**(best.augment or {}), **augment})
     given = _given_callbacks(best)
     if progress:
         time_left = TimeLeft(_epochs_of(params, best.epochs), 1)

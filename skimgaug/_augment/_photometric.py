@@ -1,0 +1,307 @@
+"""Random colour jitter of a training batch: gamma, contrast, saturation, hue.
+
+Each function draws one factor per image from a uniform range and applies
+it with the vectorized or the reference engine (see
+:mod:`skimgaug._augment._kernels`). Values are taken in each image's value
+range ``[low, high]`` (:func:`skimgaug._augment._ranges.value_ranges`), the
+result is clipped to it, and the alpha channel of 2- and 4-channel images is
+left as it is.
+
+The formulas are PIL's ``ImageEnhance`` on float images: contrast blends
+with the image's mean grey level, saturation with its grey image (ITU-R
+601-2 luma, as ``convert("L")``), without PIL's rounding to 8 bits.
+"""
+
+import numpy as np
+
+from ._kernels import (
+    batch_ranges,
+    check_engine,
+    clip_,
+    colour_channels,
+    draw_uniform,
+    luma_weights,
+)
+
+
+def _dispatch(owner, vectorized, reference, batch, rng, bounds, engine, ranges):
+    check_engine(engine, owner)
+    if not len(batch):
+        return batch
+    low, high = batch_ranges(batch, ranges)
+    kernel = vectorized if engine == "vectorized" else reference
+    return kernel(batch, rng, bounds, low, high)
+
+
+# --------------------------------------------------------------------------
+# gamma
+# --------------------------------------------------------------------------
+def gamma(batch, rng, gamma_range, *, engine="vectorized", ranges=None):
+    """Gamma correction with ``gamma ~ U(gamma_range)`` per image.
+
+    ``x' = low + (high - low) * ((x - low) / (high - low)) ** gamma``: a
+    gamma below 1 brightens, above 1 darkens; ``low`` and ``high`` stay put.
+
+    Parameters
+    ----------
+    batch : ndarray of shape (n, h, w, c), float32 or float64
+        Images in their own units; owned by the caller (changed in place).
+    rng : numpy.random.RandomState
+    gamma_range : tuple (low, high)
+        ``0 < low <= high``; ``(1, 1)`` changes nothing.
+    engine : {"vectorized", "reference"}, default="vectorized"
+    ranges : tuple of two arrays of shape (n,), optional
+        Value range of every image; by default
+        :func:`~skimgaug._augment._ranges.value_ranges` of ``batch``.
+
+    Returns
+    -------
+    ndarray
+        The transformed batch, same shape and dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> batch = np.full((1, 2, 2, 1), 63.75, dtype=np.float32)
+    >>> gamma(batch, np.random.RandomState(0), (0.5, 0.5))[0, 0, 0, 0]
+    np.float32(127.5)
+    """
+    return _dispatch(
+        "gamma", _gamma_vectorized, _gamma_reference, batch, rng, gamma_range, engine, ranges
+    )
+
+
+def _gamma_vectorized(batch, rng, bounds, low, high):
+    g = draw_uniform(rng, bounds, len(batch)).astype(batch.dtype)[:, None, None, None]
+    k = colour_channels(batch.shape[-1])
+    span = high - low
+    unit = np.clip((batch[..., :k] - low) / span, 0, 1)
+    batch[..., :k] = low + span * unit**g
+    return clip_(batch, low, high)
+
+
+def _gamma_reference(batch, rng, bounds, low, high):
+    k = colour_channels(batch.shape[-1])
+    for i, image in enumerate(batch):
+        g = rng.uniform(*bounds)
+        lo, hi = float(low[i, 0, 0, 0]), float(high[i, 0, 0, 0])
+        colour = image[..., :k].astype(np.float64)
+        colour = np.power(np.clip((colour - lo) / (hi - lo), 0.0, 1.0), g) * (hi - lo) + lo
+        image[..., :k] = np.clip(colour, lo, hi)
+    return batch
+
+
+# --------------------------------------------------------------------------
+# contrast
+# --------------------------------------------------------------------------
+def contrast(batch, rng, contrast_range, *, engine="vectorized", ranges=None):
+    """Contrast change by ``factor ~ U(contrast_range)`` per image.
+
+    As PIL's ``ImageEnhance.Contrast``: each image is blended with a
+    constant image of its mean grey level, ``mean + factor * (x - mean)``;
+    0 gives a flat grey image, 1 the image itself.
+
+    Parameters
+    ----------
+    batch : ndarray of shape (n, h, w, c), float32 or float64
+    rng : numpy.random.RandomState
+    contrast_range : tuple (low, high)
+        ``0 <= low <= high``.
+    engine : {"vectorized", "reference"}, default="vectorized"
+    ranges : tuple of two arrays of shape (n,), optional
+        See :func:`gamma`.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> batch = np.array([[[[100.0]], [[200.0]]]])  # one 2x1 grey image
+    >>> contrast(batch, np.random.RandomState(0), (0.5, 0.5))[0, :, 0, 0]
+    array([125., 175.])
+    """
+    return _dispatch(
+        "contrast",
+        _contrast_vectorized,
+        _contrast_reference,
+        batch,
+        rng,
+        contrast_range,
+        engine,
+        ranges,
+    )
+
+
+def _grey_vectorized(colour):
+    """Grey level of every pixel of a batch's colour channels, keeping the channel axis."""
+    if colour.shape[-1] == 1:
+        return colour
+    return (colour @ luma_weights(colour.dtype))[..., None]
+
+
+def _contrast_vectorized(batch, rng, bounds, low, high):
+    factor = draw_uniform(rng, bounds, len(batch)).astype(batch.dtype)[:, None, None, None]
+    k = colour_channels(batch.shape[-1])
+    mean = _grey_vectorized(batch[..., :k]).mean(axis=(1, 2, 3), keepdims=True)
+    batch[..., :k] = mean + factor * (batch[..., :k] - mean)
+    return clip_(batch, low, high)
+
+
+def _grey_image(image):
+    """Grey level of one (h, w, k) image, as PIL's ``convert("L")`` without rounding."""
+    if image.shape[-1] == 1:
+        return image[..., 0].astype(np.float64)
+    red, green, blue = (image[..., j].astype(np.float64) for j in range(3))
+    return red * 299 / 1000 + green * 587 / 1000 + blue * 114 / 1000
+
+
+def _blend(degenerate, image, factor):
+    """PIL's ``Image.blend(degenerate, image, factor)`` in floats."""
+    return degenerate * (1.0 - factor) + image * factor
+
+
+def _contrast_reference(batch, rng, bounds, low, high):
+    k = colour_channels(batch.shape[-1])
+    for i, image in enumerate(batch):
+        factor = rng.uniform(*bounds)
+        colour = image[..., :k].astype(np.float64)
+        degenerate = np.full_like(colour, _grey_image(colour).mean())
+        blended = _blend(degenerate, colour, factor)
+        image[..., :k] = np.clip(blended, low[i, 0, 0, 0], high[i, 0, 0, 0])
+    return batch
+
+
+# --------------------------------------------------------------------------
+# saturation
+# --------------------------------------------------------------------------
+def saturation(batch, rng, saturation_range, *, engine="vectorized", ranges=None):
+    """Saturation change by ``factor ~ U(saturation_range)`` per image.
+
+    As PIL's ``ImageEnhance.Color``: each image is blended with its own grey
+    image, ``grey + factor * (x - grey)``; 0 gives a grey image, 1 the image
+    itself. Grey images (1 or 2 channels) are returned unchanged, without
+    drawing from ``rng``.
+
+    Parameters
+    ----------
+    batch : ndarray of shape (n, h, w, c), float32 or float64
+    rng : numpy.random.RandomState
+    saturation_range : tuple (low, high)
+        ``0 <= low <= high``.
+    engine : {"vectorized", "reference"}, default="vectorized"
+    ranges : tuple of two arrays of shape (n,), optional
+        See :func:`gamma`.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> batch = np.array([[[[200.0, 100.0, 0.0]]]])
+    >>> saturation(batch, np.random.RandomState(0), (0.0, 0.0)).round(1)
+    array([[[[118.5, 118.5, 118.5]]]])
+    """
+    if colour_channels(batch.shape[-1]) == 1:
+        check_engine(engine, "saturation")
+        return batch
+    return _dispatch(
+        "saturation",
+        _saturation_vectorized,
+        _saturation_reference,
+        batch,
+        rng,
+        saturation_range,
+        engine,
+        ranges,
+    )
+
+
+def _saturation_vectorized(batch, rng, bounds, low, high):
+    factor = draw_uniform(rng, bounds, len(batch)).astype(batch.dtype)[:, None, None, None]
+    grey = _grey_vectorized(batch[..., :3])
+    batch[..., :3] = grey + factor * (batch[..., :3] - grey)
+    return clip_(batch, low, high)
+
+
+def _saturation_reference(batch, rng, bounds, low, high):
+    for i, image in enumerate(batch):
+        factor = rng.uniform(*bounds)
+        colour = image[..., :3].astype(np.float64)
+        degenerate = np.repeat(_grey_image(colour)[..., None], 3, axis=-1)
+        blended = _blend(degenerate, colour, factor)
+        image[..., :3] = np.clip(blended, low[i, 0, 0, 0], high[i, 0, 0, 0])
+    return batch
+
+
+# --------------------------------------------------------------------------
+# hue
+# --------------------------------------------------------------------------
+def hue(batch, rng, hue_range, *, engine="vectorized", ranges=None):
+    """Hue rotation by ``shift ~ U(hue_range)`` of a full turn per image.
+
+    Each RGB image is mapped to ``[0, 1]`` with its value range, converted to
+    HSV, its hue shifted by ``shift`` turns (0.5 is half the colour circle,
+    so red becomes cyan) modulo one turn, and converted back. Saturation
+    and value are kept. Grey images (1 or 2 channels) have no hue: they
+    are returned unchanged, without drawing from ``rng``.
+
+    Parameters
+    ----------
+    batch : ndarray of shape (n, h, w, c), float32 or float64
+        RGB(A) images, red first.
+    rng : numpy.random.RandomState
+    hue_range : tuple (low, high)
+        ``-0.5 <= low <= high <= 0.5``.
+    engine : {"vectorized", "reference"}, default="vectorized"
+        The vectorized engine converts with OpenCV in float32, the
+        reference one with ``matplotlib.colors`` image by image.
+    ranges : tuple of two arrays of shape (n,), optional
+        See :func:`gamma`.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> red = np.array([[[[255.0, 0.0, 0.0]]]], dtype=np.float32)
+    >>> hue(red, np.random.RandomState(0), (0.5, 0.5))[0, 0, 0].round()
+    array([  0., 255., 255.], dtype=float32)
+    """
+    if colour_channels(batch.shape[-1]) == 1:
+        check_engine(engine, "hue")
+        return batch
+    return _dispatch("hue", _hue_vectorized, _hue_reference, batch, rng, hue_range, engine, ranges)
+
+
+def _hue_vectorized(batch, rng, bounds, low, high):
+    import cv2
+
+    n, h, w = batch.shape[:3]
+    shift = draw_uniform(rng, bounds, n).astype(np.float32)
+    span = high - low
+    unit = np.clip((batch[..., :3] - low) / span, 0, 1).astype(np.float32)
+    # cvtColor is per pixel: the batch goes through as one (n * h, w) image.
+    hsv = cv2.cvtColor(unit.reshape(n * h, w, 3), cv2.COLOR_RGB2HSV).reshape(n, h, w, 3)
+    hsv[..., 0] = np.mod(hsv[..., 0] + 360 * shift[:, None, None], 360)
+    rgb = cv2.cvtColor(hsv.reshape(n * h, w, 3), cv2.COLOR_HSV2RGB).reshape(n, h, w, 3)
+    batch[..., :3] = low + span * np.clip(rgb, 0, 1)
+    return clip_(batch, low, high)
+
+
+def _hue_reference(batch, rng, bounds, low, high):
+    from matplotlib.colors import hsv_to_rgb, rgb_to_hsv
+
+    for i, image in enumerate(batch):
+        shift = rng.uniform(*bounds)
+        lo, hi = float(low[i, 0, 0, 0]), float(high[i, 0, 0, 0])
+        unit = np.clip((image[..., :3].astype(np.float64) - lo) / (hi - lo), 0.0, 1.0)
+        hsv = rgb_to_hsv(unit)
+        hsv[..., 0] = (hsv[..., 0] + shift) % 1.0
+        image[..., :3] = np.clip(lo + (hi - lo) * hsv_to_rgb(hsv), lo, hi)
+    return batch
