@@ -48,7 +48,8 @@ def recording_model(meta, compile_kwargs, log_key="default"):
     "infer" for evaluation (internal validation) and prediction steps, and
     "check" for a direct call in inference mode (the end-of-fit check on clean
     training images); each training step also logs its targets ("targets")
-    and its sample weights ("weights": ``None`` when the batch has none).
+    and its sample weights ("weights": ``None`` when the batch has none), each
+    evaluation step its targets ("validation targets").
     """
     import keras
     import tensorflow as tf
@@ -74,6 +75,9 @@ def recording_model(meta, compile_kwargs, log_key="default"):
             return super().train_step(data)
 
         def test_step(self, data):
+            if tf.executing_eagerly():
+                _, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+                log.append(("validation targets", np.array(y)))
             step.append("infer")
             try:
                 return super().test_step(data)

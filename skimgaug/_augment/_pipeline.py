@@ -53,6 +53,24 @@ ORDER = (
 KERNEL_ENGINE = {"vectorized": "vectorized", "imagedatagenerator": "reference"}
 
 
+def pixel_ranges(batch, rescale=None):
+    """Each image's ``(low, high)``: ``[0, 1 / rescale]`` where ``rescale`` says so, else
+    :func:`~skimgaug._augment._ranges.value_ranges`.
+
+    ``rescale`` maps the images' values onto 0-1, so ``1 / rescale`` is their
+    white: 16 for the digits with ``rescale=1/16``, 255 with ``1/255``. An
+    image beyond that range gets the rule of :mod:`skimgaug._augment._ranges`.
+    """
+    low, high = value_ranges(batch)
+    if rescale and rescale > 0:
+        top = np.float32(1 / rescale)
+        axes = tuple(range(1, batch.ndim))
+        inside = (batch.min(axis=axes) >= 0) & (batch.max(axis=axes) <= top)
+        low = np.where(inside, np.float32(0), low).astype(np.float32)
+        high = np.where(inside, top, high).astype(np.float32)
+    return low, high
+
+
 class AugmentPipeline:
     """The per-image ``augment`` transforms of resolved ``settings``.
 
@@ -65,7 +83,8 @@ class AugmentPipeline:
         reference implementations.
     rescale : float or None
         ``datagen``'s ``rescale``: ``gaussian_noise_std`` is in the units
-        after it.
+        after it, and images within ``[0, 1 / rescale]`` are in that range
+        (:func:`pixel_ranges`).
     """
 
     def __init__(self, settings, engine, rescale=None):
@@ -82,13 +101,12 @@ class AugmentPipeline:
         if not len(batch):
             return batch
         s, engine = self.settings, self.engine
-        ranges = value_ranges(batch)
+        ranges = pixel_ranges(batch, self.rescale)
         if s["rand_augment_ops"]:
-            batch = rand_augment(
-                batch, rng, s["rand_augment_ops"], s["rand_augment_magnitude"], engine
-            )
+            ops, magnitude = s["rand_augment_ops"], s["rand_augment_magnitude"]
+            batch = rand_augment(batch, rng, ops, magnitude, engine, ranges=ranges)
         elif s["trivial_augment"]:
-            batch = trivial_augment(batch, rng, engine)
+            batch = trivial_augment(batch, rng, engine, ranges=ranges)
         options = {"engine": engine, "ranges": ranges}
         if s["elastic_alpha"] > 0:
             batch = elastic(batch, rng, s["elastic_alpha"], s["elastic_sigma"], **options)

@@ -54,7 +54,9 @@ from .._validation import (
     integer,
     validate_params,
 )
+from ._augment_keys import AUGMENT_SPECS, active_transforms, mixes, resolve_augment
 from ._keys import DatagenConfig, resolve_datagen
+from ._pipeline import AugmentPipeline, ChainedAugmenter
 from ._transforms import make_augmenter
 
 _OWNER = "plot_augmentations"
@@ -73,6 +75,7 @@ class _Preview:
     copies: np.ndarray  # (images, n, h, w, c), before standardization
     fixed_range: bool  # 0-255 display scale (uint8 arrays, image files)
     config: DatagenConfig
+    augment: dict  # the augment keys given (not at their default)
     engine: str  # the engine that drew the copies
     seed: int
     random_state: object
@@ -89,6 +92,7 @@ def plot_augmentations(
     color_mode="rgb",
     image_shape=None,
     window=None,
+    augment=None,
 ):
     """Plot images next to random augmentations drawn as ``fit`` draws them.
 
@@ -133,6 +137,11 @@ def plot_augmentations(
         ``(h, w, c)`` or ``(h, w)`` to reshape rows of ``X`` into images.
     window : None, (center, width), "dicom" or a preset name, default=None
         For DICOM files: the window, as the estimator's ``window``.
+    augment : None or dict, default=None
+        The estimator's ``augment`` transforms, applied after ``datagen``'s
+        as in ``fit``. MixUp and CutMix mix an image with *other* images of
+        its batch: a row of copies of one image would not show them, and the
+        title says they are not drawn.
 
     Returns
     -------
@@ -171,7 +180,17 @@ def plot_augmentations(
     import matplotlib.pyplot as plt
 
     preview = _draw_preview(
-        X, datagen, n, images, random_state, engine, target_size, color_mode, image_shape, window
+        X,
+        datagen,
+        n,
+        images,
+        random_state,
+        engine,
+        target_size,
+        color_mode,
+        image_shape,
+        window,
+        augment,
     )
     return _draw_figure(preview, plt.figure)
 
@@ -228,6 +247,7 @@ def _draw_preview(
     color_mode="rgb",
     image_shape=None,
     window=None,
+    augment=None,
 ):
     """Validate everything, then sample rows and augment them as ``fit`` does."""
     checked = validate_params(
@@ -245,6 +265,7 @@ def _draw_preview(
         _OWNER,
     )
     config = resolve_datagen(datagen, {}, owner=_OWNER)
+    augment = resolve_augment(augment, owner=_OWNER) if augment else {}
     image_shape, color_mode = checked["image_shape"], checked["color_mode"]
     target_size = checked["target_size"]
 
@@ -265,6 +286,10 @@ def _draw_preview(
         generator = config.augmenter()  # its format settings give the dtype, as in fit
         originals = load_rows(x, rows, generator.dtype)
         augmenter = make_augmenter(engine, generator) if config.augments else None
+        pipeline = None
+        if augment and any(name != "mixing" for name in active_transforms(augment)):
+            pipeline = AugmentPipeline(augment, engine, generator.rescale or None)
+            augmenter = ChainedAugmenter(augmenter, pipeline)
         copies = np.repeat(originals[:, np.newaxis], n, axis=1)
         if augmenter is not None:
             with augmenter.running():
@@ -281,7 +306,8 @@ def _draw_preview(
         copies=copies,
         fixed_range=fixed_range,
         config=config,
-        engine=augmenter.engine if augmenter is not None else engine,
+        augment={k: v for k, v in (augment or {}).items() if v != AUGMENT_SPECS[k].default},
+        engine=(augmenter.engine or engine) if augmenter is not None else engine,
         seed=seed,
         random_state=random_state,
     )
@@ -390,12 +416,15 @@ def _title(preview, width_chars):
     """Two lines (each wrapped between settings): what was drawn, and what was not applied."""
     config = preview.config
     settings = [f"{key}={_compact(value)}" for key, value in config.augmentation.items()]
+    augment = preview.augment
+    settings += [f"{key}={_compact(value)}" for key, value in augment.items()]
+    drawn = config.augments or (augment and not _only_mixing(augment))
     seed = f"seed {preview.seed}"
     if preview.random_state is None:
         seed += " (random_state=None)"
     elif isinstance(preview.random_state, np.random.RandomState):
         seed += " (from the RandomState)"
-    if config.augments:
+    if drawn:
         first = _joined(settings) + " — " + _joined([f"engine {preview.engine}", seed])
     else:
         first = _atom("no random augmentation in these settings")
@@ -403,8 +432,10 @@ def _title(preview, width_chars):
             first += " (" + _joined(settings) + ")"
         first += " — " + _joined([f"engine {preview.engine}", seed])
     second = "shown before standardization"
-    if config.augments:
+    if drawn:
         second = "random transforms as in fit, " + second
+    if augment and mixes(resolve_augment(augment)):
+        second += ", MixUp/CutMix not drawn (they mix images of a batch)"
     if config.standardization:
         skipped = [f"{key}={_compact(value)}" for key, value in config.standardization.items()]
         second += " (not applied: " + _joined(skipped) + ")"
@@ -416,6 +447,10 @@ def _title(preview, width_chars):
 
 
 _NO_BREAK = "\u00a0"  # textwrap breaks at ASCII whitespace only
+
+
+def _only_mixing(augment):
+    return active_transforms(resolve_augment(augment)) == ["mixing"]
 
 
 def _atom(text):

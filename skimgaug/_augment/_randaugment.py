@@ -171,12 +171,12 @@ def _checked_batch(batch, owner):
     return np.array(batch, dtype=np.float32, copy=True)
 
 
-def _apply(batch, plan, space, engine):
+def _apply(batch, plan, space, engine, ranges=None):
     """Apply a drawn plan to a copy of ``batch``, with ``engine``."""
     ops, magnitudes, signs = plan
     if batch.size == 0 or ops.shape[1] == 0:
         return batch
-    low, high = value_ranges(batch)
+    low, high = value_ranges(batch) if ranges is None else ranges
     height, width = batch.shape[1:3]
     if engine == "vectorized":
         for k in range(ops.shape[1]):
@@ -198,7 +198,7 @@ def _apply(batch, plan, space, engine):
     return batch
 
 
-def rand_augment(batch, rng, n_ops, magnitude, engine="vectorized"):
+def rand_augment(batch, rng, n_ops, magnitude, engine="vectorized", *, ranges=None):
     """RandAugment: ``n_ops`` random ops per image, all at ``magnitude``.
 
     Parameters
@@ -215,6 +215,8 @@ def rand_augment(batch, rng, n_ops, magnitude, engine="vectorized"):
         torchvision's default ``magnitude=9`` of 31 bins is 0.3.
     engine : {"vectorized", "reference"}, default="vectorized"
         Whole-array NumPy, or PIL image by image (same draws).
+    ranges : tuple of two ndarrays of shape (n,), optional
+        Each image's ``(low, high)``; default :func:`value_ranges` of ``batch``.
 
     Returns
     -------
@@ -237,10 +239,10 @@ def rand_augment(batch, rng, n_ops, magnitude, engine="vectorized"):
     engine = _ENGINE.check(engine, "engine", owner)
     batch = _checked_batch(batch, owner)
     plan = _draw(rng, len(batch), n_ops, magnitude)
-    return _apply(batch, plan, "randaugment", engine)
+    return _apply(batch, plan, "randaugment", engine, ranges)
 
 
-def trivial_augment(batch, rng, engine="vectorized"):
+def trivial_augment(batch, rng, engine="vectorized", *, ranges=None):
     """TrivialAugment-Wide: one random op per image at a random wide-range magnitude.
 
     Parameters
@@ -251,6 +253,8 @@ def trivial_augment(batch, rng, engine="vectorized"):
         Source of every random choice: the same seed gives the same output.
     engine : {"vectorized", "reference"}, default="vectorized"
         Whole-array NumPy, or PIL image by image (same draws).
+    ranges : tuple of two ndarrays of shape (n,), optional
+        Each image's ``(low, high)``; default :func:`value_ranges` of ``batch``.
 
     Returns
     -------
@@ -269,7 +273,7 @@ def trivial_augment(batch, rng, engine="vectorized"):
     engine = _ENGINE.check(engine, "engine", owner)
     batch = _checked_batch(batch, owner)
     plan = _draw(rng, len(batch), 1, None)
-    return _apply(batch, plan, "wide", engine)
+    return _apply(batch, plan, "wide", engine, ranges)
 
 
 def apply_operation(image, name, magnitude, sign=1, *, space="randaugment", engine="vectorized"):

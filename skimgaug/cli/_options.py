@@ -319,9 +319,6 @@ def add_fit_command_options(parser, n_jobs=True, validation_split=0.1):
     if n_jobs:
         add_n_jobs_option(parser)
     add_datagen_option(parser)
-    from ._augment_option import add_augment_option
-
-    add_augment_option(parser)
 
 
 def add_tensorboard_option(parser, where):

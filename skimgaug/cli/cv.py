@@ -7,6 +7,7 @@ import time
 from . import _common as common
 from . import _options as options
 from . import _quiet as quiet
+from ._augment_option import add_augment_option
 from ._evaluation_options import add_evaluation_options
 
 
@@ -40,6 +41,7 @@ def add_parser(commands):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_fit_command_options(parser)
+    add_augment_option(parser)
     parser.add_argument(
         "--compare",
         action="store_true",

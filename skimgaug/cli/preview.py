@@ -44,6 +44,9 @@ def add_parser(commands):
     options.add_common_options(parser, ("seed", "traceback"), defaults=False)
     options.add_image_options(parser)
     options.add_datagen_option(parser)
+    from ._augment_option import add_augment_option
+
+    add_augment_option(parser)
     parser.add_argument(
         "--n", type=_preview_type("n"), default=8, help="augmented copies per image (8)"
     )
@@ -72,6 +75,7 @@ def run(args, out=None):
     datagen = common.default_datagen(args)
     X = common.load_source(args)[0]
     from .._augment._preview import save_augmentation_preview
+    from ._augment_option import parse_augment
 
     with quiet.without_cpp_logs():
         save_augmentation_preview(
@@ -85,6 +89,7 @@ def run(args, out=None):
             target_size=args.image_size,
             color_mode=args.color_mode,
             window=args.window,
+            augment=parse_augment(args.augment),
         )
     print(f"wrote {args.out} ({min(args.images, len(X))} images x {args.n} copies)", file=out)
     return args.out

@@ -9,6 +9,7 @@ import time
 from . import _common as common
 from . import _options as options
 from . import _quiet as quiet
+from ._augment_option import add_augment_option
 from ._distributions import NAMES as DISTRIBUTIONS
 from ._strategy_options import (
     add_strategy_options,
@@ -87,6 +88,7 @@ def add_parser(commands):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_fit_command_options(parser, n_jobs=False)  # its own --n-jobs | --dask
+    add_augment_option(parser)
     parser.add_argument(
         "--grid",
         action="append",
@@ -416,7 +418,7 @@ def _run(args, source, datagen, model, grid, client, start, out, tracker, header
     }
     best = _refit(args, estimator, result, X, y, groups, timings) if args.refit_out else None
     timings["total (with data loading)"] = time.perf_counter() - start
-    settings = _settings(args, data, cv, fixed, tables, n_candidates, where)
+    settings = outputs.settings_table(args, data, cv, fixed, tables, n_candidates, where)
     title = f"{n_candidates} candidates x {args.folds} folds on {data}, scoring {args.scoring}"
     if result.rounds:
         title += f", successive halving over epochs ({len(result.rounds)} rounds)"
@@ -465,43 +467,3 @@ def _refit(args, estimator, result, X, y, groups, timings):
         print(line, file=sys.stderr, flush=True)
     timings[f"refit of the best candidate on {_refit_data(best, len(y))}"] = seconds
     return best
-
-
-def _settings(args, data, cv, fixed, tables, n_candidates, where):
-    """The settings table of the search's report."""
-    return {
-        "data": data,
-        "folds": f"{args.folds} ({type(cv).__name__}, shuffled, seed {args.seed})",
-        "groups": args.groups,
-        "scoring": args.scoring,
-        "strategy": args.strategy
-        + (
-            f" (epochs {args.min_epochs or 'from the rounds'} to {args.max_epochs or args.epochs}, "
-            f"factor {args.factor})"
-            if args.strategy == "halving"
-            else ""
-        ),
-        "model": args.model or "default CNN",
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "validation_split": args.validation_split,
-        "tta": args.tta,
-        "seed": args.seed,
-        **{
-            name: getattr(args, name)
-            for name in ("optimizer", "learning_rate", "loss", "class_weight", "balance")
-            if getattr(args, name, None) is not None
-        },
-        "early_stopping patience": getattr(args, "early_stopping", None),
-        "datagen (fixed)": fixed,
-        "grid": " | ".join(tables),
-        "grid_file": args.grid_file,
-        "candidates": n_candidates,
-        **(
-            {"epochs of every candidate at --max-epochs": args.folds * n_candidates * most}
-            if (most := args.max_epochs or args.epochs) and args.strategy == "halving"
-            else {}
-        ),
-        "ran on": where,
-        "refit_out": args.refit_out,
-    }

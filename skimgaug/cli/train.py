@@ -7,6 +7,7 @@ import time
 from . import _common as common
 from . import _options as options
 from . import _quiet as quiet
+from ._augment_option import add_augment_option
 from ._tasks import describe_target, task_of
 from .runs._progress import early_stopping_of, format_early_stopping
 
@@ -33,6 +34,7 @@ def add_parser(commands):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     options.add_fit_command_options(parser, validation_split=0.0)
+    add_augment_option(parser)
     options.add_tensorboard_option(
         parser, "in DIR/train (and DIR/<setting>/fold_<k> with --cross-validate)"
     )

@@ -350,3 +350,43 @@ def build_report(result, rows, settings, timings, subtitle):
     report.add_timings(timings)
     report.add_versions()
     return report
+
+
+def settings_table(args, data, cv, fixed, tables, n_candidates, where):
+    """The settings table of the search's report."""
+    return {
+        "data": data,
+        "folds": f"{args.folds} ({type(cv).__name__}, shuffled, seed {args.seed})",
+        "groups": args.groups,
+        "scoring": args.scoring,
+        "strategy": args.strategy
+        + (
+            f" (epochs {args.min_epochs or 'from the rounds'} to {args.max_epochs or args.epochs}, "
+            f"factor {args.factor})"
+            if args.strategy == "halving"
+            else ""
+        ),
+        "model": args.model or "default CNN",
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "validation_split": args.validation_split,
+        "tta": args.tta,
+        "seed": args.seed,
+        **{
+            name: getattr(args, name)
+            for name in ("optimizer", "learning_rate", "loss", "class_weight", "balance")
+            if getattr(args, name, None) is not None
+        },
+        "early_stopping patience": getattr(args, "early_stopping", None),
+        "datagen (fixed)": fixed,
+        "grid": " | ".join(tables),
+        "grid_file": args.grid_file,
+        "candidates": n_candidates,
+        **(
+            {"epochs of every candidate at --max-epochs": args.folds * n_candidates * most}
+            if (most := args.max_epochs or args.epochs) and args.strategy == "halving"
+            else {}
+        ),
+        "ran on": where,
+        "refit_out": args.refit_out,
+    }
