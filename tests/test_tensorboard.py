@@ -42,3 +42,37 @@ def test_without_the_tensorboard_package_the_option_says_what_to_install(monkeyp
         cli.main(["cv", "--digits", "--tensorboard", "logs"])
     assert exited.value.code == 2
     assert "pip install 'skimgaug[tensorboard]'" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # a halving search of 2 candidates x 2 folds, then the best
+def test_a_serial_search_writes_one_log_folder_per_candidate_run_and_fold(tmp_path, capsys):
+    from skimgaug import cli
+
+    logs = tmp_path / "logs"
+    grid = tmp_path / "grid.toml"
+    grid.write_text("[[grid]]\ndatagen__rotation_range = [0, 10]\n")
+    args = ["search", "--digits", "--grid-file", str(grid), "--folds", "2", "--quiet"]
+    args += ["--strategy", "halving", "--min-epochs", "1", "--max-epochs", "2", "--factor", "2"]
+    assert cli.main([*args, "--out", str(tmp_path / "out"), "--tensorboard", str(logs)]) == 0
+    capsys.readouterr()
+    runs = sorted(p.name for p in logs.iterdir())
+    assert runs == [
+        "round_1_of_2_1_epochs_candidate_1_of_2",
+        "round_1_of_2_1_epochs_candidate_2_of_2",
+        "round_2_of_2_2_epochs_candidate_1_of_1",
+    ]
+    for run in runs:
+        for fold in ("fold_1", "fold_2"):
+            assert _event_files(logs / run / fold / "train"), (run, fold)
+
+
+def test_tensorboard_in_a_search_needs_the_fits_in_this_process(capsys):
+    from skimgaug import cli
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main(
+            ["search", "--digits", "--grid", "datagen__rotation_range=0,10", "--out", "x"]
+            + ["--n-jobs", "2", "--tensorboard", "logs"]
+        )
+    assert exited.value.code == 2
+    assert "--tensorboard follows the fits of a search in this process" in capsys.readouterr().err

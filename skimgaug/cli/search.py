@@ -89,6 +89,9 @@ def add_parser(commands):
     )
     options.add_fit_command_options(parser, n_jobs=False)  # its own --n-jobs | --dask
     add_augment_option(parser)
+    options.add_tensorboard_option(
+        parser, "one folder per candidate run and fold (DIR/candidate_1_of_4/fold_1); serial only"
+    )
     parser.add_argument(
         "--grid",
         action="append",
@@ -259,6 +262,11 @@ def run(args, out=None):
     grid, n_candidates = check_grid_args(args)
     datagen = common.default_datagen(args)
     _check_refit_out(args)
+    if args.tensorboard and (args.dask or args.n_jobs != 1 or args.fresh_process_per_fit):
+        raise options.UsageError(
+            "--tensorboard follows the fits of a search in this process: not with --dask, "
+            "--n-jobs other than 1 or --fresh-process-per-fit"
+        )
     if args.dask and args.fresh_process_per_fit:
         raise options.UsageError(
             "--fresh-process-per-fit runs the fits in local worker processes; a Dask "
@@ -405,6 +413,7 @@ def _run(args, source, datagen, model, grid, client, start, out, tracker, header
             n_jobs=args.n_jobs if client is None else None,
             backend="dask" if client is not None else None,
             fresh=args.fresh_process_per_fit,
+            tensorboard=args.tensorboard,
             progress=not args.quiet,
             strategy=strategy,
             record_histories=tracker is not None,

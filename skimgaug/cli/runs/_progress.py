@@ -238,3 +238,30 @@ def tensorboard_callback(folder, *parts):
 
     names = [str(part).replace(" ", "_").replace(os.sep, "_") for part in parts]
     return keras.callbacks.TensorBoard(log_dir=os.path.join(folder, *names))
+
+
+def tensorboard_per_fit(folder, names):
+    """Keras' TensorBoard callback that gives each fit of a serial search its own folder.
+
+    ``GridSearchCV`` deep-copies the estimator's callbacks for every fit; a
+    copy of this callback is itself, and each fit it sees (``set_model``, at
+    the start of ``fit``) writes to ``folder/<names[k]>`` for the k-th fit
+    (``names`` in the search's order: candidate by candidate, fold by fold).
+    """
+    import os
+
+    import keras
+
+    class TensorBoardPerFit(keras.callbacks.TensorBoard):
+        fits = 0
+
+        def __deepcopy__(self, memo):
+            return self
+
+        def set_model(self, model):
+            name = names[min(self.fits, len(names) - 1)]
+            self.log_dir = os.path.join(folder, *(str(p).replace(" ", "_") for p in name))
+            self.fits += 1
+            super().set_model(model)
+
+    return TensorBoardPerFit(log_dir=folder)

@@ -167,6 +167,7 @@ def run_search(
     strategy=None,
     record_histories=False,
     fresh=False,
+    tensorboard=None,
 ):
     """Run the search (without refit) with progress lines; return a :class:`SearchResult`.
 
@@ -194,6 +195,9 @@ def run_search(
     fresh : bool, default=False
         Every fit in a new worker process (:func:`skimgaug.fresh_processes`),
         ``n_jobs`` at a time.
+    tensorboard : str, optional
+        A folder for Keras' TensorBoard logs of a serial search:
+        ``<candidate run>/fold_<k>`` below it per fit.
     record_histories : bool, default=False
         Keep every fit's per-epoch metrics (``SearchResult.histories``);
         serial searches only (a fit in another process keeps its own).
@@ -210,6 +214,15 @@ def run_search(
     if progress and serial:
         counter = _SerialProgress(runs, n_splits, stream)
         estimator = _with_callback(estimator, counter.callback())
+    if tensorboard is not None and serial:
+        from ._progress import tensorboard_per_fit
+
+        names = [
+            (title.replace(",", "").replace("/", "_of_"), f"fold_{fold + 1}")
+            for title, _, _ in runs
+            for fold in range(n_splits)
+        ]
+        estimator = _with_callback(estimator, tensorboard_per_fit(tensorboard, names))
     recorder = None
     if record_histories and serial:
         from ._mlflow import HistoryRecorder
