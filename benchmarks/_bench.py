@@ -201,6 +201,42 @@ TARGETS = {
         "<=",
         1.10,
     ),
+    "fresh process memory": Target(
+        "bench_memory.py",
+        "RSS of the calling process after fit 100 minus after fit 2, "
+        "with `fresh_processes()` (a fresh worker process per fit)",
+        "<=",
+        50,
+        " MB",
+    ),
+    "augment vs albumentations": Target(
+        "bench_augment.py",
+        "images/s per thread of the article's pipeline, skimgaug over albumentations, "
+        "at every size and input type",
+        ">=",
+        1.5,
+        "x",
+    ),
+    "augment vs keras": Target(
+        "bench_augment.py",
+        "images/s per thread of the article's pipeline, skimgaug over Keras layers in `tf.data`",
+        ">=",
+        5,
+        "x",
+    ),
+    "kernels vs albumentations": Target(
+        "bench_augment.py",
+        "images/s per thread of each `augment` transform over its albumentations counterpart",
+        ">=",
+        1,
+        "x",
+    ),
+    "augment fit overhead": Target(
+        "bench_augment.py",
+        "epoch time with every `augment` transform on over `augment=None` (default CNN, 32x32x3)",
+        "<=",
+        1.10,
+    ),
 }
 
 
