@@ -447,29 +447,60 @@ TRANSFORMS = (
         ("CutMix", (1.0,), {}),
     ),
 )
-#: skimgaug kernels that copy their input to float32 themselves.
-_COPYING = ("rand_augment", "trivial_augment")
 #: Keras layers that take no ``value_range``, or mix images with their labels.
 _NO_VALUE_RANGE = ("GaussianNoise", "MixUp", "CutMix")
 _WITH_LABELS = ("MixUp", "CutMix")
 
 
+#: Each kernel as the ``augment`` setting that switches it on in ``fit``.
+_AS_AUGMENT = {
+    "gamma": lambda args, kw: {"gamma_range": args[0]},
+    "contrast": lambda args, kw: {"contrast_range": args[0]},
+    "saturation": lambda args, kw: {"saturation_range": args[0]},
+    "hue": lambda args, kw: {"hue_range": args[0]},
+    "gaussian_noise": lambda args, kw: {"gaussian_noise_std": args[0]},
+    "gaussian_blur": lambda args, kw: {"blur_sigma_range": args[0]},
+    "clahe": lambda args, kw: {"clahe_clip_limit": args[0]},
+    "random_erasing": lambda args, kw: {
+        "erasing_probability": args[0],
+        "erasing_scale": kw["scale"],
+    },
+    "elastic": lambda args, kw: {"elastic_alpha": args[0], "elastic_sigma": args[1]},
+    "rand_augment": lambda args, kw: {
+        "rand_augment_ops": args[0],
+        "rand_augment_magnitude": args[1],
+    },
+    "trivial_augment": lambda args, kw: {"trivial_augment": True},
+}
+
+
 def skimgaug_producer(pool, spec):
-    """skimgaug's kernel with ``engine="vectorized"`` on the pool's training batches."""
+    """skimgaug's transform on the pool's training batches, as ``fit`` applies it.
+
+    The per-image transforms go through ``AugmentPipeline`` (the object a fit
+    uses, which works in cache-sized chunks) with the one ``augment`` key;
+    MixUp and CutMix call ``mix_batch``, as the fit's mixer does.
+    """
+    from skimgaug._augment._augment_keys import resolve_augment
+    from skimgaug._augment._pipeline import AugmentPipeline
     from skimgaug._augment._warp import single_threaded_opencv
 
     module, function, args, kwargs = spec
     kernel = getattr(importlib.import_module(f"skimgaug._augment.{module}"), function)
+    pipeline = None
+    if function != "mix_batch":
+        settings = resolve_augment(_AS_AUGMENT[function](args, kwargs))
+        pipeline = AugmentPipeline(settings, "vectorized", kwargs.get("rescale"))
 
     def produce():
         rows, seed = pool.next()
         rng = np.random.RandomState(seed)
-        batch = pool.images[rows] if function in _COPYING else training_batch(pool.images[rows])
+        batch = training_batch(pool.images[rows])
         with single_threaded_opencv():
-            if function == "mix_batch":
+            if pipeline is None:
                 kernel(batch, pool.targets[rows], None, rng, *args, engine="vectorized")
             else:
-                kernel(batch, rng, *args, engine="vectorized", **kwargs)
+                pipeline(batch, rng)
 
     return produce
 
