@@ -84,21 +84,23 @@ def displacement_fields(rng, shape, alpha, sigma):
     import cv2
 
     n, height, width = shape
-    raw = rng.uniform(-1, 1, (n, 2, height, width)).astype(np.float32)
-    # Fields as channels of one (h, w, 2n) image, up to OpenCV's channel limit per call.
-    stacked = np.ascontiguousarray(raw.reshape(2 * n, height, width).transpose(1, 2, 0))
+    # float32 uniforms from a Generator seeded by rng (RandomState draws float64 only).
+    generator = np.random.default_rng(rng.randint(2**31))
+    fields = generator.random((n, 2, height, width), dtype=np.float32)
+    fields *= 2
+    fields -= 1
     size = gaussian_kernel_size(sigma)
-    for start in range(0, 2 * n, _MAX_CHANNELS):
-        chunk = stacked[..., start : start + _MAX_CHANNELS]
-        smoothed = cv2.GaussianBlur(
-            np.ascontiguousarray(chunk),
+    for plane in fields.reshape(2 * n, height, width):  # plane by plane: stays in cache
+        cv2.GaussianBlur(
+            plane,
             (size, size),
             sigmaX=sigma,
             sigmaY=sigma,
+            dst=plane,
             borderType=cv2.BORDER_REFLECT,
         )
-        chunk[...] = smoothed.reshape(chunk.shape)
-    return (alpha * stacked.transpose(2, 0, 1).reshape(n, 2, height, width)).astype(np.float32)
+    fields *= np.float32(alpha)
+    return fields
 
 
 def remap_batch(batch, fields):

@@ -64,8 +64,12 @@ def gaussian_noise(batch, rng, std, *, rescale=None, engine="vectorized", ranges
     low, high = batch_ranges(batch, ranges)
     k = colour_channels(batch.shape[-1])
     if engine == "vectorized":
-        noise = rng.standard_normal(batch[..., :k].shape) * pixel_std
-        batch[..., :k] += noise.astype(batch.dtype)
+        # float32 normals from a Generator seeded by rng: the ziggurat in single
+        # precision is several times faster than RandomState's float64 normals.
+        generator = np.random.default_rng(rng.randint(2**31))
+        noise = generator.standard_normal(batch[..., :k].shape, dtype=np.float32)
+        noise *= np.float32(pixel_std)
+        batch[..., :k] += noise.astype(batch.dtype, copy=False)
         return clip_(batch, low, high)
     for i, image in enumerate(batch):
         noisy = image[..., :k] + rng.normal(0.0, pixel_std, size=image[..., :k].shape)

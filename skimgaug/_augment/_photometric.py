@@ -72,12 +72,30 @@ def gamma(batch, rng, gamma_range, *, engine="vectorized", ranges=None):
 
 
 def _gamma_vectorized(batch, rng, bounds, low, high):
-    g = draw_uniform(rng, bounds, len(batch)).astype(batch.dtype)[:, None, None, None]
+    g = draw_uniform(rng, bounds, len(batch))
     k = colour_channels(batch.shape[-1])
-    span = high - low
-    unit = np.clip((batch[..., :k] - low) / span, 0, 1)
-    batch[..., :k] = low + span * unit**g
-    return clip_(batch, low, high)
+    for i in range(len(batch)):  # one image at a time stays in the CPU's cache
+        lo, hi = float(low[i, 0, 0, 0]), float(high[i, 0, 0, 0])
+        colour = _colour_of(batch[i], k)
+        colour -= lo
+        colour *= 1 / (hi - lo)
+        np.clip(colour, 0, 1, out=colour)
+        np.power(colour, colour.dtype.type(g[i]), out=colour)
+        colour *= hi - lo
+        colour += lo
+        np.clip(colour, lo, hi, out=colour)  # float rounding only
+        _put_colour(batch[i], k, colour)
+    return batch
+
+
+def _colour_of(image, k):
+    """The colour channels of one image as a contiguous array (a view when all are colour)."""
+    return image if k == image.shape[-1] else np.ascontiguousarray(image[..., :k])
+
+
+def _put_colour(image, k, colour):
+    if k != image.shape[-1]:
+        image[..., :k] = colour
 
 
 def _gamma_reference(batch, rng, bounds, low, high):
@@ -142,11 +160,21 @@ def _grey_vectorized(colour):
 
 
 def _contrast_vectorized(batch, rng, bounds, low, high):
-    factor = draw_uniform(rng, bounds, len(batch)).astype(batch.dtype)[:, None, None, None]
+    import cv2
+
+    factor = draw_uniform(rng, bounds, len(batch))
     k = colour_channels(batch.shape[-1])
-    mean = _grey_vectorized(batch[..., :k]).mean(axis=(1, 2, 3), keepdims=True)
-    batch[..., :k] = mean + factor * (batch[..., :k] - mean)
-    return clip_(batch, low, high)
+    weights = luma_weights(np.float64) if k == 3 else np.ones(1)
+    for i in range(len(batch)):
+        colour = _colour_of(batch[i], k)
+        # The mean grey level is the luma of the channel means (a linear map).
+        mean = float(np.dot(weights, cv2.mean(colour)[:k]))
+        f = float(factor[i])
+        colour *= f
+        colour += (1 - f) * mean
+        np.clip(colour, low[i, 0, 0, 0], high[i, 0, 0, 0], out=colour)
+        _put_colour(batch[i], k, colour)
+    return batch
 
 
 def _grey_image(image):
@@ -221,10 +249,22 @@ def saturation(batch, rng, saturation_range, *, engine="vectorized", ranges=None
 
 
 def _saturation_vectorized(batch, rng, bounds, low, high):
-    factor = draw_uniform(rng, bounds, len(batch)).astype(batch.dtype)[:, None, None, None]
-    grey = _grey_vectorized(batch[..., :3])
-    batch[..., :3] = grey + factor * (batch[..., :3] - grey)
-    return clip_(batch, low, high)
+    import cv2
+
+    factor = draw_uniform(rng, bounds, len(batch))
+    for i in range(len(batch)):
+        colour = _colour_of(batch[i], 3)
+        if colour.dtype == np.float32:  # ITU-R 601-2 luma, as PIL's "L"
+            grey = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY)
+        else:  # OpenCV converts no float64 colours
+            grey = colour @ luma_weights(colour.dtype)
+        f = float(factor[i])
+        colour *= f
+        grey *= 1 - f
+        colour += grey[..., None]
+        np.clip(colour, low[i, 0, 0, 0], high[i, 0, 0, 0], out=colour)
+        _put_colour(batch[i], 3, colour)
+    return batch
 
 
 def _saturation_reference(batch, rng, bounds, low, high):

@@ -49,6 +49,9 @@ ORDER = (
     "erasing",
 )
 
+#: Bytes of images transformed together (see :meth:`AugmentPipeline.__call__`).
+CHUNK_BYTES = 1 << 20
+
 #: The estimator's ``engine`` -> the kernels' engine.
 KERNEL_ENGINE = {"vectorized": "vectorized", "imagedatagenerator": "reference"}
 
@@ -97,9 +100,26 @@ class AugmentPipeline:
         return single_threaded_opencv()
 
     def __call__(self, batch, rng):
-        """Transform ``batch`` (owned by the caller); return the result."""
+        """Transform ``batch`` (owned by the caller); return the result.
+
+        The batch goes through every transform in chunks of about
+        :data:`CHUNK_BYTES` (a few large images, or all of a batch of small
+        ones), so that each transform's temporaries stay in the CPU's cache;
+        the chunks draw from ``rng`` one after the other.
+        """
         if not len(batch):
             return batch
+        rows = max(1, CHUNK_BYTES // max(1, batch[0].nbytes))
+        if rows >= len(batch):
+            return self._chunk(batch, rng)
+        for start in range(0, len(batch), rows):
+            chunk = batch[start : start + rows]
+            result = self._chunk(chunk, rng)
+            if result is not chunk:  # most transforms work in place; RandAugment copies
+                chunk[...] = result
+        return batch
+
+    def _chunk(self, batch, rng):
         s, engine = self.settings, self.engine
         ranges = pixel_ranges(batch, self.rescale)
         if s["rand_augment_ops"]:
