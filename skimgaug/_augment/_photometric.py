@@ -17,7 +17,6 @@ import numpy as np
 from ._kernels import (
     batch_ranges,
     check_engine,
-    clip_,
     colour_channels,
     draw_uniform,
     luma_weights,
@@ -322,16 +321,23 @@ def hue(batch, rng, hue_range, *, engine="vectorized", ranges=None):
 def _hue_vectorized(batch, rng, bounds, low, high):
     import cv2
 
-    n, h, w = batch.shape[:3]
-    shift = draw_uniform(rng, bounds, n).astype(np.float32)
-    span = high - low
-    unit = np.clip((batch[..., :3] - low) / span, 0, 1).astype(np.float32)
-    # cvtColor is per pixel: the batch goes through as one (n * h, w) image.
-    hsv = cv2.cvtColor(unit.reshape(n * h, w, 3), cv2.COLOR_RGB2HSV).reshape(n, h, w, 3)
-    hsv[..., 0] = np.mod(hsv[..., 0] + 360 * shift[:, None, None], 360)
-    rgb = cv2.cvtColor(hsv.reshape(n * h, w, 3), cv2.COLOR_HSV2RGB).reshape(n, h, w, 3)
-    batch[..., :3] = low + span * np.clip(rgb, 0, 1)
-    return clip_(batch, low, high)
+    shift = draw_uniform(rng, bounds, len(batch))
+    for i in range(len(batch)):  # one image at a time stays in the CPU's cache
+        lo, hi = float(low[i, 0, 0, 0]), float(high[i, 0, 0, 0])
+        colour = np.ascontiguousarray(batch[i, ..., :3], dtype=np.float32)
+        colour -= lo
+        colour *= 1 / (hi - lo)
+        np.clip(colour, 0, 1, out=colour)
+        hsv = cv2.cvtColor(colour, cv2.COLOR_RGB2HSV)  # hue in degrees
+        # OpenCV's HSV2RGB wraps hues of 360 degrees and more (not negative ones):
+        # a shift kept positive needs no modulo.
+        hsv[..., 0] += np.float32(360 * shift[i] % 360)
+        cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB, dst=colour)
+        colour *= hi - lo
+        colour += lo
+        np.clip(colour, lo, hi, out=colour)
+        batch[i, ..., :3] = colour
+    return batch
 
 
 def _hue_reference(batch, rng, bounds, low, high):
