@@ -162,7 +162,9 @@ def clahe(batch, rng, clip_limit, *, probability=1.0, engine="vectorized", range
     ``0..65535`` as ``uint16`` and back. Grey images are equalized
     directly. Colour images are equalized on the lightness of CIE Lab
     (``L`` quantized as above), then converted back to RGB: equalizing
-    R, G and B apart would shift their hues. The alpha channel is kept.
+    R, G and B apart would shift their hues; 8-bit colour images go through
+    OpenCV's 8-bit Lab (their RGB rounded to integers, as albumentations
+    does), other ranges through its float Lab. The alpha channel is kept.
 
     Note that OpenCV scales the clip limit by the tile's pixel count over
     the histogram's size (256 or 65536 bins) and never below one count per
@@ -206,36 +208,36 @@ def clahe(batch, rng, clip_limit, *, probability=1.0, engine="vectorized", range
 
 
 def _clahe_vectorized(batch, rng, clip_limit, probability, low, high):
+    """CLAHE image by image (in the cache); 8-bit colour images in OpenCV's uint8 Lab."""
     import cv2
 
     rows = np.flatnonzero(rng.random_sample(len(batch)) < probability)
     if not len(rows):
         return batch
     equalizer = cv2.createCLAHE(clipLimit=float(clip_limit), tileGridSize=CLAHE_TILES)
-    low, high = low[rows], high[rows]
-    span = high - low
-    eight_bit = ((low == 0) & (high == 255)).reshape(-1)
-    levels = np.where(eight_bit, 255.0, 65535.0)[:, None, None]
     colour = colour_channels(batch.shape[-1]) == 3
-    m, h, w = len(rows), *batch.shape[1:3]
-    if colour:
-        unit = np.clip((batch[rows, ..., :3] - low) / span, 0, 1).astype(np.float32)
-        lab = cv2.cvtColor(unit.reshape(m * h, w, 3), cv2.COLOR_RGB2Lab).reshape(m, h, w, 3)
-        plane = lab[..., 0] / 100.0
-    else:
-        plane = np.clip((batch[rows, ..., 0] - low[..., 0]) / span[..., 0], 0, 1)
-    quantized = np.rint(plane * levels)
-    for j in range(m):
-        dtype = np.uint8 if eight_bit[j] else np.uint16
-        quantized[j] = equalizer.apply(quantized[j].astype(dtype))
-    plane = quantized / levels
-    if colour:
-        lab[..., 0] = plane * 100.0
-        rgb = cv2.cvtColor(lab.reshape(m * h, w, 3), cv2.COLOR_Lab2RGB).reshape(m, h, w, 3)
-        batch[rows, ..., :3] = low + span * np.clip(rgb, 0, 1)
-    else:
-        batch[rows, ..., 0] = low[..., 0] + span[..., 0] * plane
-    batch[rows] = clip_(batch[rows], low, high)
+    for i in rows:
+        lo, hi = float(low[i, 0, 0, 0]), float(high[i, 0, 0, 0])
+        image = batch[i]
+        if colour and lo == 0 and hi == 255:
+            rgb = np.rint(np.clip(image[..., :3], 0, 255)).astype(np.uint8)
+            lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)  # L on 0-255
+            lab[..., 0] = equalizer.apply(np.ascontiguousarray(lab[..., 0]))
+            image[..., :3] = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
+        elif colour:
+            rgb = np.ascontiguousarray(image[..., :3], dtype=np.float32)
+            rgb -= lo
+            rgb *= 1 / (hi - lo)
+            np.clip(rgb, 0, 1, out=rgb)
+            lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+            lab[..., 0] = _equalize_plane(equalizer, lab[..., 0], 0.0, 100.0, lo, hi) * 100.0
+            cv2.cvtColor(lab, cv2.COLOR_Lab2RGB, dst=rgb)
+            np.clip(rgb, 0, 1, out=rgb)
+            image[..., :3] = lo + (hi - lo) * rgb
+        else:
+            unit = _equalize_plane(equalizer, image[..., 0], lo, hi, lo, hi)
+            image[..., 0] = lo + (hi - lo) * unit
+        np.clip(image, lo, hi, out=image)
     return batch
 
 
@@ -247,7 +249,12 @@ def _clahe_reference(batch, rng, clip_limit, probability, low, high):
         if not rng.random_sample() < probability:
             continue
         lo, hi = float(low[i, 0, 0, 0]), float(high[i, 0, 0, 0])
-        if colour_channels(image.shape[-1]) == 3:
+        if colour_channels(image.shape[-1]) == 3 and lo == 0 and hi == 255:
+            rgb = np.rint(np.clip(image[..., :3], 0, 255)).astype(np.uint8)
+            lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
+            lab[..., 0] = equalizer.apply(np.ascontiguousarray(lab[..., 0]))
+            image[..., :3] = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
+        elif colour_channels(image.shape[-1]) == 3:
             rgb = np.clip((image[..., :3] - lo) / (hi - lo), 0, 1).astype(np.float32)
             lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab)
             lab[..., 0] = _equalize_plane(equalizer, lab[..., 0], 0.0, 100.0, lo, hi) * 100.0
