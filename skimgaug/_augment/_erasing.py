@@ -85,7 +85,8 @@ def _erasing_vectorized(batch, rng, probability, scale, low, high):
     if not len(images):
         return batch
     sizes = box_h[images] * box_w[images] * channels
-    values = rng.random_sample(int(sizes.sum())).astype(batch.dtype)
+    # float32 uniforms from a Generator seeded by rng (RandomState draws float64 only).
+    values = np.random.default_rng(rng.randint(2**31)).random(int(sizes.sum()), dtype=np.float32)
     span = (high - low).reshape(-1)
     for i, chunk in zip(images, np.split(values, np.cumsum(sizes)[:-1]), strict=True):
         box = batch[i, top[i] : top[i] + box_h[i], left[i] : left[i] + box_w[i]]

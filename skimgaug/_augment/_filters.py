@@ -135,7 +135,8 @@ def _blur_vectorized(batch, rng, bounds, low, high):
             borderType=cv2.BORDER_REFLECT_101,
         )
         batch[i] = blurred.reshape(batch.shape[1:])  # OpenCV drops a single channel axis
-    return clip_(batch, low, high)
+    # A blur averages with positive weights summing to 1: it stays in the image's range.
+    return batch
 
 
 def _blur_reference(batch, rng, bounds, low, high):
