@@ -186,16 +186,22 @@ def _cross_validate(args, source, datagen, model, out, started, parent=None):
         f"({data['images']}, {data['target']}"
         + (f", {data['groups']} groups" if groups is not None else "")
         + ")\n"
-        + common.describe_settings(args),
+        + common.describe_settings(argparse.Namespace(**{**vars(args), "augment": None})),
         file=out,
     )
     for name, setting in settings.items():
         text = ", ".join(
             f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in setting.items()
         )
+        if augment and name == "augmentation":
+            text += f"; augment: {', '.join(args.augment)}"
         print(f"{name}: {text or '(none)'}", file=out, flush=True)
     config = {k: v for k, v in vars(args).items() if k not in ("command", "traceback")}
     config["datagen"] = settings
+    if augment:  # --augment's settings go to the augmentation setting only
+        config["augment_by_setting"] = {
+            name: augment if name == "augmentation" else {} for name in settings
+        }
     outputs = {"y": y, "samples": samples, "config": config, "data": data}
     outputs.update(task=task, names=names)
     params = {f"args.{k}": v for k, v in config.items()}

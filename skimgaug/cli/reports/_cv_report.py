@@ -320,25 +320,40 @@ def _settings_section(document):
         ("Color mode", config.get("color_mode", "n/a")),
         ("DICOM window", _window(config.get("window"))),
     ]
+    augment = config.get("augment_by_setting") or {}
     rows = [
         [
             name,
-            ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in s.items())
-            or "(none)",
+            _settings_text(s),
+            *([_settings_text(augment.get(name) or {})] if augment else []),
         ]
         for name, s in (config.get("datagen") or {}).items()
     ]
     body = [
         _facts(facts),
-        "<h3>ImageDataGenerator settings</h3>",
-        _table(["setting", "datagen"], rows, css_class="text"),
+        "<h3>Augmentation settings</h3>" if augment else "<h3>ImageDataGenerator settings</h3>",
+        _table(["setting", "datagen", *(["augment"] if augment else [])], rows, css_class="text"),
         _paragraph(
-            "Random augmentation touches training batches only; standardization "
-            "(such as rescale) is applied to every batch, training and test.",
+            "Random augmentation (datagen's random transforms and augment's) touches training "
+            "batches only; standardization (such as rescale) is applied to every batch, "
+            "training and test.",
             "note",
         ),
     ]
     return _section("settings", "\n".join(body))
+
+
+def _settings_text(settings):
+    """``"rotation_range=10, rescale=0.0625"``; pairs as ``0.8,1.25``; "(none)" when empty."""
+
+    def value(v):
+        if isinstance(v, float):
+            return f"{v:g}"
+        if isinstance(v, (list, tuple)):
+            return ",".join(value(x) for x in v)
+        return str(v)
+
+    return ", ".join(f"{k}={value(v)}" for k, v in settings.items()) or "(none)"
 
 
 def _timings_section(document):

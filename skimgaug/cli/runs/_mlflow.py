@@ -160,12 +160,7 @@ def tracked(uri, command, params, parent=None):
         with _answer_or_fail():
             client, experiment_id, run = _start(uri or mlflow.get_tracking_uri(), name, command)
     except Exception as exc:  # a bad URI, a server that does not answer
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(
-            f"--mlflow {uri or mlflow.get_tracking_uri()}: could not start a run "
-            f"({first[:300]}); give a tracking URI such as http://127.0.0.1:5000, "
-            "sqlite:///mlflow.db or a folder"
-        ) from None
+        raise UsageError(_why_not(uri or mlflow.get_tracking_uri(), exc)) from None
     tracker = Tracker(client, experiment_id, run.info.run_id)
     tracker.params(params)
     with _ended(tracker):
@@ -185,15 +180,48 @@ def _ended(tracker):
     tracker.end()
 
 
+def _why_not(uri, exc):
+    """The usage error of a tracking URI that did not work."""
+    text = str(exc)
+    if uri.startswith(("http:", "https:")) and any(
+        word in text for word in ("Connection", "connect", "Max retries", "timed out")
+    ):
+        return (
+            f"--mlflow {uri}: no MLflow tracking server answers there (start one with "
+            f"`mlflow server --host ... --port ...`, or give sqlite:///mlflow.db or a folder "
+            "for a local store)"
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    if len(first) > 200:
+        first = first[:200].rsplit(" ", 1)[0] + " ..."
+    return (
+        f"--mlflow {uri}: could not start a run: {first}. Give a tracking server's URL "
+        "(http://host:port), sqlite:///mlflow.db, or a folder"
+    )
+
+
+def _artifact_location(uri):
+    """Where a new experiment of a SQLite store keeps its artefacts: beside the database.
+
+    MLflow's default is ``./mlruns`` in the current folder, which mixes the
+    artefacts of every store used from that folder.
+    """
+    if not uri.startswith("sqlite:///"):
+        return None
+    database = pathlib.Path(uri[len("sqlite:///") :])
+    return (database.parent / "mlartifacts").resolve().as_uri()
+
+
 def _start(uri, name, command):
     from mlflow import MlflowClient
 
     with _file_store_allowed(uri):
         client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name(name)
-    experiment_id = (
-        experiment.experiment_id if experiment is not None else client.create_experiment(name)
-    )
+    if experiment is not None:
+        experiment_id = experiment.experiment_id
+    else:
+        experiment_id = client.create_experiment(name, _artifact_location(uri))
     run = client.create_run(experiment_id, run_name=command, tags={"skimgaug.command": command})
     return client, experiment_id, run
 
