@@ -107,7 +107,8 @@ def test_a_tracking_uri_that_does_not_work_is_said_before_any_fit(capsys):
     from skimgaug import cli
 
     closed = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
-    for uri, said in ((closed, "could not start a run"), ("nosuch://x", "could not start a run")):
+    cases = ((closed, "no MLflow tracking server answers there"), ("nosuch://x", "could not start"))
+    for uri, said in cases:
         start = time.perf_counter()
         with pytest.raises(SystemExit) as exited:
             cli.main(["train", "--digits", "--mlflow", uri, "--out", "never-written"])
