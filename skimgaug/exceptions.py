@@ -11,6 +11,7 @@ Examples
 __all__ = [
     "CacheWarning",
     "ChanceLevelWarning",
+    "InputRangeWarning",
     "InvalidParameterError",
     "MixedImageSizesWarning",
 ]
@@ -26,6 +27,15 @@ class CacheWarning(UserWarning):
 
 class ChanceLevelWarning(UserWarning):
     """A fit whose training loss ended at chance level: the model has not learned."""
+
+
+class InputRangeWarning(UserWarning):
+    """Images predicted on hold pixel values far outside those the model was trained on.
+
+    Such as 8-bit PNG files (0-255) given to a model trained on the digits'
+    arrays (0-16): the model sees values it never saw and its predictions
+    mean little. Scale them as the training images were scaled.
+    """
 
 
 class MixedImageSizesWarning(UserWarning):

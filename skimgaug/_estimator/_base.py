@@ -30,7 +30,12 @@ from .._random import child_seeds, preserved_global_rngs, resolve_seed
 from .._validation import check_built_model, check_sample_weight
 from ..models._default import default_learning_rate
 from ..models._heads import loss_for
-from ._diagnostics import warn_if_chance_level, warn_if_labels_are_constant
+from ._diagnostics import (
+    pixel_range,
+    warn_if_chance_level,
+    warn_if_labels_are_constant,
+    warn_if_out_of_range,
+)
 from ._inputs import predict_batch_size, validate_inputs
 from ._parameters import (
     INFERENCE_PARAMETERS,
@@ -238,6 +243,7 @@ class AugmentedKerasBase:
         targets = mixing_targets(self, y) if mixing else y  # soft targets to mix
         plan = plan_training(self, X, y, sample_weight, kwargs, split_seed, targets)
         self.validation_indices_ = plan.validation
+        self.pixel_range_ = pixel_range(X, plan.train)
         warn_if_labels_are_constant(self, training_part(y, sample_weight, plan.train)[0])
         batches = training_batches(self, plan, X, targets, sample_weight, batch_seed, initial_epoch)
         running = batches.augmenter.running() if batches.augmenter else contextlib.nullcontext()
@@ -309,6 +315,7 @@ class AugmentedKerasBase:
         with preserved_global_rngs(), quiet_cross_model_retracing():
             tta = self._inference_settings()["tta"]
             X, _ = self._validate_data(X)
+            warn_if_out_of_range(self, X)
             batch_size = predict_batch_size(self, kwargs)
             return predict_in_chunks(
                 lambda batch: self._predict_batch(batch, batch_size, kwargs),

@@ -16,7 +16,9 @@ import warnings
 import numpy as np
 
 from .._augment._batches import inference_batch
-from ..exceptions import ChanceLevelWarning
+from .._data._multi import is_multi
+from .._data._paths import load_rows
+from ..exceptions import ChanceLevelWarning, InputRangeWarning
 
 #: Most clean training images used to re-estimate statistics and check accuracy.
 SAMPLE_SIZE = 256
@@ -316,3 +318,48 @@ def warn_if_labels_are_constant(estimator, y):
             UserWarning,
             stacklevel=5,
         )
+
+
+#: Images sampled (evenly spread) to read a pixel range from.
+_RANGE_SAMPLE = 256
+
+
+def pixel_range(X, rows=None):
+    """``(min, max)`` of the raw pixel values of up to 256 images of ``X[rows]`` (None for
+    several model inputs). Read before any augmentation or standardization."""
+    if is_multi(X):
+        return None
+    rows = np.arange(len(X)) if rows is None else np.asarray(rows)
+    if not len(rows):
+        return None
+    sample = rows[np.unique(np.linspace(0, len(rows) - 1, _RANGE_SAMPLE).astype(int))]
+    images = load_rows(X, np.sort(sample), np.float32)
+    return float(images.min()) + 0.0, float(images.max()) + 0.0  # + 0.0: no "-0"
+
+
+def warn_if_out_of_range(estimator, X):
+    """Warn when the images predicted on reach far beyond the training images' pixel range.
+
+    "Far": more than half the training range beyond either end of it (0-255
+    files against a model trained on 0-16 arrays, say). Compares raw values,
+    before ``rescale`` and standardization, which both paths share.
+    """
+    trained = getattr(estimator, "pixel_range_", None)
+    if trained is None:
+        return
+    seen = pixel_range(X)
+    if seen is None:
+        return
+    low, high = trained
+    margin = 0.5 * max(high - low, 1e-6)
+    if seen[0] >= low - margin and seen[1] <= high + margin:
+        return
+    warnings.warn(
+        f"{type(estimator).__name__}: the images predicted on have pixel values from "
+        f"{seen[0]:g} to {seen[1]:g}, while the training images' were within {low:g} to "
+        f"{high:g}: the model never saw such values and its predictions mean little. "
+        "Give images scaled as the training images were (the same kind of source: 8-bit "
+        "files, or arrays in the same units).",
+        InputRangeWarning,
+        stacklevel=4,
+    )
