@@ -392,7 +392,7 @@ def _draw_figure(preview, make_figure):
             if r == 0:
                 ax.set_title("original" if c == 0 else str(c), fontsize="medium")
         axes[r][0].set_ylabel(preview.names[r], fontsize="medium")
-    width_chars = max(40, int(fig_w * 14))
+    width_chars = max(40, int(fig_w * 12.5))  # medium font: about 12.5 characters an inch
     figure.suptitle(_title(preview, width_chars), fontsize="medium")
     return figure
 
@@ -436,6 +436,10 @@ def _title(preview, width_chars):
         second = "random transforms as in fit, " + second
     if augment and mixes(resolve_augment(augment)):
         second += ", MixUp/CutMix not drawn (they mix images of a batch)"
+    colourless = [k for k in ("saturation_range", "hue_range") if k in augment]
+    if colourless and preview.originals.shape[-1] in (1, 2):
+        verb = "has" if len(colourless) == 1 else "have"
+        second += f", {' and '.join(colourless)} {verb} no effect on one-channel images"
     if config.standardization:
         skipped = [f"{key}={_compact(value)}" for key, value in config.standardization.items()]
         second += " (not applied: " + _joined(skipped) + ")"

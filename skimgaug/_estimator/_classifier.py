@@ -46,7 +46,9 @@ class AugmentedKerasClassifier(AugmentedKerasBase, KerasClassifier):
         ``contrast_range``, ``saturation_range``, ``hue_range``,
         ``gaussian_noise_std`` (in the units after ``rescale``),
         ``blur_sigma_range``, ``clahe_clip_limit``/``clahe_probability``.
-        Each key can be set or searched as ``augment__<key>``. See the user
+        Each key can be set or searched as ``augment__<key>``, which overrides
+        the same key of ``augment`` (as ``datagen__<name>`` does ``datagen``'s:
+        ``get_params`` shows both, the fit uses the override). See the user
         guide's "Augmentations" page.
     image_shape : None or tuple of int, default=None
         ``(height, width, channels)`` (or ``(height, width)`` for one channel)

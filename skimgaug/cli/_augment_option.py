@@ -36,7 +36,10 @@ def parse_augment(items):
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            problems.append(f"--augment expects key=value, got {item!r}")
+            problems.append(
+                f"--augment expects key=value (such as mixup_alpha=0.2 or "
+                f"gamma_range=0.8,1.25), got {item!r}"
+            )
         else:
             value = parse_value(value)
             settings[key] = tuple(value) if isinstance(value, list) else value
