@@ -122,7 +122,7 @@ def test_halving_and_random_searches_from_the_command_line(tmp_path, capsys):
     args = ["search", "--digits", "--strategy", "halving", "--max-epochs", "9", "--folds", "2"]
     assert cli.main([*args, *grid, "--quiet", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "rounds: 9 x 1 epochs, 3 x 3 epochs, 1 x 9 epochs; 54 epochs" in printed
+    assert "rounds: 9 x 1 epoch, 3 x 3 epochs, 1 x 9 epochs; 54 epochs" in printed
     assert "epochs trained: 54, against 162" in printed
     best = json.loads((out / "best.json").read_text())
     assert [r["candidates"] for r in best["rounds"]] == [9, 3, 1]

@@ -124,12 +124,21 @@ def describe_strategy(strategy, n_candidates, folds, kind, epochs):
 
     if strategy.name == "halving":
         plan = halving_plan(n_candidates, strategy, epochs)
-        rounds = ", ".join(f"{count} x {e} epochs" for count, e in plan)
+        rounds = ", ".join(f"{count} x {e} epoch{'s' if e != 1 else ''}" for count, e in plan)
         spent = folds * sum(count * e for count, e in plan)
         full = folds * n_candidates * (strategy.max_epochs or epochs)
+        most = strategy.max_epochs or epochs
+        short = ""
+        if plan[-1][1] < most:  # the candidates run out before the epochs
+            short = (
+                f"; the last round trains {plan[-1][1]} epochs, not --max-epochs {most}: "
+                f"with factor {strategy.factor}, {n_candidates} candidates last "
+                f"{len(plan)} rounds"
+            )
         return (
             f"successive halving of {n_candidates} candidates over epochs (rounds: {rounds}; "
-            f"{spent} epochs with {folds} {kind} folds, against {full} for the whole grid)"
+            f"{spent} epochs with {folds} {kind} folds, against {full} for the whole grid"
+            f"{short})"
         )
     what = "grid search" if strategy.name == "grid" else "random search"
     drawn = " drawn" if strategy.name == "random" else ""

@@ -372,7 +372,7 @@ def _search(args, source, datagen, model, grid, n_candidates, client, start, out
     print(
         f"skimgaug: {describe_strategy(strategy, n_candidates, args.folds, kind, args.epochs)} "
         f"on {data}, scoring {args.scoring}\n"
-        f"{common.describe_settings(args)}\n"
+        f"{common.describe_settings(_header_args(args))}\n"
         f"datagen (fixed): {fixed}\n"
         + "".join(f"grid: {table}\n" for table in tables)
         + f"running on {where}",
@@ -460,6 +460,13 @@ def _run(args, source, datagen, model, grid, client, start, out, tracker, header
     if tracker is not None:
         tracker.artifacts(args.out)
     return result
+
+
+def _header_args(args):
+    """``args`` as the header shows them: with halving, the epochs are the rounds'."""
+    if args.strategy != "halving":
+        return args
+    return argparse.Namespace(**{**vars(args), "epochs": "by round (above)"})
 
 
 def _refit(args, estimator, result, X, y, groups, timings):

@@ -325,10 +325,14 @@ def build_report(result, rows, settings, timings, subtitle):
     )
     report.section("Ranking").table(table, caption=caption)
 
-    searched = searched_keys(rows)
+    # Successive halving: only the first round trains every candidate for the same
+    # epochs; later rounds' scores are of more epochs and would not compare.
+    halving = "round" in rows[0]
+    compared = [row for row in rows if row["round"] == 1] if halving else rows
+    searched = searched_keys(compared)
     plots = report.section("Scores by parameter")
     if searched:
-        figure = plot_scores_by_parameter(rows, searched, scoring)
+        figure = plot_scores_by_parameter(compared, searched, scoring)
         plots.figure(
             figure,
             alt=f"mean {scoring} for each value of {', '.join(searched)}",
@@ -336,6 +340,12 @@ def build_report(result, rows, settings, timings, subtitle):
                 f"For each value of each searched parameter: the mean {scoring} ± std over the "
                 "folds of the best candidate with that value (blue), and the mean of every "
                 "candidate with that value (grey)."
+                + (
+                    f" Round 1 of successive halving only, where every candidate trained "
+                    f"{_count(compared[0]['epochs'], 'epoch')} (later rounds train more)."
+                    if halving
+                    else ""
+                )
             ),
         )
     else:
