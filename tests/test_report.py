@@ -609,7 +609,9 @@ def stop_at_fit(monkeypatch):
         monkeypatch.setattr(
             common,
             "make_estimator",
-            lambda args, model, datagen: make(args, model, datagen, callbacks=[stopper.callback()]),
+            lambda args, model, datagen, **params: make(
+                args, model, datagen, callbacks=[stopper.callback()], **params
+            ),
         )
         return stopper
 
