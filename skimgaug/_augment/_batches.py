@@ -335,13 +335,11 @@ class TrainingBatches(py_dataset_class()):
         rng = legacy_rng(self.seed, epoch, idx)
         if self.augmenter is not None:
             batch = self.augmenter(batch, rng)
+        targets = take(self.y, rows)
+        weights = None if self.sample_weight is None else take(self.sample_weight, rows)
         if self.mixer is not None:
-            weights = None if self.sample_weight is None else take(self.sample_weight, rows)
-            batch, targets, weights = self.mixer(batch, take(self.y, rows), weights, rng)
-            batch = standardize_inplace(self.standardizer, batch)
-            return (batch, targets) if weights is None else (batch, targets, weights)
-        batch = standardize_inplace(self.standardizer, batch)
-        return _keras_batch(batch, self.y, self.sample_weight, rows)
+            batch, targets, weights = self.mixer(batch, targets, weights, rng)
+        return _keras_tuple(standardize_inplace(self.standardizer, batch), targets, weights)
 
     def on_epoch_end(self):
         self.epoch += 1
@@ -448,7 +446,10 @@ class InferenceBatches(py_dataset_class()):
 
 
 def _keras_batch(batch, y, sample_weight, rows):
-    """``(x, y[, sample_weight])`` as Keras reads it; ``y`` may be a list or dict."""
-    if sample_weight is None:
-        return batch, take(y, rows)
-    return batch, take(y, rows), take(sample_weight, rows)
+    """``(x, y[, sample_weight])`` of ``rows`` as Keras reads it; ``y`` may be a list or dict."""
+    weights = None if sample_weight is None else take(sample_weight, rows)
+    return _keras_tuple(batch, take(y, rows), weights)
+
+
+def _keras_tuple(batch, targets, weights):
+    return (batch, targets) if weights is None else (batch, targets, weights)

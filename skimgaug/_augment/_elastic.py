@@ -15,9 +15,6 @@ import numpy as np
 
 from ._kernels import batch_ranges, check_engine, clip_, gaussian_kernel_size
 
-# OpenCV filters at most this many channels in one call.
-_MAX_CHANNELS = 128
-
 
 def elastic(batch, rng, alpha, sigma=4.0, *, engine="vectorized", ranges=None):
     """Deform every image by a random smooth displacement field.
@@ -35,8 +32,8 @@ def elastic(batch, rng, alpha, sigma=4.0, *, engine="vectorized", ranges=None):
         Gaussian smoothing of the field in pixels, ``> 0``: small values
         make a local jitter, large ones a gentle bend.
     engine : {"vectorized", "reference"}, default="vectorized"
-        Fields drawn for the whole batch at once, smoothed with OpenCV
-        (many images per call) and applied with one ``cv2.remap`` per image;
+        Fields drawn for the whole batch at once, smoothed with OpenCV plane
+        by plane and applied with one ``cv2.remap`` per image;
         or image by image with SciPy (``gaussian_filter``, then
         ``map_coordinates`` per channel). Both draw the same fields for the
         same seed.

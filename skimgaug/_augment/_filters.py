@@ -12,6 +12,7 @@ from ._kernels import (
     check_engine,
     clip_,
     colour_channels,
+    dispatch,
     draw_uniform,
     gaussian_kernel_size,
 )
@@ -112,13 +113,9 @@ def gaussian_blur(batch, rng, sigma_range, *, engine="vectorized", ranges=None):
     >>> round(float(blurred.sum()), 6), round(float(blurred[0, 8, 8, 0]), 1)
     (255.0, 40.6)
     """
-    check_engine(engine, "gaussian_blur")
-    if not len(batch):
-        return batch
-    low, high = batch_ranges(batch, ranges)
-    if engine == "vectorized":
-        return _blur_vectorized(batch, rng, sigma_range, low, high)
-    return _blur_reference(batch, rng, sigma_range, low, high)
+    return dispatch(
+        "gaussian_blur", _blur_vectorized, _blur_reference, batch, rng, engine, ranges, sigma_range
+    )
 
 
 def _blur_vectorized(batch, rng, bounds, low, high):
@@ -199,13 +196,17 @@ def clahe(batch, rng, clip_limit, *, probability=1.0, engine="vectorized", range
     >>> bool(np.ptp(equalized) > np.ptp(ramp))
     True
     """
-    check_engine(engine, "clahe")
-    if not len(batch):
-        return batch
-    low, high = batch_ranges(batch, ranges)
-    if engine == "vectorized":
-        return _clahe_vectorized(batch, rng, clip_limit, probability, low, high)
-    return _clahe_reference(batch, rng, clip_limit, probability, low, high)
+    return dispatch(
+        "clahe",
+        _clahe_vectorized,
+        _clahe_reference,
+        batch,
+        rng,
+        engine,
+        ranges,
+        clip_limit,
+        probability,
+    )
 
 
 def _clahe_vectorized(batch, rng, clip_limit, probability, low, high):

@@ -61,6 +61,20 @@ def batch_ranges(batch, ranges=None):
     )
 
 
+def dispatch(owner, vectorized, reference, batch, rng, engine, ranges, *args):
+    """Check ``engine``, read the value ranges, run the engine's kernel on a non-empty batch.
+
+    The kernel is called as ``kernel(batch, rng, *args, low, high)`` with
+    :func:`batch_ranges`; an empty batch is returned as it is.
+    """
+    check_engine(engine, owner)
+    if not len(batch):
+        return batch
+    low, high = batch_ranges(batch, ranges)
+    kernel = vectorized if engine == "vectorized" else reference
+    return kernel(batch, rng, *args, low, high)
+
+
 def colour_channels(channels):
     """How many leading channels are colour (the rest is alpha): 1, 3 or ``channels``."""
     return {2: 1, 4: 3}.get(channels, channels)

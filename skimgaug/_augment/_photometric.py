@@ -15,21 +15,12 @@ with the image's mean grey level, saturation with its grey image (ITU-R
 import numpy as np
 
 from ._kernels import (
-    batch_ranges,
     check_engine,
     colour_channels,
+    dispatch,
     draw_uniform,
     luma_weights,
 )
-
-
-def _dispatch(owner, vectorized, reference, batch, rng, bounds, engine, ranges):
-    check_engine(engine, owner)
-    if not len(batch):
-        return batch
-    low, high = batch_ranges(batch, ranges)
-    kernel = vectorized if engine == "vectorized" else reference
-    return kernel(batch, rng, bounds, low, high)
 
 
 # --------------------------------------------------------------------------
@@ -65,8 +56,8 @@ def gamma(batch, rng, gamma_range, *, engine="vectorized", ranges=None):
     >>> gamma(batch, np.random.RandomState(0), (0.5, 0.5))[0, 0, 0, 0]
     np.float32(127.5)
     """
-    return _dispatch(
-        "gamma", _gamma_vectorized, _gamma_reference, batch, rng, gamma_range, engine, ranges
+    return dispatch(
+        "gamma", _gamma_vectorized, _gamma_reference, batch, rng, engine, ranges, gamma_range
     )
 
 
@@ -139,15 +130,15 @@ def contrast(batch, rng, contrast_range, *, engine="vectorized", ranges=None):
     >>> contrast(batch, np.random.RandomState(0), (0.5, 0.5))[0, :, 0, 0]
     array([125., 175.])
     """
-    return _dispatch(
+    return dispatch(
         "contrast",
         _contrast_vectorized,
         _contrast_reference,
         batch,
         rng,
-        contrast_range,
         engine,
         ranges,
+        contrast_range,
     )
 
 
@@ -235,15 +226,15 @@ def saturation(batch, rng, saturation_range, *, engine="vectorized", ranges=None
     if colour_channels(batch.shape[-1]) == 1:
         check_engine(engine, "saturation")
         return batch
-    return _dispatch(
+    return dispatch(
         "saturation",
         _saturation_vectorized,
         _saturation_reference,
         batch,
         rng,
-        saturation_range,
         engine,
         ranges,
+        saturation_range,
     )
 
 
@@ -315,7 +306,7 @@ def hue(batch, rng, hue_range, *, engine="vectorized", ranges=None):
     if colour_channels(batch.shape[-1]) == 1:
         check_engine(engine, "hue")
         return batch
-    return _dispatch("hue", _hue_vectorized, _hue_reference, batch, rng, hue_range, engine, ranges)
+    return dispatch("hue", _hue_vectorized, _hue_reference, batch, rng, engine, ranges, hue_range)
 
 
 def _hue_vectorized(batch, rng, bounds, low, high):

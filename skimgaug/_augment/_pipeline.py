@@ -3,7 +3,7 @@
 A training batch is made in this order (:class:`skimgaug._augment._batches.TrainingBatches`):
 
 1. the ``datagen`` random transforms (``ImageDataGenerator``'s, either engine);
-2. the ``augment`` transforms of :class:`AugmentPipeline`, in :data:`ORDER`:
+2. the ``augment`` transforms of :class:`AugmentPipeline`, in this order:
    RandAugment or TrivialAugment, elastic deformation, gamma, contrast,
    saturation, hue, CLAHE, blur, noise, random erasing;
 3. MixUp or CutMix (:class:`BatchMixer`), which mixes images *and* their
@@ -24,8 +24,11 @@ Validation, ``predict``, ``score`` and ``cross_val_predict`` never see any
 of this: they take the inference path, which only standardizes.
 """
 
+import contextlib
+
 import numpy as np
 
+from ._augment_keys import active_transforms
 from ._elastic import elastic
 from ._erasing import random_erasing
 from ._filters import clahe, gaussian_blur, gaussian_noise
@@ -33,21 +36,8 @@ from ._mixing import mix_batch
 from ._photometric import contrast, gamma, hue, saturation
 from ._randaugment import rand_augment, trivial_augment
 from ._ranges import value_ranges
+from ._transforms import make_augmenter
 from ._warp import single_threaded_opencv
-
-#: The per-image ``augment`` transforms, in the order they are applied.
-ORDER = (
-    "rand_augment",
-    "elastic",
-    "gamma",
-    "contrast",
-    "saturation",
-    "hue",
-    "clahe",
-    "gaussian_blur",
-    "gaussian_noise",
-    "erasing",
-)
 
 #: Bytes of images transformed together (see :meth:`AugmentPipeline.__call__`).
 CHUNK_BYTES = 1 << 20
@@ -56,22 +46,18 @@ CHUNK_BYTES = 1 << 20
 KERNEL_ENGINE = {"vectorized": "vectorized", "imagedatagenerator": "reference"}
 
 
-def pixel_ranges(batch, rescale=None):
-    """Each image's ``(low, high)``: ``[0, 1 / rescale]`` where ``rescale`` says so, else
-    :func:`~skimgaug._augment._ranges.value_ranges`.
+def per_image_augmenter(config, augment, engine):
+    """The random transforms of each image of a training batch, or None without any.
 
-    ``rescale`` maps the images' values onto 0-1, so ``1 / rescale`` is their
-    white: 16 for the digits with ``rescale=1/16``, 255 with ``1/255``. An
-    image beyond that range gets the rule of :mod:`skimgaug._augment._ranges`.
+    ``datagen``'s (``config``, a :class:`~skimgaug._augment._keys.DatagenConfig`),
+    then ``augment``'s per-image transforms (resolved settings); MixUp and
+    CutMix, which mix the images of a batch, are :class:`BatchMixer`'s.
     """
-    low, high = value_ranges(batch)
-    if rescale and rescale > 0:
-        top = np.float32(1 / rescale)
-        axes = tuple(range(1, batch.ndim))
-        inside = (batch.min(axis=axes) >= 0) & (batch.max(axis=axes) <= top)
-        low = np.where(inside, np.float32(0), low).astype(np.float32)
-        high = np.where(inside, top, high).astype(np.float32)
-    return low, high
+    augmenter = make_augmenter(engine, config.augmenter()) if config.augments else None
+    if any(name != "mixing" for name in active_transforms(augment)):
+        rescale = config.standardization.get("rescale")
+        augmenter = ChainedAugmenter(augmenter, AugmentPipeline(augment, engine, rescale))
+    return augmenter
 
 
 class AugmentPipeline:
@@ -87,13 +73,13 @@ class AugmentPipeline:
     rescale : float or None
         ``datagen``'s ``rescale``: ``gaussian_noise_std`` is in the units
         after it, and images within ``[0, 1 / rescale]`` are in that range
-        (:func:`pixel_ranges`).
+        (:func:`~skimgaug._augment._ranges.value_ranges`).
     """
 
     def __init__(self, settings, engine, rescale=None):
         self.settings = settings
-        self.engine = KERNEL_ENGINE[engine]
-        self.rescale = rescale
+        self.engine = engine
+        self.rescale = rescale or None
 
     def running(self):
         """Context for a fit: OpenCV single-threaded, restored afterwards."""
@@ -120,8 +106,8 @@ class AugmentPipeline:
         return batch
 
     def _chunk(self, batch, rng):
-        s, engine = self.settings, self.engine
-        ranges = pixel_ranges(batch, self.rescale)
+        s, engine = self.settings, KERNEL_ENGINE[self.engine]
+        ranges = value_ranges(batch, self.rescale)
         if s["rand_augment_ops"]:
             ops, magnitude = s["rand_augment_ops"], s["rand_augment_magnitude"]
             batch = rand_augment(batch, rng, ops, magnitude, engine, ranges=ranges)
@@ -200,8 +186,6 @@ class ChainedAugmenter:
         self.engine = getattr(self.augmenters[0], "engine", None) if self.augmenters else None
 
     def running(self):
-        import contextlib
-
         stack = contextlib.ExitStack()
         for augmenter in self.augmenters:
             stack.enter_context(augmenter.running())

@@ -6,10 +6,10 @@ What "as training draws them" means here
 ``b`` of epoch ``e`` the private generator ``legacy_rng(batch_seed, e, b)``
 (see :class:`skimgaug._augment._batches.TrainingBatches`). The preview does the same:
 
-- the augmenter is ``make_augmenter(engine, config.augmenter())`` for the
-  settings validated by :func:`skimgaug._augment._keys.resolve_datagen`, as in
-  ``fit`` (with its fallback to the reference engine for an
-  ``interpolation_order`` the vectorized engine lacks);
+- the augmenter is :func:`skimgaug._augment._pipeline.per_image_augmenter`
+  for the settings validated by :func:`skimgaug._augment._keys.resolve_datagen`
+  and ``resolve_augment``, as in ``fit`` (with its fallback to the reference
+  engine for an ``interpolation_order`` the vectorized engine lacks);
 - the batch seed is ``child_seeds(resolve_seed(random_state), 2)[1]``, the
   one ``fit(random_state=...)`` uses;
 - the ``n`` augmented versions in row ``r`` are training batch ``r`` of the
@@ -54,10 +54,9 @@ from .._validation import (
     integer,
     validate_params,
 )
-from ._augment_keys import AUGMENT_SPECS, active_transforms, mixes, resolve_augment
+from ._augment_keys import AUGMENT_SPECS, mixes, resolve_augment
 from ._keys import DatagenConfig, resolve_datagen
-from ._pipeline import AugmentPipeline, ChainedAugmenter
-from ._transforms import make_augmenter
+from ._pipeline import per_image_augmenter
 
 _OWNER = "plot_augmentations"
 _CELL_INCHES = 1.25
@@ -76,6 +75,8 @@ class _Preview:
     fixed_range: bool  # 0-255 display scale (uint8 arrays, image files)
     config: DatagenConfig
     augment: dict  # the augment keys given (not at their default)
+    drawn: bool  # whether any random transform drew the copies
+    mixing: bool  # MixUp or CutMix set (not drawn: they mix images of a batch)
     engine: str  # the engine that drew the copies
     seed: int
     random_state: object
@@ -265,7 +266,7 @@ def _draw_preview(
         _OWNER,
     )
     config = resolve_datagen(datagen, {}, owner=_OWNER)
-    augment = resolve_augment(augment, owner=_OWNER) if augment else {}
+    augment = resolve_augment(augment, owner=_OWNER)
     image_shape, color_mode = checked["image_shape"], checked["color_mode"]
     target_size = checked["target_size"]
 
@@ -285,11 +286,7 @@ def _draw_preview(
         rows = _sample_rows(len(x), images, sample_seed)
         generator = config.augmenter()  # its format settings give the dtype, as in fit
         originals = load_rows(x, rows, generator.dtype)
-        augmenter = make_augmenter(engine, generator) if config.augments else None
-        pipeline = None
-        if augment and any(name != "mixing" for name in active_transforms(augment)):
-            pipeline = AugmentPipeline(augment, engine, generator.rescale or None)
-            augmenter = ChainedAugmenter(augmenter, pipeline)
+        augmenter = per_image_augmenter(config, augment, engine)
         copies = np.repeat(originals[:, np.newaxis], n, axis=1)
         if augmenter is not None:
             with augmenter.running():
@@ -306,7 +303,9 @@ def _draw_preview(
         copies=copies,
         fixed_range=fixed_range,
         config=config,
-        augment={k: v for k, v in (augment or {}).items() if v != AUGMENT_SPECS[k].default},
+        augment={k: v for k, v in augment.items() if v != AUGMENT_SPECS[k].default},
+        drawn=augmenter is not None,
+        mixing=mixes(augment),
         engine=(augmenter.engine or engine) if augmenter is not None else engine,
         seed=seed,
         random_state=random_state,
@@ -418,7 +417,7 @@ def _title(preview, width_chars):
     settings = [f"{key}={_compact(value)}" for key, value in config.augmentation.items()]
     augment = preview.augment
     settings += [f"{key}={_compact(value)}" for key, value in augment.items()]
-    drawn = config.augments or (augment and not _only_mixing(augment))
+    drawn = preview.drawn
     seed = f"seed {preview.seed}"
     if preview.random_state is None:
         seed += " (random_state=None)"
@@ -434,7 +433,7 @@ def _title(preview, width_chars):
     second = "shown before standardization"
     if drawn:
         second = "random transforms as in fit, " + second
-    if augment and mixes(resolve_augment(augment)):
+    if preview.mixing:
         second += ", MixUp/CutMix not drawn (they mix images of a batch)"
     colourless = [k for k in ("saturation_range", "hue_range") if k in augment]
     if colourless and preview.originals.shape[-1] in (1, 2):
@@ -451,10 +450,6 @@ def _title(preview, width_chars):
 
 
 _NO_BREAK = "\u00a0"  # textwrap breaks at ASCII whitespace only
-
-
-def _only_mixing(augment):
-    return active_transforms(resolve_augment(augment)) == ["mixing"]
 
 
 def _atom(text):

@@ -16,7 +16,6 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 
 from .. import models
-from .._augment._augment_keys import active_transforms
 from .._augment._batches import batch_errors_raised, padded_to_batches
 from .._augment._predict import predict_in_chunks
 from .._compat import (
@@ -54,6 +53,7 @@ from ._settings import (
 )
 from ._training import (
     check_inference_mode,
+    mixes_batches,
     mixing_targets,
     plan_training,
     planned_steps,
@@ -238,8 +238,7 @@ class AugmentedKerasBase:
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         check_single_input(X, self._settings.datagen, type(self).__name__)
         split_seed, batch_seed, _, sample_seed = child_seeds(resolve_seed(self.random_state), 4)
-        augment = self._settings.augment
-        mixing = bool(augment) and "mixing" in active_transforms(augment)
+        mixing = mixes_batches(self._settings)
         targets = mixing_targets(self, y) if mixing else y  # soft targets to mix
         plan = plan_training(self, X, y, sample_weight, kwargs, split_seed, targets)
         self.validation_indices_ = plan.validation

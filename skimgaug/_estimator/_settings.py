@@ -40,8 +40,8 @@ class Settings:
     cache: object
     batch_size: object
     epochs: int
-    #: ``augment``, resolved: every key, defaults filled in (an empty dict: none given).
-    augment: dict = None
+    #: ``augment``, resolved: every key, defaults (which change nothing) filled in.
+    augment: dict
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def check_settings(estimator):
         cache=checked["cache"],
         batch_size=checked["batch_size"],
         epochs=checked["epochs"],
-        augment=resolve_augment(augment, owner) if augment else {},
+        augment=resolve_augment(augment, owner),
     )
 
 

@@ -11,15 +11,14 @@ import numpy as np
 from sklearn.base import is_classifier
 
 from .. import models
-from .._augment._augment_keys import active_transforms, is_off
+from .._augment._augment_keys import active_transforms
 from .._augment._batches import (
     InferenceBatches,
     TrainingBatches,
     fit_statistics,
     inference_batch,
 )
-from .._augment._pipeline import AugmentPipeline, BatchMixer, ChainedAugmenter
-from .._augment._transforms import make_augmenter
+from .._augment._pipeline import BatchMixer, per_image_augmenter
 from .._compat import recompile_with_loss, route_params
 from .._data._inputs import check_n_samples
 from .._data._multi import is_multi, n_samples, stacked, take
@@ -130,25 +129,21 @@ def training_batches(estimator, plan, X, y, sample_weight, seed, initial_epoch):
     return batches
 
 
+def mixes_batches(settings):
+    """Whether a fit with ``settings`` mixes its training batches (MixUp or CutMix)."""
+    return "mixing" in active_transforms(settings.augment)
+
+
 def training_augmenter(settings, mixing=True):
     """``(augmenter, mixer)`` of a fit's settings: ``datagen``'s transforms, then
     ``augment``'s (:mod:`skimgaug._augment._pipeline`); each None when off.
 
     With ``mixing=False`` (test-time augmentation) no mixer is made.
     """
-    augmenter = None
-    if settings.datagen.augments:
-        augmenter = make_augmenter(settings.engine, settings.datagen.augmenter())
-    augment = settings.augment or {}
+    augmenter = per_image_augmenter(settings.datagen, settings.augment, settings.engine)
     mixer = None
-    if augment and not is_off(augment):
-        pipeline = None
-        if any(name != "mixing" for name in active_transforms(augment)):
-            rescale = settings.datagen.standardizer().rescale
-            pipeline = AugmentPipeline(augment, settings.engine, rescale or None)
-        augmenter = ChainedAugmenter(augmenter, pipeline) if pipeline else augmenter
-        if mixing and "mixing" in active_transforms(augment):
-            mixer = BatchMixer(augment, settings.engine)
+    if mixing and mixes_batches(settings):
+        mixer = BatchMixer(settings.augment, settings.engine)
     return augmenter, mixer
 
 

@@ -84,34 +84,35 @@ class Tracker:
         from mlflow.entities import Param
 
         items = [Param(str(k), _text(v)[:6000]) for k, v in values.items() if v is not None]
-        for start in range(0, len(items), 100):  # MLflow takes 100 parameters per batch
-            self.client.log_batch(run_id or self.run_id, params=items[start : start + 100])
+        self._log(run_id, "params", items, 100)  # MLflow takes 100 parameters per batch
 
     def metrics(self, values, run_id=None, step=0):
         """Log finite numbers; None and NaN (an undefined metric) are left out."""
-        from mlflow.entities import Metric
-
-        now = int(time.time() * 1000)
-        items = [
-            Metric(_metric_name(k), float(v), now, step)
-            for k, v in values.items()
-            if v is not None and float(v) == float(v)
-        ]
-        for start in range(0, len(items), 1000):
-            self.client.log_batch(run_id or self.run_id, metrics=items[start : start + 1000])
+        finite = {k: v for k, v in values.items() if v is not None and float(v) == float(v)}
+        self._log_metrics(run_id, ((k, v, step) for k, v in finite.items()))
 
     def history(self, history, run_id):
         """Per-epoch metrics (``history_``), step = epoch (0-based)."""
+        self._log_metrics(
+            run_id,
+            (
+                (name, v, epoch)
+                for name, values in history.items()
+                for epoch, v in enumerate(values)
+            ),
+        )
+
+    def _log_metrics(self, run_id, triples):
+        """``(name, value, step)`` triples, logged in batches."""
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        items = [
-            Metric(_metric_name(name), float(value), now, epoch)
-            for name, values in history.items()
-            for epoch, value in enumerate(values)
-        ]
-        for start in range(0, len(items), 1000):
-            self.client.log_batch(run_id, metrics=items[start : start + 1000])
+        items = [Metric(_metric_name(k), float(v), now, step) for k, v, step in triples]
+        self._log(run_id, "metrics", items, 1000)
+
+    def _log(self, run_id, kind, items, per_batch):
+        for start in range(0, len(items), per_batch):
+            self.client.log_batch(run_id or self.run_id, **{kind: items[start : start + per_batch]})
 
     def artifacts(self, path, run_id=None, where=None):
         """A file or folder as artefacts of ``run_id`` (the command's run by default)."""
