@@ -67,6 +67,7 @@ def test_a_serial_search_writes_one_log_folder_per_candidate_run_and_fold(tmp_pa
 
 
 def test_tensorboard_in_a_search_needs_the_fits_in_this_process(capsys):
+    pytest.importorskip("tensorboard")  # without it, --tensorboard says what to install first
     from skimgaug import cli
 
     with pytest.raises(SystemExit) as exited:
